@@ -1,0 +1,1 @@
+/* aggregate.c: not yet written. */

@@ -1,0 +1,20 @@
+/*
+ * api.h -- the HTTP API's route tables.
+ *
+ * Each api_*.c file owns one family of endpoints and registers its routes
+ * with the server; handlers get the struct spamtrend as their argument.
+ */
+#ifndef ST_API_H
+#define ST_API_H
+
+struct http;
+struct spamtrend;
+
+/* POST /api/v1/counts */
+void	api_counts_routes(struct http *h, struct spamtrend *st);
+/* /healthz, /metrics, static UI files */
+void	api_misc_routes(struct http *h, struct spamtrend *st);
+/* graphs, exports, sources, series */
+void	api_read_routes(struct http *h, struct spamtrend *st);
+
+#endif

@@ -1,0 +1,1 @@
+/* api_counts.c: not yet written. */

@@ -1,0 +1,1 @@
+/* api_read.c: not yet written. */

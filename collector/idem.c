@@ -1,0 +1,1 @@
+/* idem.c: not yet written. */

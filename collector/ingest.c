@@ -1,0 +1,1 @@
+/* ingest.c: not yet written. */

@@ -1,0 +1,28 @@
+/*
+ * source.h -- validation and normalisation of source (host) names.
+ *
+ * A source name becomes a file name, a graph argument and HTML text, so it is
+ * checked once here, at the edge, and trusted nowhere else.
+ */
+#ifndef ST_SOURCE_H
+#define ST_SOURCE_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "limits.h"
+
+/*
+ * Validate the len bytes at in as a DNS host name (RFC 1123: labels of
+ * [a-z0-9-], not starting or ending with '-', 1..63 bytes, total at most 253,
+ * one optional trailing dot dropped) and write its lowercase form, NUL
+ * terminated, to out (ST_SOURCE_MAX + 1 bytes).  Returns 0, or -1 with e
+ * filled (status 422, code "bad_source", field as given).
+ */
+int	source_normalise(const char *in, size_t len, char *out,
+	    const char *field, struct st_error *e);
+
+/* Return 1 if name is already a normalised source name or "_total". */
+int	source_is_valid_name(const char *name);
+
+#endif

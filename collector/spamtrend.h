@@ -1,0 +1,30 @@
+/*
+ * spamtrend.h -- the one context passed to every HTTP handler.
+ *
+ * main.c creates each part in order and frees them in reverse; the handlers
+ * reach the parts they need through this struct.  No other global state
+ * exists besides the signal flags in main.c.
+ */
+#ifndef ST_SPAMTREND_H
+#define ST_SPAMTREND_H
+
+#include <stdint.h>
+
+struct conf;
+struct http;
+struct store;
+struct ingest;
+struct workers;
+struct auth;
+
+struct spamtrend {
+	struct conf	*conf;
+	struct http	*http;
+	struct store	*store;
+	struct ingest	*ingest;
+	struct workers	*workers;	/* render and export jobs */
+	struct auth	*auth;		/* reporter tokens; NULL: loopback only */
+	int64_t		 started;	/* unix seconds */
+};
+
+#endif

@@ -1,0 +1,1 @@
+/* submission.c: not yet written. */

@@ -1,0 +1,1 @@
+/* workers.c: not yet written. */

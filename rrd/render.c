@@ -1,0 +1,1 @@
+/* render.c: not yet written. */

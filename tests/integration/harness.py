@@ -1,0 +1,212 @@
+"""harness -- start the real spamtrendd on a free port with a temp data dir,
+talk HTTP to it, and report results as TAP.
+
+Used by every tests/integration/test_*.py; no third-party packages.
+"""
+import gzip
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+SPAMTRENDD = os.environ.get("SPAMTRENDD", "spamtrendd")
+SRCDIR = os.environ.get("ST_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+class Tap:
+    """A TAP producer: plan up front, one line per check."""
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.n = 0
+        self.failed = 0
+        print("1..%d" % plan, flush=True)
+
+    def ok(self, cond, name, diag=None):
+        self.n += 1
+        if not cond:
+            self.failed += 1
+        print("%sok %d - %s" % ("" if cond else "not ", self.n, name), flush=True)
+        if not cond and diag is not None:
+            for line in str(diag).splitlines()[:40]:
+                print("#   " + line, flush=True)
+        return cond
+
+    def eq(self, got, want, name):
+        return self.ok(got == want, name, "got %r, want %r" % (got, want))
+
+    def skip_rest(self, why):
+        while self.n < self.plan:
+            self.n += 1
+            print("ok %d # SKIP %s" % (self.n, why), flush=True)
+
+    def done(self):
+        if self.n != self.plan:
+            print("# planned %d, ran %d" % (self.plan, self.n), flush=True)
+            sys.exit(1)
+        sys.exit(1 if self.failed else 0)
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    def __repr__(self):
+        return "<%d %r>" % (self.status, self.body[:300])
+
+
+class Daemon:
+    """One spamtrendd process on 127.0.0.1:<free port> with its own data dir."""
+
+    def __init__(self, *args, data_dir=None, env=None, wait=True):
+        self.tmp = tempfile.mkdtemp(prefix="spamtrend-test-")
+        self.data_dir = data_dir or os.path.join(self.tmp, "data")
+        self.args = list(args)
+        self.env = dict(os.environ)
+        if env:
+            self.env.update(env)
+        self.proc = None
+        self.port = None
+        self.log_path = os.path.join(self.tmp, "daemon.log")
+        if wait:
+            self.start()
+
+    def start(self, *extra):
+        os.makedirs(self.data_dir, exist_ok=True)
+        cmd = [SPAMTRENDD, "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
+               "--web-dir", os.path.join(SRCDIR, "web")] + self.args + list(extra)
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.log,
+                                     env=self.env)
+        deadline = time.time() + 30
+        line = b""
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            m = re.search(rb"listening on https?://[^ ]*:(\d+)/", line)
+            if m:
+                self.port = int(m.group(1))
+                return self
+        self.proc.wait(5)
+        raise RuntimeError("spamtrendd did not start: %s\n%s" % (line, self.logs()))
+
+    def logs(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def request(self, method, path, body=None, headers=None, timeout=30):
+        h = {}
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            h["Content-Type"] = "application/json"
+        elif isinstance(body, str):
+            body = body.encode()
+        if headers:
+            h.update(headers)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=h)
+            r = conn.getresponse()
+            return Response(r.status, r.getheaders(), r.read())
+        finally:
+            conn.close()
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body, headers=None, gz=False):
+        h = {"Content-Type": "application/json"}
+        if not isinstance(body, (bytes, str)):
+            body = json.dumps(body).encode()
+        elif isinstance(body, str):
+            body = body.encode()
+        if gz:
+            body = gzip.compress(body)
+            h["Content-Encoding"] = "gzip"
+        if headers:
+            h.update(headers)
+        return self.request("POST", path, body=body, headers=h)
+
+    def post_counts(self, body, **kw):
+        return self.post("/api/v1/counts", body, **kw)
+
+    def healthy(self):
+        try:
+            return self.get("/healthz").status == 200
+        except OSError:
+            return False
+
+    def stop(self, sig=signal.SIGTERM, timeout=60):
+        """Stop the daemon; returns its exit status."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.proc.stdout.close()
+        self.log.close()
+        self.proc = None
+        return rc
+
+    def kill(self):
+        return self.stop(signal.SIGKILL)
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def rrd_fetch(path, start, end, cf="AVERAGE", resolution=60):
+    """Run the stock rrdtool fetch; return (names, [(t, [values...])])."""
+    out = subprocess.run(["rrdtool", "fetch", path, cf, "-r", str(resolution),
+                          "-s", str(start), "-e", str(end)],
+                         check=True, capture_output=True, text=True).stdout
+    lines = [l for l in out.splitlines() if l.strip()]
+    names = lines[0].split()
+    rows = []
+    for l in lines[1:]:
+        t, vals = l.split(":", 1)
+        rows.append((int(t), [float(v) if "nan" not in v.lower() else None
+                              for v in vals.split()]))
+    return names, rows
+
+
+def rrd_totals(path, start, end, step=60):
+    """Sum of messages per category between start and end, from rrdtool fetch."""
+    names, rows = rrd_fetch(path, start, end, resolution=step)
+    tot = {n: 0 for n in names}
+    for _, vals in rows:
+        for n, v in zip(names, vals):
+            if v is not None:
+                tot[n] += round(v * step)
+    return tot
+
+
+def aligned_now(step=60):
+    """The current time rounded down to a step boundary."""
+    return int(time.time()) // step * step
