@@ -1,1 +1,211 @@
-/* api_misc.c: not yet written. */
+/*
+ * api_misc.c -- /healthz, /metrics and the web UI's static files.
+ *
+ * Owns the media-type table and the rules for which files of the web
+ * directory may be served (plain names, known extensions, no links).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "conf.h"
+#include "http.h"
+#include "ingest.h"
+#include "spamtrend.h"
+
+/* What each served file extension is. */
+static const struct {
+	const char	*ext;
+	const char	*ctype;
+} misc_media_types[] = {
+	{ ".html", "text/html; charset=utf-8" },
+	{ ".js", "text/javascript; charset=utf-8" },
+	{ ".css", "text/css; charset=utf-8" },
+	{ ".svg", "image/svg+xml" },
+	{ ".png", "image/png" },
+	{ ".ico", "image/x-icon" },
+	{ ".txt", "text/plain; charset=utf-8" },
+};
+
+/* The media type for name, or NULL when it may not be served. */
+static const char *
+misc_media_type(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	size_t i;
+
+	if (dot == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(misc_media_types) / sizeof(misc_media_types[0]); i++)
+		if (strcmp(dot, misc_media_types[i].ext) == 0)
+			return misc_media_types[i].ctype;
+	return NULL;
+}
+
+/* 1 when name is a plain file name: [A-Za-z0-9_.-], no leading dot. */
+static int
+misc_name_ok(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > 64 || name[0] == '.')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= 'A' && name[i] <= 'Z') ||
+		    (name[i] >= '0' && name[i] <= '9') || name[i] == '_' ||
+		    name[i] == '-' || name[i] == '.'))
+			return 0;
+	return 1;
+}
+
+/* Answer with the file name from the web directory. */
+static void
+misc_send_file(struct http_request *r, struct spamtrend *st, const char *name)
+{
+	const char *ctype = misc_media_type(name);
+	char path[4200], *buf;
+	struct stat sb;
+	ssize_t got;
+	int fd;
+
+	if (!misc_name_ok(name) || ctype == NULL) {
+		http_fail(r, 404, "not_found", "path", "no such file");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%s", st->conf->web_dir, name);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		http_fail(r, 404, "not_found", "path", "no such file");
+		return;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size > 4 * 1024 * 1024) {
+		close(fd);
+		http_fail(r, 404, "not_found", "path", "no such file");
+		return;
+	}
+	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL)
+		abort();
+	got = read(fd, buf, (size_t)sb.st_size);
+	close(fd);
+	if (got != sb.st_size) {
+		free(buf);
+		http_fail(r, 500, "internal", "", "the file could not be read");
+		return;
+	}
+	http_add_header(r, "Cache-Control", "no-cache");
+	http_respond(r, 200, ctype, buf, (size_t)got, 1);
+}
+
+/* GET / and GET /source/<name>: the single page of the UI. */
+static void
+misc_index(struct http_request *r, void *arg)
+{
+	misc_send_file(r, arg, "index.html");
+}
+
+/* GET /assets/<file> */
+static void
+misc_asset(struct http_request *r, void *arg)
+{
+	misc_send_file(r, arg, http_path(r) + strlen("/assets/"));
+}
+
+/* GET /healthz: 200 while submissions can be made durable, else 503. */
+static void
+misc_healthz(struct http_request *r, void *arg)
+{
+	struct spamtrend *st = arg;
+
+	if (ingest_degraded(st->ingest))
+		http_respond_json(r, 503, "{\"status\":\"degraded\",\"detail\":"
+		    "\"the journal cannot be written\"}");
+	else
+		http_respond_json(r, 200, "{\"status\":\"ok\"}");
+}
+
+/* Append one metric with its HELP and TYPE lines. */
+static void
+misc_metric(FILE *fp, const char *name, const char *type, const char *help,
+    double value)
+{
+	fprintf(fp, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name,
+	    type, name, value);
+}
+
+/* GET /metrics: the Prometheus text exposition format. */
+static void
+misc_metrics(struct http_request *r, void *arg)
+{
+	struct spamtrend *st = arg;
+	struct http_stats hs;
+	struct ingest_stats is;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+	int i;
+
+	http_get_stats(st->http, &hs);
+	ingest_get_stats(st->ingest, &is);
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		abort();
+	misc_metric(fp, "spamtrend_up", "gauge", "1 while the collector runs.", 1);
+	misc_metric(fp, "spamtrend_start_time_seconds", "gauge",
+	    "Unix time the collector started.", (double)st->started);
+	misc_metric(fp, "spamtrend_http_requests_total", "counter",
+	    "HTTP requests received.", (double)hs.requests);
+	fprintf(fp, "# HELP spamtrend_http_responses_total HTTP responses by "
+	    "status class.\n# TYPE spamtrend_http_responses_total counter\n");
+	for (i = 1; i < 6; i++)
+		fprintf(fp, "spamtrend_http_responses_total{class=\"%dxx\"} %llu\n",
+		    i, (unsigned long long)hs.responses_by_class[i]);
+	misc_metric(fp, "spamtrend_http_timeouts_total", "counter",
+	    "Requests ended by a timeout.", (double)hs.timeouts);
+	misc_metric(fp, "spamtrend_submissions_accepted_total", "counter",
+	    "Submissions made durable and counted.", (double)is.accepted);
+	misc_metric(fp, "spamtrend_submissions_duplicate_total", "counter",
+	    "Idempotent repeats answered without counting.",
+	    (double)is.duplicates);
+	misc_metric(fp, "spamtrend_submissions_step_closed_total", "counter",
+	    "Submissions refused because their step was written.",
+	    (double)is.rejected_closed);
+	misc_metric(fp, "spamtrend_journal_syncs_total", "counter",
+	    "Group commits (one fdatasync each).", (double)is.commits);
+	misc_metric(fp, "spamtrend_journal_sync_failures_total", "counter",
+	    "Group commits that failed.", (double)is.commit_failures);
+	misc_metric(fp, "spamtrend_sources", "gauge", "Sources known.",
+	    (double)is.sources);
+	misc_metric(fp, "spamtrend_idempotency_keys", "gauge",
+	    "Idempotency keys remembered.", (double)is.idempotency_keys);
+	misc_metric(fp, "spamtrend_open_window_start_seconds", "gauge",
+	    "Steps ending at or before this time are closed.",
+	    (double)is.watermark);
+	misc_metric(fp, "spamtrend_flush_steps_total", "counter",
+	    "Steps written to the RRD files.", (double)is.flush_steps);
+	misc_metric(fp, "spamtrend_flush_errors_total", "counter",
+	    "Steps that could not be written in full.", (double)is.flush_errors);
+	misc_metric(fp, "spamtrend_flush_last_seconds", "gauge",
+	    "Time taken to write the last step.", is.flush_last_seconds);
+	misc_metric(fp, "spamtrend_flush_lag_seconds", "gauge",
+	    "Seconds between the end of the last written step and now.",
+	    is.flush_last_step > 0 ? (double)(time(NULL) - is.flush_last_step) : 0);
+	fclose(fp);
+	http_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", buf, len, 1);
+}
+
+/* Register the routes. */
+void
+api_misc_routes(struct http *h, struct spamtrend *st)
+{
+	http_route(h, "GET", "/healthz", misc_healthz, st);
+	http_route(h, "GET", "/metrics", misc_metrics, st);
+	http_route(h, "GET", "/", misc_index, st);
+	http_route(h, "GET", "/source/*", misc_index, st);
+	http_route(h, "GET", "/assets/*", misc_asset, st);
+}

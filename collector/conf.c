@@ -70,7 +70,7 @@ static const struct conf_option conf_options[] = {
 	  "most sources first seen in one minute" },
 	{ "min_free_disk", CT_SIZE, OFF(min_free_disk), 0, ULLONG_MAX, "104857600",
 	  "refuse new sources (507) when the data directory has less free space, in bytes" },
-	{ "idempotency_ttl", CT_UINT, OFF(idempotency_ttl), 60, 7 * 86400, "3600",
+	{ "idempotency_ttl", CT_UINT, OFF(idempotency_ttl), 60, 7 * 86400, "600",
 	  "seconds an idempotency key is remembered" },
 	{ "journal_segment", CT_SIZE, OFF(journal_segment), 4096, 1ULL << 34, "67108864",
 	  "bytes before the journal starts a new segment" },

@@ -48,6 +48,13 @@ struct http	*http_create(const struct http_settings *s, char *err, size_t errlen
 void	 http_route(struct http *h, const char *method, const char *path,
 	    http_handler_fn fn, void *arg);
 
+/*
+ * Set a gate run before every GET/HEAD handler except /healthz: when it
+ * returns -1 it has answered (401) and the handler is skipped.
+ */
+void	 http_set_read_gate(struct http *h,
+	    int (*gate)(struct http_request *r, void *arg), void *arg);
+
 /* Start listening.  Returns the bound port, or -1 with err filled. */
 int	 http_start(struct http *h, char *err, size_t errlen);
 

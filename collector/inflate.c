@@ -6,25 +6,27 @@
  */
 #include "inflate.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #define INFLATE_CHUNK	16384	/* first allocation and smallest growth */
 
-/* Grow *buf to hold at least need bytes plus a NUL, never past cap + 1. */
+/*
+ * Make room for at least one more byte after used, doubling but never past
+ * cap + 1 bytes: one byte over the cap is how an oversized stream shows.
+ */
 static int
-inflate_grow(char **buf, size_t *size, size_t need, size_t cap)
+inflate_grow(char **buf, size_t *size, size_t used, size_t cap)
 {
 	size_t want;
 	char *p;
 
-	if (need + 1 <= *size)
+	if (used < *size)
 		return 0;
 	want = *size < INFLATE_CHUNK ? INFLATE_CHUNK : *size * 2;
-	if (want < need + 1)
-		want = need + 1;
-	if (want > cap + 1)
+	if (want > cap + 1 || want < *size)
 		want = cap + 1;
 	if ((p = realloc(*buf, want)) == NULL)
 		return -1;
@@ -45,6 +47,8 @@ inflate_gzip(const void *in, size_t inlen, size_t cap, char **out,
 
 	*out = NULL;
 	*outlen = 0;
+	if (cap > SIZE_MAX / 2)
+		cap = SIZE_MAX / 2;
 	memset(&zs, 0, sizeof(zs));
 	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
 		err_set(e, 500, "internal", "body", "cannot start the gzip "
@@ -52,7 +56,7 @@ inflate_gzip(const void *in, size_t inlen, size_t cap, char **out,
 		goto fail;
 	}
 	inited = 1;
-	zs.next_in = (Bytes *)(uintptr_t)in;
+	zs.next_in = (Bytef *)(uintptr_t)in;
 	zs.avail_in = 0;
 	if (inlen == 0) {
 		err_set(e, 400, "bad_gzip", "Content-Encoding",
@@ -66,12 +70,7 @@ inflate_gzip(const void *in, size_t inlen, size_t cap, char **out,
 			    (uInt)inlen;
 			inlen -= zs.avail_in;
 		}
-		/*
-		 * Ask for one byte past the cap so that a stream of exactly cap
-		 * bytes is told apart from one that is larger.
-		 */
-		if (inflate_grow(&buf, &size, used + INFLATE_CHUNK < cap + 1 ?
-		    used + INFLATE_CHUNK : cap + 1, cap + 1) == -1) {
+		if (inflate_grow(&buf, &size, used, cap) == -1) {
 			err_set(e, 503, "out_of_memory", "body",
 			    "cannot allocate the inflated body");
 			goto fail;
@@ -100,13 +99,12 @@ inflate_gzip(const void *in, size_t inlen, size_t cap, char **out,
 		}
 		if (zr == Z_OK)
 			continue;
-		if (zr == Z_BUF_ERROR && zs.avail_in == 0 && inlen == 0) {
+		if (zr == Z_BUF_ERROR) {
+			/* Output room is never zero here: the input ran out. */
 			err_set(e, 400, "bad_gzip", "Content-Encoding",
 			    "the gzip stream is truncated");
 			goto fail;
 		}
-		if (zr == Z_BUF_ERROR)
-			continue;
 		if (zr == Z_MEM_ERROR) {
 			err_set(e, 503, "out_of_memory", "body",
 			    "cannot allocate the gzip decoder");
@@ -114,6 +112,11 @@ inflate_gzip(const void *in, size_t inlen, size_t cap, char **out,
 		}
 		err_set(e, 400, "bad_gzip", "Content-Encoding", "%s",
 		    zs.msg != NULL ? zs.msg : "invalid gzip stream");
+		goto fail;
+	}
+	if (inflate_grow(&buf, &size, used, cap) == -1) {
+		err_set(e, 503, "out_of_memory", "body",
+		    "cannot allocate the inflated body");
 		goto fail;
 	}
 	buf[used] = '\0';

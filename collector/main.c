@@ -1,1 +1,299 @@
-/* main.c: not yet written. */
+/*
+ * main.c -- spamtrendd: options, start-up in order, signals, shutdown.
+ *
+ * Owns the process: it builds the struct spamtrend from the configuration,
+ * starts each part, waits for signals, and stops the parts in reverse.
+ * Signals are handled synchronously with sigwait(), so no handler runs
+ * inside another thread's critical section.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../rrd/store.h"
+#include "api.h"
+#include "auth.h"
+#include "conf.h"
+#include "http.h"
+#include "ingest.h"
+#include "log.h"
+#include "spamtrend.h"
+#include "workers.h"
+
+/* Print usage and the option table. */
+static void
+main_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: spamtrendd [--config FILE] [--OPTION VALUE ...]\n"
+	    "       spamtrendd --check-config [--config FILE] [--OPTION VALUE ...]\n"
+	    "\n"
+	    "Collects spam, ham, virus and rejected counts over HTTP and keeps\n"
+	    "them in RRD files.  Every option can also be set in the config file\n"
+	    "as 'name = value' (with _ or -).\n"
+	    "\n"
+	    "  --config FILE              read options from FILE first\n"
+	    "  --check-config             validate the configuration and exit\n"
+	    "  --journal-recover          cut a corrupt journal segment at the\n"
+	    "                             damage (the rest is kept aside) and start\n"
+	    "  --help                     show this text\n"
+	    "  --version                  show the version\n");
+	conf_usage(fp);
+}
+
+/* Apply the command line over the config file; -1 on a bad option. */
+static int
+main_parse(struct conf *c, int argc, char **argv, int *check, int *recover)
+{
+	char err[1024];
+	int i;
+
+	/* The config file first, so the command line wins. */
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--config") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "spamtrendd: --config needs a file\n");
+				return -1;
+			}
+			if (conf_load_file(c, argv[i + 1], err, sizeof(err)) == -1) {
+				fprintf(stderr, "spamtrendd: %s\n", err);
+				return -1;
+			}
+			i++;
+		}
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--config") == 0) {
+			i++;
+			continue;
+		}
+		if (strcmp(a, "--check-config") == 0) {
+			*check = 1;
+			continue;
+		}
+		if (strcmp(a, "--journal-recover") == 0) {
+			*recover = 1;
+			continue;
+		}
+		if (strcmp(a, "--foreground") == 0)
+			continue;
+		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+			fprintf(stderr, "spamtrendd: unexpected argument '%s' "
+			    "(see --help)\n", a);
+			return -1;
+		}
+		{
+			char name[64];
+			const char *value, *eq = strchr(a, '=');
+
+			if (eq != NULL) {
+				snprintf(name, sizeof(name), "%.*s",
+				    (int)(eq - a - 2), a + 2);
+				value = eq + 1;
+			} else {
+				if (i + 1 >= argc) {
+					fprintf(stderr, "spamtrendd: %s needs a "
+					    "value\n", a);
+					return -1;
+				}
+				snprintf(name, sizeof(name), "%s", a + 2);
+				value = argv[++i];
+			}
+			if (conf_set(c, name, value, err, sizeof(err)) == -1) {
+				fprintf(stderr, "spamtrendd: --%s: %s\n", name, err);
+				return -1;
+			}
+		}
+	}
+	if (conf_finish(c, err, sizeof(err)) == -1) {
+		fprintf(stderr, "spamtrendd: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Create the data directory if needed and lock it against a second daemon. */
+static int
+main_lock_data_dir(const struct conf *c)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (mkdir(c->data_dir, 0750) == -1 && errno != EEXIST) {
+		log_error("%s: %s", c->data_dir, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/.lock", c->data_dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1) {
+		log_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		log_error("%s is in use by another spamtrendd", c->data_dir);
+		close(fd);
+		return -1;
+	}
+	return fd;	/* held until exit */
+}
+
+/* The read gate: HTTP basic auth when a read password is set. */
+static int
+main_read_gate(struct http_request *r, void *arg)
+{
+	struct spamtrend *st = arg;
+	struct st_error e;
+
+	if (auth_reader(st->auth, http_header(r, "Authorization"), &e) == 0)
+		return 0;
+	http_add_header(r, "WWW-Authenticate", "Basic realm=\"spamtrend\", "
+	    "charset=\"UTF-8\"");
+	http_respond_error(r, &e);
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct spamtrend st;
+	struct conf c;
+	struct store_settings ss;
+	struct http_settings hs;
+	sigset_t sigs;
+	char err[1024];
+	int check = 0, recover = 0, port, sig, lockfd, i, rc = 1;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			main_usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("spamtrendd %s\n", PACKAGE_VERSION);
+			return 0;
+		}
+	}
+	conf_defaults(&c);
+	if (main_parse(&c, argc, argv, &check, &recover) == -1) {
+		conf_clear(&c);
+		return 2;
+	}
+	if (check) {
+		conf_dump(&c, stdout);
+		conf_clear(&c);
+		return 0;
+	}
+	log_set_level(c.log_level);
+
+	/* Every thread inherits this mask; only sigwait() below takes them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&st, 0, sizeof(st));
+	st.conf = &c;
+	st.started = time(NULL);
+	if ((lockfd = main_lock_data_dir(&c)) == -1)
+		goto done;
+	if ((st.auth = auth_create(c.tokens_file, c.admin_token, c.read_password,
+	    err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		goto done;
+	}
+	memset(&ss, 0, sizeof(ss));
+	ss.data_dir = c.data_dir;
+	ss.step = c.step;
+	ss.categories = (const char (*)[ST_CATEGORY_MAX + 1])c.categories;
+	ss.ncategories = c.ncategories;
+	ss.rrdcached = c.rrdcached[0] != '\0' ? c.rrdcached : NULL;
+	if ((st.store = store_create(&ss, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		goto done;
+	}
+	if ((st.ingest = ingest_create(&c, st.store, recover, err,
+	    sizeof(err))) == NULL) {
+		log_error("%s", err);
+		goto done;
+	}
+	if ((st.workers = workers_create(c.render_threads, c.render_queue, err,
+	    sizeof(err))) == NULL) {
+		log_error("%s", err);
+		goto done;
+	}
+	memset(&hs, 0, sizeof(hs));
+	hs.listen = c.listen;
+	hs.max_body = c.max_body;
+	hs.max_connections = c.max_connections;
+	hs.max_per_ip = c.max_per_ip;
+	hs.idle_timeout = c.idle_timeout;
+	hs.request_timeout = c.request_timeout;
+	hs.threads = 1;
+	hs.tls_cert = c.tls_cert[0] != '\0' ? c.tls_cert : NULL;
+	hs.tls_key = c.tls_key[0] != '\0' ? c.tls_key : NULL;
+	if ((st.http = http_create(&hs, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		goto done;
+	}
+	api_counts_routes(st.http, &st);
+	api_misc_routes(st.http, &st);
+	api_read_routes(st.http, &st);
+	if (c.read_password[0] != '\0')
+		http_set_read_gate(st.http, main_read_gate, &st);
+	if ((port = http_start(st.http, err, sizeof(err))) == -1) {
+		log_error("%s", err);
+		goto done;
+	}
+	{
+		char host[128];
+		const char *colon = strrchr(c.listen, ':');
+
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - c.listen),
+		    c.listen);
+		printf("spamtrendd: listening on %s://%s:%d/ with data in %s\n",
+		    hs.tls_cert != NULL ? "https" : "http", host, port, c.data_dir);
+		fflush(stdout);
+	}
+	if (c.tokens_file[0] == '\0')
+		log_info("no tokens_file: only loopback clients may submit counts");
+	else
+		log_info("%zu reporter tokens loaded", auth_tokens(st.auth));
+
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			if (auth_reload(st.auth, err, sizeof(err)) == -1)
+				log_error("reload: %s (the old tokens stay)", err);
+			else
+				log_info("reloaded: %zu reporter tokens",
+				    auth_tokens(st.auth));
+			continue;
+		}
+		log_info("signal %d: writing open steps and stopping", sig);
+		break;
+	}
+	rc = 0;
+done:
+	if (st.http != NULL)
+		http_quiesce(st.http);
+	ingest_free(st.ingest);
+	workers_free(st.workers);
+	http_free(st.http);
+	store_free(st.store);
+	auth_free(st.auth);
+	conf_clear(&c);
+	return rc;
+}

@@ -41,7 +41,8 @@ struct submission_rules {
  * 1..max_batch objects) received at now.  On success *out is a calloc'd
  * array of *n submissions owned by the caller (free()), and 0 is returned.
  * On failure returns -1 with e filled and *out NULL: 400 "bad_json" for
- * malformed text, duplicate keys or nesting over max_depth, 413 "batch_too_large",
+ * malformed text or duplicate keys, 400 "too_deep" for nesting over
+ * max_depth, 413 "batch_too_large",
  * 422 for everything well-formed but invalid ("unknown_field",
  * "unknown_category", "bad_count", "bad_source", "bad_time", "bad_interval",
  * "time_in_future", "time_too_old", "bad_id", "empty_batch", ...).  The
@@ -51,7 +52,15 @@ int	submission_parse(const char *body, size_t len,
 	    const struct submission_rules *rules, int64_t now,
 	    struct submission **out, size_t *n, struct st_error *e);
 
-/* A stable 64-bit hash of the normalised content of s (FNV-1a). */
+/*
+ * A stable 64-bit hash of the normalised content of s (FNV-1a over source,
+ * time, interval and counts[0..ncategories); the id is not part of it).
+ * submission_parse fills s->hash with this hash taken over the time and
+ * interval AS GIVEN (0 when absent), so a retry of a body without "time"
+ * hashes the same at any clock: callers comparing retries use s->hash, and
+ * submission_hash(s) equals s->hash only when s->time and s->interval are
+ * set to the given values (0 when absent).
+ */
 uint64_t submission_hash(const struct submission *s, unsigned ncategories);
 
 #endif

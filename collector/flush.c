@@ -1,0 +1,255 @@
+/*
+ * flush.c -- the writer thread between closed steps and rrd/store.
+ *
+ * Owns the queue of closed steps and the retry list of updates that failed.
+ * It takes the flush lock only to move queue entries; every file update
+ * takes the store lock on its own, so renders interleave with a long flush.
+ */
+#include "flush.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../rrd/store.h"
+#include "log.h"
+
+struct flush_item {
+	struct flush_item	*next;
+	struct flush_step	*steps;
+	size_t			 n;
+};
+
+struct flush {
+	struct store		*store;
+	unsigned		 ncategories;
+	unsigned		 sync_every;
+	pthread_t		 thread;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 wake;		/* work queued or stopping */
+	pthread_cond_t		 idle;		/* queue drained */
+	struct flush_item	*head, **tail;
+	int			 busy;
+	int			 stopping;
+	int64_t			 written_through;	/* writer thread only */
+	int64_t			 synced_through;	/* under lock */
+	int			 failing;	/* writer thread only */
+	struct flush_stats	 stats;		/* under lock */
+};
+
+/* Seconds on the monotonic clock. */
+static double
+flush_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Write one file update, retrying a few times; 0 when written or skipped. */
+static int
+flush_write(struct flush *f, const char *source, int64_t st,
+    const uint64_t *counts)
+{
+	char err[512];
+	int attempt;
+
+	for (attempt = 0; attempt < 3; attempt++) {
+		if (store_write(f->store, source, st, counts, err, sizeof(err)) >= 0)
+			return 0;
+		if (attempt == 0 && !f->failing)
+			log_error("writing %s at %lld: %s", source, (long long)st,
+			    err);
+	}
+	return -1;
+}
+
+/* Write one closed step: every source, then _total. */
+static int
+flush_step_write(struct flush *f, const struct flush_step *fs, uint64_t *updates)
+{
+	size_t i;
+	int failed = 0;
+
+	for (i = 0; i < fs->n; i++) {
+		if (flush_write(f, fs->entries[i].source, fs->step,
+		    fs->entries[i].counts) == -1)
+			failed = 1;
+		(*updates)++;
+	}
+	if (flush_write(f, ST_TOTAL_SOURCE, fs->step, fs->total) == -1)
+		failed = 1;
+	(*updates)++;
+	return failed ? -1 : 0;
+}
+
+/* The writer thread: drain the queue, write, sync now and then. */
+static void *
+flush_main(void *arg)
+{
+	struct flush *f = arg;
+	double last_sync = flush_clock();
+	char err[512];
+
+	pthread_mutex_lock(&f->lock);
+	for (;;) {
+		struct flush_item *it;
+		size_t i;
+		int need_sync;
+
+		while (f->head == NULL && !f->stopping) {
+			f->busy = 0;
+			pthread_cond_broadcast(&f->idle);
+			pthread_cond_wait(&f->wake, &f->lock);
+		}
+		if (f->head == NULL && f->stopping)
+			break;
+		it = f->head;
+		f->head = it->next;
+		if (f->head == NULL)
+			f->tail = &f->head;
+		f->busy = 1;
+		pthread_mutex_unlock(&f->lock);
+
+		for (i = 0; i < it->n; i++) {
+			double t0 = flush_clock();
+			uint64_t updates = 0;
+			int rc = flush_step_write(f, &it->steps[i], &updates);
+
+			pthread_mutex_lock(&f->lock);
+			f->stats.steps++;
+			f->stats.updates += updates;
+			f->stats.last_seconds = flush_clock() - t0;
+			f->stats.last_step = it->steps[i].step;
+			if (f->stats.queued > 0)
+				f->stats.queued--;
+			if (rc == -1)
+				f->stats.errors++;
+			pthread_mutex_unlock(&f->lock);
+			if (rc == -1 && !f->failing) {
+				f->failing = 1;
+				log_error("step %lld could not be written in full; "
+				    "its journal segment is kept for the next start",
+				    (long long)it->steps[i].step);
+			} else if (rc == 0 && !f->failing)
+				f->written_through = it->steps[i].step;
+		}
+		aggregate_free_steps(it->steps, it->n);
+		free(it);
+
+		pthread_mutex_lock(&f->lock);
+		need_sync = f->head == NULL &&
+		    (f->stopping || flush_clock() - last_sync >= f->sync_every);
+		pthread_mutex_unlock(&f->lock);
+		if (need_sync) {
+			if (store_sync(f->store, err, sizeof(err)) == -1)
+				log_error("%s", err);
+			else {
+				pthread_mutex_lock(&f->lock);
+				f->synced_through = f->written_through;
+				pthread_mutex_unlock(&f->lock);
+			}
+			last_sync = flush_clock();
+		}
+		pthread_mutex_lock(&f->lock);
+	}
+	f->busy = 0;
+	pthread_cond_broadcast(&f->idle);
+	pthread_mutex_unlock(&f->lock);
+	return NULL;
+}
+
+/* Start the writer thread. */
+struct flush *
+flush_create(struct store *st, unsigned ncategories, unsigned sync_every)
+{
+	struct flush *f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		abort();
+	f->store = st;
+	f->ncategories = ncategories;
+	f->sync_every = sync_every;
+	f->tail = &f->head;
+	f->written_through = INT64_MIN;
+	f->synced_through = INT64_MIN;
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->wake, NULL);
+	pthread_cond_init(&f->idle, NULL);
+	if (pthread_create(&f->thread, NULL, flush_main, f) != 0)
+		abort();
+	return f;
+}
+
+/* Drain, stop and free. */
+void
+flush_free(struct flush *f)
+{
+	if (f == NULL)
+		return;
+	pthread_mutex_lock(&f->lock);
+	f->stopping = 1;
+	pthread_cond_signal(&f->wake);
+	pthread_mutex_unlock(&f->lock);
+	pthread_join(f->thread, NULL);
+	pthread_mutex_destroy(&f->lock);
+	pthread_cond_destroy(&f->wake);
+	pthread_cond_destroy(&f->idle);
+	free(f);
+}
+
+/* Queue closed steps. */
+void
+flush_push(struct flush *f, struct flush_step *steps, size_t n)
+{
+	struct flush_item *it;
+
+	if (n == 0) {
+		free(steps);
+		return;
+	}
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		abort();
+	it->steps = steps;
+	it->n = n;
+	pthread_mutex_lock(&f->lock);
+	*f->tail = it;
+	f->tail = &it->next;
+	f->busy = 1;
+	f->stats.queued += n;
+	pthread_cond_signal(&f->wake);
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* Wait until the queue is written. */
+void
+flush_drain(struct flush *f)
+{
+	pthread_mutex_lock(&f->lock);
+	while (f->head != NULL || f->busy)
+		pthread_cond_wait(&f->idle, &f->lock);
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* How far the files are written and synced. */
+int64_t
+flush_synced_through(struct flush *f)
+{
+	int64_t v;
+
+	pthread_mutex_lock(&f->lock);
+	v = f->synced_through;
+	pthread_mutex_unlock(&f->lock);
+	return v;
+}
+
+/* Copy the counters. */
+void
+flush_get_stats(struct flush *f, struct flush_stats *out)
+{
+	pthread_mutex_lock(&f->lock);
+	*out = f->stats;
+	pthread_mutex_unlock(&f->lock);
+}

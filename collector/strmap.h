@@ -1,0 +1,37 @@
+/*
+ * strmap.h -- a string-keyed hash table of pointers.
+ *
+ * Not thread-safe: each owner guards its map with its own lock.  Keys are
+ * copied into the map; values are the caller's and are never freed here.
+ */
+#ifndef ST_STRMAP_H
+#define ST_STRMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct strmap;
+
+struct strmap	*strmap_create(void);
+/* Free the map and its key copies (not the values). */
+void		 strmap_free(struct strmap *m);
+/* The value stored under key, or NULL. */
+void		*strmap_get(const struct strmap *m, const char *key);
+/*
+ * Store value under key, replacing any old value.  Returns the map's own
+ * copy of the key, valid until the entry is deleted or the map freed.
+ */
+const char	*strmap_put(struct strmap *m, const char *key, void *value);
+/* Remove key; returns its old value or NULL. */
+void		*strmap_del(struct strmap *m, const char *key);
+size_t		 strmap_count(const struct strmap *m);
+/*
+ * Call fn for every entry (in no particular order).  fn may ask for the
+ * entry to be deleted by returning 1; it returns 0 to keep it.
+ */
+void		 strmap_sweep(struct strmap *m,
+		    int (*fn)(void *arg, const char *key, void *value), void *arg);
+/* FNV-1a over a NUL-terminated string. */
+uint64_t	 strmap_hash(const char *s);
+
+#endif
