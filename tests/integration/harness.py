@@ -124,13 +124,35 @@ class Daemon:
             body = body.encode()
         if headers:
             h.update(headers)
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        # Send from a thread while the response is read here, so that an early
+        # answer (413 before the body is sent) is read rather than lost in a
+        # broken pipe.
+        import socket
+        import threading
+        body = body or b""
+        if "Content-Length" not in h and (body or method in ("POST", "PUT")):
+            h["Content-Length"] = str(len(body))
+        head = "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n" % (
+            method, path, self.port)
+        head += "".join("%s: %s\r\n" % (k, v) for k, v in h.items()) + "\r\n"
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+
+        def send():
+            try:
+                sock.sendall(head.encode("latin-1") + body)
+            except OSError:
+                pass
+
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
         try:
-            conn.request(method, path, body=body, headers=h)
-            r = conn.getresponse()
-            return Response(r.status, r.getheaders(), r.read())
+            r = http.client.HTTPResponse(sock, method=method)
+            r.begin()
+            data = r.read()
+            return Response(r.status, r.getheaders(), data)
         finally:
-            conn.close()
+            sender.join(timeout)
+            sock.close()
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
@@ -210,3 +232,44 @@ def rrd_totals(path, start, end, step=60):
 def aligned_now(step=60):
     """The current time rounded down to a step boundary."""
     return int(time.time()) // step * step
+
+
+def raw_exchange(port, data, timeout=5):
+    """Send raw bytes on a fresh connection; return everything read back."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        chunks = []
+        while True:
+            try:
+                b = s.recv(65536)
+            except socket.timeout:
+                break
+            if not b:
+                break
+            chunks.append(b)
+            if b"\r\n\r\n" in b"".join(chunks) and len(b"".join(chunks)) > 0:
+                # Stop once a whole response with a JSON body has arrived.
+                whole = b"".join(chunks)
+                head, _, body = whole.partition(b"\r\n\r\n")
+                m = re.search(rb"(?i)content-length:\s*(\d+)", head)
+                if m and len(body) >= int(m.group(1)):
+                    break
+        return b"".join(chunks)
+    finally:
+        s.close()
+
+
+def status_of(raw):
+    """The status code of a raw HTTP response, or None."""
+    m = re.match(rb"HTTP/1\.[01] (\d{3})", raw)
+    return int(m.group(1)) if m else None
+
+
+def rrd_files(data_dir):
+    """The .rrd files in a data directory."""
+    try:
+        return sorted(f for f in os.listdir(data_dir) if f.endswith(".rrd"))
+    except FileNotFoundError:
+        return []
