@@ -1,0 +1,261 @@
+"""Nothing acknowledged is lost and nothing is counted twice: idempotent
+retries, kill -9 at random moments under concurrent reporters, torn and
+corrupt journals, corrupt RRD files, and a full disk."""
+import os
+import random
+import shutil
+import subprocess
+import threading
+import time
+
+from harness import Daemon, Tap, aligned_now, rrd_totals
+
+CATS = ("spam", "ham", "virus", "rejected")
+t = Tap(27)
+
+
+def totals(data_dir, source, lo, hi):
+    path = os.path.join(data_dir, source + ".rrd")
+    if not os.path.exists(path):
+        return {c: 0 for c in CATS}
+    return rrd_totals(path, lo, hi)
+
+
+def journal_segments(data_dir):
+    jdir = os.path.join(data_dir, "journal")
+    return sorted(os.path.join(jdir, f) for f in os.listdir(jdir) if f.endswith(".log"))
+
+
+# 1. Idempotency keys, also across a kill -9.
+d = Daemon()
+try:
+    T = aligned_now() + 60
+    body = {"source": "mx1.example.com", "time": T, "counts": {"spam": 5}, "id": "k-1"}
+    r1 = d.post_counts(body)
+    r2 = d.post_counts(body)
+    t.ok(r1.status == 202 and r2.status == 200 and r2.json().get("duplicate") is True,
+         "a repeat with the same id answers 200 duplicate", (r1, r2))
+    r3 = d.post_counts(dict(body, counts={"spam": 6}))
+    t.ok(r3.status == 422 and r3.json().get("error") == "id_reused" and
+         r3.json().get("field") == "id", "the same id with another body is 422", r3)
+    h = {"Idempotency-Key": "hdr-1"}
+    body2 = {"source": "mx1.example.com", "time": T, "counts": {"ham": 7}}
+    r4 = d.post_counts(body2, headers=h)
+    d.kill()
+    d.start()
+    r5 = d.post_counts(body2, headers=h)
+    r6 = d.post_counts(body)
+    t.ok(r4.status == 202 and r5.status == 200 and r6.status == 200,
+         "keys survive a kill -9 (header key and id)", (r4, r5, r6))
+    t.eq(d.stop(), 0, "clean stop after the restart")
+    got = totals(d.data_dir, "mx1.example.com", T - 600, T + 600)
+    t.eq((got["spam"], got["ham"]), (5, 7), "retries counted once, replay after kill -9 exact")
+finally:
+    d.cleanup()
+
+# 2. Crash test: concurrent reporters, kill -9 at random moments, retries.
+d = Daemon()
+acked = {}
+lock = threading.Lock()
+stop = threading.Event()
+errors = []
+
+
+def reporter(source):
+    seq = 0
+    rnd = random.Random(source)
+    pending = None
+    while not stop.is_set() or pending is not None:
+        if pending is None:
+            if stop.is_set():
+                break
+            seq += 1
+            pending = {"source": source, "time": int(time.time()), "interval": 60,
+                       "id": "%s-%d" % (source, seq),
+                       "counts": {c: rnd.randint(0, 40) for c in CATS}}
+        try:
+            r = d.post_counts(pending)
+        except OSError:
+            time.sleep(0.05)
+            continue
+        if r.status in (200, 202):
+            with lock:
+                for c in CATS:
+                    acked[(source, c)] = acked.get((source, c), 0) + pending["counts"][c]
+            pending = None
+        elif r.status == 409:
+            pending = None          # never acknowledged, and refused: not counted
+        elif r.status == 503:
+            time.sleep(0.05)
+        else:
+            errors.append(r)
+            pending = None
+
+
+sources = ["crash%d.example.com" % i for i in range(4)]
+start = int(time.time())
+threads = [threading.Thread(target=reporter, args=(s,)) for s in sources]
+kills = 0
+try:
+    for th in threads:
+        th.start()
+    rnd = random.Random(42)
+    for i in range(5):
+        time.sleep(rnd.uniform(0.5, 2.5))
+        d.kill()
+        kills += 1
+        time.sleep(rnd.uniform(0, 0.3))
+        d.start()
+    time.sleep(1)
+    stop.set()
+    for th in threads:
+        th.join(60)
+    t.eq(errors, [], "reporters saw only 2xx, 409 or 503")
+    t.eq(d.stop(), 0, "final clean stop")
+    lo, hi = start - 600, int(time.time()) + 600
+    ok = True
+    diffs = []
+    for s in sources:
+        got = totals(d.data_dir, s, lo, hi)
+        for c in CATS:
+            if got[c] != acked.get((s, c), 0):
+                ok = False
+                diffs.append((s, c, got[c], acked.get((s, c), 0)))
+    n_acked = sum(acked.values())
+    t.ok(ok and n_acked > 0, "after %d kill -9s every source holds exactly the acknowledged "
+         "counts (%d messages)" % (kills, n_acked), diffs)
+    tot = totals(d.data_dir, "_total", lo, hi)
+    want = {c: sum(acked.get((s, c), 0) for s in sources) for c in CATS}
+    t.eq(tot, want, "_total holds exactly the acknowledged counts")
+finally:
+    stop.set()
+    d.cleanup()
+
+# 3. A torn tail is cut with a warning; records before it are kept.
+d = Daemon()
+try:
+    T = aligned_now() + 60
+    for i in range(3):
+        d.post_counts({"source": "torn.example.com", "time": T, "counts": {"spam": 10}})
+    d.kill()
+    seg = journal_segments(d.data_dir)[-1]
+    size = os.path.getsize(seg)
+    with open(seg, "ab") as f:
+        f.write(b"STJ1\x40\x00\x00\x00garbage")
+    d.start()
+    t.ok("torn tail" in d.logs(), "a torn tail is reported at start-up", d.logs())
+    t.eq(os.path.getsize(seg), size, "the torn tail is cut off")
+    t.eq(d.stop(), 0, "and the daemon runs and stops cleanly")
+    t.eq(totals(d.data_dir, "torn.example.com", T - 600, T + 600)["spam"], 30,
+         "every whole record before the tear was replayed")
+finally:
+    d.cleanup()
+
+# 4. Corruption before the end stops start-up, naming file and offset.
+d = Daemon()
+try:
+    T = aligned_now() + 60
+    for i in range(3):
+        d.post_counts({"source": "bad.example.com", "time": T, "counts": {"spam": 1}})
+    d.kill()
+    seg = journal_segments(d.data_dir)[-1]
+    with open(seg, "r+b") as f:
+        data = f.read()
+        off = data.index(b"STJ1")
+        f.seek(off + 20)
+        f.write(b"\xff\xff\xff\xff")
+    try:
+        d.start()
+        started = True
+    except RuntimeError:
+        started = False
+    log = d.logs()
+    t.ok(not started and os.path.basename(seg) in log and ("offset %d" % off) in log and
+         "--journal-recover" in log, "corruption before the end refuses to start, naming the "
+         "file, the offset and the way out", log[-600:])
+    d.start("--journal-recover")
+    t.ok(os.path.exists(seg + ".damaged"), "--journal-recover keeps the rest aside")
+    t.eq(d.stop(), 0, "and then starts and stops cleanly")
+finally:
+    d.cleanup()
+
+# 5. A corrupt or foreign .rrd file is moved aside and recreated.
+d = Daemon(wait=False)
+try:
+    os.makedirs(d.data_dir)
+    with open(os.path.join(d.data_dir, "junk.example.com.rrd"), "wb") as f:
+        f.write(b"this is not an rrd file" * 100)
+    d.start()
+    T = aligned_now() + 60
+    r1 = d.post_counts({"source": "junk.example.com", "time": T, "counts": {"spam": 4}})
+    r2 = d.post_counts({"source": "fine.example.com", "time": T, "counts": {"spam": 6}})
+    t.eq(d.stop(), 0, "the daemon writes past a corrupt file")
+    t.ok(os.path.exists(os.path.join(d.data_dir, "junk.example.com.rrd.corrupt")),
+         "the corrupt file is moved aside to .corrupt", os.listdir(d.data_dir))
+    t.eq(totals(d.data_dir, "junk.example.com", T - 600, T + 600)["spam"], 4,
+         "and recreated with the new counts")
+    t.eq(totals(d.data_dir, "fine.example.com", T - 600, T + 600)["spam"], 6,
+         "other sources keep working")
+finally:
+    d.cleanup()
+
+# 6. Disk full: 507, nothing acknowledged that is not durable, recovery.
+mnt = None
+try:
+    import tempfile
+    mnt = tempfile.mkdtemp(prefix="spamtrend-full-")
+    rc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt],
+                        capture_output=True).returncode if os.geteuid() == 0 else 1
+except OSError:
+    rc = 1
+if rc != 0:
+    t.skip_rest("cannot mount a small tmpfs here (needs root)")
+    if mnt:
+        shutil.rmtree(mnt, ignore_errors=True)
+    t.done()
+
+d = Daemon("--min-free-disk", "0", data_dir=os.path.join(mnt, "data"))
+try:
+    T = aligned_now() + 60
+    acked_spam = 0
+    r = d.post_counts({"source": "full.example.com", "time": T, "counts": {"spam": 1}})
+    acked_spam += 1 if r.status == 202 else 0
+    filler = os.path.join(mnt, "filler")
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    for size in (65536, 4096, 512, 64, 1):
+        try:
+            while True:
+                os.write(fd, b"\0" * size)
+        except OSError:
+            pass
+    os.close(fd)
+    statuses = []
+    for i in range(200):
+        r = d.post_counts({"source": "full.example.com", "time": T,
+                           "counts": {"spam": 1}, "id": "full-%d" % i})
+        statuses.append(r.status)
+        if r.status == 202:
+            acked_spam += 1
+        if r.status == 507:
+            break
+    t.ok(statuses and statuses[-1] == 507 and
+         r.json().get("error") == "insufficient_storage",
+         "a full disk answers 507 insufficient_storage", statuses[-5:])
+    h = d.get("/healthz")
+    t.eq(h.status, 503, "/healthz says degraded while the journal cannot be written")
+    os.unlink(filler)
+    r = d.post_counts({"source": "full.example.com", "time": T, "counts": {"spam": 1},
+                       "id": "full-after"})
+    acked_spam += 1 if r.status == 202 else 0
+    t.eq(r.status, 202, "when space returns, submissions are accepted again by themselves")
+    t.eq(d.get("/healthz").status, 200, "and /healthz is ok again")
+    t.ok(d.logs().count("refusing submissions") == 1, "the condition is logged once",
+         d.logs())
+    t.eq(d.stop(), 0, "clean stop")
+    t.eq(totals(d.data_dir, "full.example.com", T - 600, T + 600)["spam"], acked_spam,
+         "exactly the acknowledged submissions are stored")
+finally:
+    d.cleanup()
+    subprocess.run(["umount", mnt], capture_output=True)
+    shutil.rmtree(mnt, ignore_errors=True)
+t.done()
