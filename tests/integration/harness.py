@@ -273,3 +273,93 @@ def rrd_files(data_dir):
         return sorted(f for f in os.listdir(data_dir) if f.endswith(".rrd"))
     except FileNotFoundError:
         return []
+
+
+CATEGORIES = ("spam", "ham", "virus", "rejected")
+
+
+def crash_run(d, sources, kills, seed, pause=(0.5, 2.5)):
+    """Concurrent reporters with idempotency ids post to daemon d while it is
+    killed with SIGKILL `kills` times at random moments and restarted; every
+    unacknowledged submission is retried until it gets 2xx or 409.  Returns
+    {"acked": {(source, category): n}, "errors": [...], "kills": k,
+    "retried": r}."""
+    import random
+    import threading
+    acked, errors = {}, []
+    counters = {"retried": 0}
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def reporter(source):
+        seq, pending = 0, None
+        rnd = random.Random("%s-%d" % (source, seed))
+        while True:
+            if pending is None:
+                if stop.is_set():
+                    return
+                seq += 1
+                pending = {"source": source, "time": int(time.time()), "interval": 60,
+                           "id": "%s-%d" % (source, seq),
+                           "counts": {c: rnd.randint(0, 40) for c in CATEGORIES}}
+            try:
+                r = d.post_counts(pending)
+            except OSError:
+                with lock:
+                    counters["retried"] += 1
+                time.sleep(0.05)
+                continue
+            if r.status in (200, 202):
+                with lock:
+                    for c in CATEGORIES:
+                        acked[(source, c)] = acked.get((source, c), 0) + pending["counts"][c]
+                pending = None
+            elif r.status == 409:
+                pending = None      # refused and never acknowledged: not counted
+            elif r.status == 503:
+                with lock:
+                    counters["retried"] += 1
+                time.sleep(0.05)
+            else:
+                errors.append(r)
+                pending = None
+
+    threads = [threading.Thread(target=reporter, args=(s,)) for s in sources]
+    rnd = random.Random(seed)
+    done = 0
+    try:
+        for th in threads:
+            th.start()
+        for _ in range(kills):
+            time.sleep(rnd.uniform(*pause))
+            d.kill()
+            done += 1
+            time.sleep(rnd.uniform(0, 0.3))
+            d.start()
+        time.sleep(1)
+    finally:
+        stop.set()
+        for th in threads:
+            th.join(120)
+    return {"acked": acked, "errors": errors, "kills": done,
+            "retried": counters["retried"]}
+
+
+def crash_check(data_dir, sources, res, lo=None, hi=None):
+    """Compare the stored totals with what crash_run saw acknowledged; returns
+    a list of (file, category, stored, acknowledged) that differ."""
+    lo = lo or int(time.time()) - 86400
+    hi = hi or int(time.time()) + 600
+    diffs = []
+    want_total = {c: 0 for c in CATEGORIES}
+    for s in sources + [None]:
+        name = s or "_total"
+        path = os.path.join(data_dir, name + ".rrd")
+        got = rrd_totals(path, lo, hi) if os.path.exists(path) else {}
+        for c in CATEGORIES:
+            want = (res["acked"].get((s, c), 0) if s else want_total[c])
+            if s:
+                want_total[c] += want
+            if got.get(c, 0) != want:
+                diffs.append((name, c, got.get(c, 0), want))
+    return diffs

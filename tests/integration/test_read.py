@@ -7,13 +7,18 @@ same data directory, and everything is then read back.
 """
 import csv
 import io
-import json
+import os
+import shutil
+import signal
 import struct
+import subprocess
+import tempfile
+import time
 import xml.etree.ElementTree as ET
 
-from harness import Daemon, Tap, aligned_now
+from harness import Daemon, Tap, aligned_now, rrd_totals
 
-PLAN = 56
+PLAN = 59
 
 
 def png_size(body):
@@ -30,7 +35,64 @@ def main():
         run(t, d)
     finally:
         d.cleanup()
+    with_rrdcached(t)
     t.done()
+
+
+def with_rrdcached(t):
+    """Writes through an rrdcached that holds them for an hour still reach
+    the reads and, after shutdown, the files."""
+    if shutil.which("rrdcached") is None:
+        for _ in range(3):
+            print("ok %d # SKIP rrdcached not installed" % (t.n + 1))
+            t.n += 1
+        return
+    tmp = tempfile.mkdtemp(prefix="spamtrend-rrdc-")
+    data = os.path.join(tmp, "data")
+    os.makedirs(os.path.join(tmp, "journal"))
+    os.makedirs(data)
+    sock = os.path.join(tmp, "sock")
+    pidfile = os.path.join(tmp, "pid")
+    subprocess.run(["rrdcached", "-l", "unix:" + sock, "-p", pidfile,
+                    "-j", os.path.join(tmp, "journal"), "-w", "3600",
+                    "-f", "7200", "-b", data, "-B"], check=True)
+    for _ in range(50):
+        if os.path.exists(sock):
+            break
+        time.sleep(0.1)
+    d = d2 = None
+    try:
+        d = Daemon("--rrdcached", "unix:" + sock, data_dir=data)
+        now = aligned_now()
+        r = d.post_counts({"source": "cached.example.com", "time": now,
+                           "interval": 60, "counts": {"spam": 4242}})
+        d.stop()
+        d2 = Daemon("--rrdcached", "unix:" + sock, data_dir=data)
+        r = d2.get("/export.csv?source=cached.example.com&start=%d&end=%d"
+                   "&categories=spam" % (now - 300, now))
+        got = sum(int(row[2]) for row in list(csv.reader(
+            io.StringIO(r.body.decode())))[1:] if row[2] != "")
+        t.eq(got, 4242, "with rrdcached, the export reads what was posted")
+        r = d2.get("/graph.png?source=cached.example.com&start=-1h")
+        t.eq(r.status, 200, "with rrdcached, graphs render")
+        tot = rrd_totals(os.path.join(data, "cached.example.com.rrd"),
+                         now - 300, now)
+        t.eq(tot.get("spam"), 4242, "after shutdown the file on disk holds "
+             "the step (rrdcached was flushed)")
+    finally:
+        for x in (d, d2):
+            if x is not None:
+                x.cleanup()
+        try:
+            with open(pidfile) as f:
+                pid = int(f.read().strip())
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(100):
+                os.kill(pid, 0)
+                time.sleep(0.05)
+        except (OSError, ValueError):
+            pass
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def post(d, source, when, counts):
