@@ -58,7 +58,7 @@ static const struct conf_option conf_options[] = {
 	  "largest count per category in one submission" },
 	{ "max_connections", CT_UINT, OFF(max_connections), 1, 1000000, "4096",
 	  "most simultaneous connections" },
-	{ "max_per_ip", CT_UINT, OFF(max_per_ip), 0, 1000000, "0",
+	{ "max_per_ip", CT_UINT, OFF(max_per_ip), 0, 1000000, "512",
 	  "most simultaneous connections from one address (0: no limit)" },
 	{ "idle_timeout", CT_UINT, OFF(idle_timeout), 1, 3600, "30",
 	  "seconds a connection may stay silent" },
