@@ -198,7 +198,8 @@ aggregate_close(struct aggregate *a, int64_t through, struct flush_step **out)
 
 	if (a->open > 0)
 		strmap_sweep(a->sources, aggregate_close_source, &ctx);
-	qsort(ctx.steps, ctx.n, sizeof(*ctx.steps), aggregate_cmp_step);
+	if (ctx.n > 1)
+		qsort(ctx.steps, ctx.n, sizeof(*ctx.steps), aggregate_cmp_step);
 	*out = ctx.steps;
 	return ctx.n;
 }

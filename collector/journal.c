@@ -37,6 +37,7 @@ struct segment {
 	int64_t		max_received;
 	int64_t		opened;		/* when it was started (0 if replayed) */
 	uint64_t	bytes;
+	uint64_t	synced;		/* bytes known to be on disk */
 	uint64_t	records;
 };
 
@@ -305,6 +306,7 @@ journal_start_segment(struct journal *j, int64_t now)
 	j->fd = fd;
 	journal_add_segment(j, j->next_seq)->opened = now;
 	j->segs[j->nsegs - 1].bytes = len;
+	j->segs[j->nsegs - 1].synced = len;
 	j->stats.segments++;
 	return 0;
 }
@@ -392,7 +394,8 @@ journal_list(struct journal *j, uint64_t **out, size_t *n, char *err,
 		seqs[cnt++] = v;
 	}
 	closedir(d);
-	qsort(seqs, cnt, sizeof(*seqs), journal_cmp_seq);
+	if (cnt > 1)
+		qsort(seqs, cnt, sizeof(*seqs), journal_cmp_seq);
 	*out = seqs;
 	*n = cnt;
 	return 0;
@@ -497,6 +500,15 @@ journal_replay(struct journal *j, int (*fn)(void *, const struct journal_record 
 		}
 		if (len == 0 && last) {
 			/* Created but the header never made it: nothing acknowledged. */
+			free(buf);
+			unlink(path);
+			continue;
+		}
+		if (last && journal_check_frame(buf, len, HDR_MAGIC, &used) != 1 &&
+		    !journal_valid_after(j, buf, len, 0)) {
+			/* Its header never reached the disk: nothing acknowledged. */
+			log_warn("journal %s: removing a segment whose header was "
+			    "never completed", path);
 			free(buf);
 			unlink(path);
 			continue;
@@ -648,18 +660,24 @@ journal_sync(struct journal *j, int *errnum, char *err, size_t errlen)
 {
 	if (j->fd == -1)
 		return 0;
+	struct segment *s = &j->segs[j->nsegs - 1];
+
 	if (fdatasync(j->fd) == -1) {
 		*errnum = errno;
 		snprintf(err, errlen, "journal: fdatasync failed: %s",
 		    strerror(errno));
 		/*
-		 * After a failed sync the page cache state is unknown; start a
-		 * new segment so nothing is appended after bytes that may be lost.
+		 * The records were not acknowledged: take them back out, so a
+		 * replay cannot count them, and start a new segment, since after
+		 * a failed sync the file's state on disk is unknown.
 		 */
+		if (ftruncate(j->fd, (off_t)s->synced) == 0)
+			s->bytes = s->synced;
 		close(j->fd);
 		j->fd = -1;
 		return -1;
 	}
+	s->synced = s->bytes;
 	j->stats.syncs++;
 	return 0;
 }

@@ -250,6 +250,8 @@ main(int argc, char **argv)
 	api_counts_routes(st.http, &st);
 	api_misc_routes(st.http, &st);
 	api_read_routes(st.http, &st);
+	if (api_collectd_routes(st.http, &st) == -1)
+		goto done;
 	if (c.read_password[0] != '\0')
 		http_set_read_gate(st.http, main_read_gate, &st);
 	if ((port = http_start(st.http, err, sizeof(err))) == -1) {
@@ -292,6 +294,7 @@ done:
 	ingest_free(st.ingest);
 	workers_free(st.workers);
 	http_free(st.http);
+	api_collectd_free(&st);
 	store_free(st.store);
 	auth_free(st.auth);
 	conf_clear(&c);

@@ -16,6 +16,7 @@ struct store;
 struct ingest;
 struct workers;
 struct auth;
+struct collectd_api;
 
 struct spamtrend {
 	struct conf	*conf;
@@ -24,6 +25,7 @@ struct spamtrend {
 	struct ingest	*ingest;
 	struct workers	*workers;	/* render and export jobs */
 	struct auth	*auth;		/* reporter tokens; NULL: loopback only */
+	struct collectd_api *collectd;	/* collectd endpoint state */
 	int64_t		 started;	/* unix seconds */
 };
 

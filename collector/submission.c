@@ -73,13 +73,13 @@ submission_hash(const struct submission *s, unsigned ncategories)
 }
 
 /*
- * Write prefix followed by an untrusted name to dst, with bytes outside
- * printable ASCII shown as \xNN and long names cut, so the field stays short
- * and printable.
+ * Write prefix followed by untrusted text to dst, with bytes outside
+ * printable ASCII shown as \xNN and the text cut after max bytes, so what
+ * reaches the client stays short and printable.
  */
 static void
-submission_path(char *dst, size_t dstlen, const char *prefix,
-    const char *name)
+submission_escape(char *dst, size_t dstlen, const char *prefix,
+    const char *name, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)name;
 	size_t o, shown = 0;
@@ -90,7 +90,7 @@ submission_path(char *dst, size_t dstlen, const char *prefix,
 		return;
 	o = (size_t)n;
 	for (; *p != '\0'; p++) {
-		if (shown == SUB_NAME_SHOWN) {
+		if (shown == max) {
 			snprintf(dst + o, dstlen - o, "...");
 			return;
 		}
@@ -103,6 +103,14 @@ submission_path(char *dst, size_t dstlen, const char *prefix,
 		o += (size_t)n;
 		shown++;
 	}
+}
+
+/* Write prefix and an untrusted JSON key to dst as a printable field path. */
+static void
+submission_path(char *dst, size_t dstlen, const char *prefix,
+    const char *name)
+{
+	submission_escape(dst, dstlen, prefix, name, SUB_NAME_SHOWN);
 }
 
 /* Refuse a tree nested deeper than max (the top level is depth 1). */
@@ -285,7 +293,7 @@ submission_parse(const char *body, size_t len,
     struct submission **out, size_t *n, struct st_error *e)
 {
 	struct submission *subs = NULL;
-	char prefix[32];
+	char prefix[32], why[sizeof(e->detail) / 2];
 	json_error_t jerr;
 	json_t *root, *el;
 	size_t count, i;
@@ -294,10 +302,13 @@ submission_parse(const char *body, size_t len,
 	*out = NULL;
 	*n = 0;
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL)
+	if (root == NULL) {
+		/* jansson quotes the offending bytes, which may be anything. */
+		submission_escape(why, sizeof(why), "", jerr.text, 120);
 		return err_set(e, 400, "bad_json", "body",
-		    "%s at line %d, column %d (byte %d)", jerr.text, jerr.line,
+		    "%s at line %d, column %d (byte %d)", why, jerr.line,
 		    jerr.column, jerr.position);
+	}
 	if (submission_check_depth(root, 1, rules->max_depth, e) == -1)
 		goto fail;
 	if (json_is_object(root))

@@ -57,4 +57,46 @@ int	 store_sync(struct store *st, char *err, size_t errlen);
 void	 store_lock(struct store *st);
 void	 store_unlock(struct store *st);
 
+/* The archives every file holds: consolidation in steps and row count. */
+#define STORE_ARCHIVES	4
+struct store_archive {
+	unsigned	pdp;		/* steps per row */
+	unsigned	rows;
+	unsigned	resolution;	/* seconds per row: pdp * step */
+	int64_t		retention;	/* seconds: rows * resolution */
+};
+
+/*
+ * Fill out with the archive layout for step (pure; no lock).  Returns the
+ * number of archives (at most STORE_ARCHIVES), finest first; coarser ones
+ * that would repeat a finer resolution are left out.
+ */
+unsigned store_layout(unsigned step, struct store_archive *out);
+
+/* The configured step and categories (valid as long as the store). */
+unsigned store_step(const struct store *st);
+const char (*store_categories(const struct store *st, unsigned *n))[ST_CATEGORY_MAX + 1];
+
+/*
+ * Build <data-dir>/<source>.rrd into buf.  Returns 0, or -1 when the name is
+ * not valid or too long.  No lock.
+ */
+int	 store_path(const struct store *st, const char *source, char *buf,
+	    size_t len);
+
+/*
+ * With the store lock held: check that source's file may be read (a regular
+ * file, not a symlink) and flush it out of rrdcached.  Returns 1 when it is
+ * there, 0 when there is no file, -1 when the path is not a regular file.
+ */
+int	 store_prepare_read_locked(struct store *st, const char *path);
+
+/*
+ * The sources that have files, sorted, without "_total": a malloc'd array of
+ * malloc'd names in *names (free with store_names_free).  Names that do not
+ * pass source_is_valid_name are skipped.  No lock (reads the directory only).
+ */
+int	 store_list_sources(struct store *st, char ***names, size_t *n);
+void	 store_names_free(char **names, size_t n);
+
 #endif
