@@ -139,6 +139,31 @@ misc_metric(FILE *fp, const char *name, const char *type, const char *help,
 	    type, name, value);
 }
 
+struct metrics_ctx {
+	FILE			*fp;
+	const struct conf	*conf;
+	int			 last;	/* 1: print the last-step gauge */
+};
+
+/* One source's counters (label values are validated host names). */
+static void
+misc_source_totals(void *arg, const char *source, const uint64_t *totals,
+    int64_t last_step)
+{
+	struct metrics_ctx *m = arg;
+	unsigned c;
+
+	if (m->last) {
+		fprintf(m->fp, "spamtrend_source_last_step_seconds{source=\"%s\"} "
+		    "%lld\n", source, (long long)last_step);
+		return;
+	}
+	for (c = 0; c < m->conf->ncategories; c++)
+		fprintf(m->fp, "spamtrend_source_messages_total{source=\"%s\","
+		    "category=\"%s\"} %llu\n", source, m->conf->categories[c],
+		    (unsigned long long)totals[c]);
+}
+
 /* GET /metrics: the Prometheus text exposition format. */
 static void
 misc_metrics(struct http_request *r, void *arg)
@@ -195,6 +220,19 @@ misc_metrics(struct http_request *r, void *arg)
 	misc_metric(fp, "spamtrend_flush_lag_seconds", "gauge",
 	    "Seconds between the end of the last written step and now.",
 	    is.flush_last_step > 0 ? (double)(time(NULL) - is.flush_last_step) : 0);
+	{
+		struct metrics_ctx m = { fp, st->conf, 0 };
+
+		fprintf(fp, "# HELP spamtrend_source_messages_total Messages "
+		    "written per source and category since start.\n"
+		    "# TYPE spamtrend_source_messages_total counter\n");
+		ingest_each_source(st->ingest, misc_source_totals, &m);
+		fprintf(fp, "# HELP spamtrend_source_last_step_seconds End of "
+		    "the last step written for a source.\n"
+		    "# TYPE spamtrend_source_last_step_seconds gauge\n");
+		m.last = 1;
+		ingest_each_source(st->ingest, misc_source_totals, &m);
+	}
 	fclose(fp);
 	http_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", buf, len, 1);
 }

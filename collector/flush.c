@@ -14,6 +14,7 @@
 
 #include "../rrd/store.h"
 #include "log.h"
+#include "strmap.h"
 
 struct flush_item {
 	struct flush_item	*next;
@@ -36,6 +37,13 @@ struct flush {
 	int64_t			 synced_through;	/* under lock */
 	int			 failing;	/* writer thread only */
 	struct flush_stats	 stats;		/* under lock */
+	struct strmap		*totals;	/* source -> struct flush_total; under lock */
+};
+
+/* Messages written per source since start, for /metrics. */
+struct flush_total {
+	uint64_t	counts[ST_MAX_CATEGORIES];
+	int64_t		last_step;
 };
 
 /* Seconds on the monotonic clock. */
@@ -48,16 +56,45 @@ flush_clock(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Write one file update, retrying a few times; 0 when written or skipped. */
+/* Add a written update to source's running totals; lock held. */
+static void
+flush_count(struct flush *f, const char *source, int64_t st,
+    const uint64_t *counts)
+{
+	struct flush_total *t = strmap_get(f->totals, source);
+	unsigned c;
+
+	if (t == NULL) {
+		if ((t = calloc(1, sizeof(*t))) == NULL)
+			abort();
+		strmap_put(f->totals, source, t);
+	}
+	for (c = 0; c < f->ncategories; c++)
+		t->counts[c] += counts[c];
+	if (st > t->last_step)
+		t->last_step = st;
+}
+
+/*
+ * Write one file update, retrying a few times, and count it for /metrics
+ * when it was written (not skipped as already there).  0 when written or
+ * skipped, -1 on failure.
+ */
 static int
 flush_write(struct flush *f, const char *source, int64_t st,
     const uint64_t *counts)
 {
 	char err[512];
-	int attempt;
+	int attempt, rc;
 
 	for (attempt = 0; attempt < 3; attempt++) {
-		if (store_write(f->store, source, st, counts, err, sizeof(err)) >= 0)
+		rc = store_write(f->store, source, st, counts, err, sizeof(err));
+		if (rc == 0) {
+			pthread_mutex_lock(&f->lock);
+			flush_count(f, source, st, counts);
+			pthread_mutex_unlock(&f->lock);
+		}
+		if (rc >= 0)
 			return 0;
 		if (attempt == 0 && !f->failing)
 			log_error("writing %s at %lld: %s", source, (long long)st,
@@ -173,6 +210,7 @@ flush_create(struct store *st, unsigned ncategories, unsigned sync_every)
 	f->ncategories = ncategories;
 	f->sync_every = sync_every;
 	f->tail = &f->head;
+	f->totals = strmap_create();
 	f->written_through = INT64_MIN;
 	f->synced_through = INT64_MIN;
 	pthread_mutex_init(&f->lock, NULL);
@@ -181,6 +219,14 @@ flush_create(struct store *st, unsigned ncategories, unsigned sync_every)
 	if (pthread_create(&f->thread, NULL, flush_main, f) != 0)
 		abort();
 	return f;
+}
+
+/* Sweep callback freeing one source's totals. */
+static int
+flush_free_total(void *arg, const char *key, void *value)
+{
+	free(value);
+	return 1;
 }
 
 /* Drain, stop and free. */
@@ -194,6 +240,8 @@ flush_free(struct flush *f)
 	pthread_cond_signal(&f->wake);
 	pthread_mutex_unlock(&f->lock);
 	pthread_join(f->thread, NULL);
+	strmap_sweep(f->totals, flush_free_total, NULL);
+	strmap_free(f->totals);
 	pthread_mutex_destroy(&f->lock);
 	pthread_cond_destroy(&f->wake);
 	pthread_cond_destroy(&f->idle);
@@ -251,5 +299,33 @@ flush_get_stats(struct flush *f, struct flush_stats *out)
 {
 	pthread_mutex_lock(&f->lock);
 	*out = f->stats;
+	pthread_mutex_unlock(&f->lock);
+}
+
+struct each_ctx {
+	void	(*fn)(void *, const char *, const uint64_t *, int64_t);
+	void	*arg;
+};
+
+/* Sweep callback: report one source and keep it. */
+static int
+flush_each_one(void *arg, const char *key, void *value)
+{
+	struct each_ctx *c = arg;
+	const struct flush_total *t = value;
+
+	c->fn(c->arg, key, t->counts, t->last_step);
+	return 0;
+}
+
+/* Report every source's running totals. */
+void
+flush_each_source(struct flush *f, void (*fn)(void *, const char *,
+    const uint64_t *, int64_t), void *arg)
+{
+	struct each_ctx c = { fn, arg };
+
+	pthread_mutex_lock(&f->lock);
+	strmap_sweep(f->totals, flush_each_one, &c);
 	pthread_mutex_unlock(&f->lock);
 }

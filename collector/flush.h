@@ -43,4 +43,13 @@ struct flush_stats {
 };
 void		 flush_get_stats(struct flush *f, struct flush_stats *out);
 
+/*
+ * Call fn for every source written since start (and _total) with its
+ * running totals per category and the last step written.  Holds the flush
+ * lock while it runs: fn must not block.
+ */
+void		 flush_each_source(struct flush *f, void (*fn)(void *arg,
+		    const char *source, const uint64_t *totals, int64_t last_step),
+		    void *arg);
+
 #endif

@@ -652,3 +652,11 @@ ingest_get_stats(struct ingest *in, struct ingest_stats *out)
 	out->flush_last_step = fs.last_step;
 	out->flush_errors = fs.errors;
 }
+
+/* Report per-source running totals. */
+void
+ingest_each_source(struct ingest *in, void (*fn)(void *, const char *,
+    const uint64_t *, int64_t), void *arg)
+{
+	flush_each_source(in->flush, fn, arg);
+}

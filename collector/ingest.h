@@ -75,4 +75,12 @@ struct ingest_stats {
 };
 void		 ingest_get_stats(struct ingest *in, struct ingest_stats *out);
 
+/*
+ * Call fn for every source with the messages written for it since start,
+ * per category, and the last step written (see flush_each_source).
+ */
+void		 ingest_each_source(struct ingest *in, void (*fn)(void *arg,
+		    const char *source, const uint64_t *totals, int64_t last_step),
+		    void *arg);
+
 #endif
