@@ -86,6 +86,7 @@ struct http_request {
 	char			 peer[64];
 	char			*body;
 	size_t			 body_len, body_cap;
+	size_t			 drained;	/* body bytes dropped after an early answer */
 	/* The answer, once decided. */
 	int			 answered;
 	int			 status;
@@ -519,9 +520,18 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 	if (*upload_data_size > 0) {
 		if (!r->answered)
 			http_take_body(r, upload_data, *upload_data_size);
+		else {
+			/*
+			 * The answer is decided; the rest of the body is read and
+			 * dropped so the client gets it, but only so much and only
+			 * so long before the connection is simply closed.
+			 */
+			r->drained += *upload_data_size;
+			if (r->drained > 8 * r->h->s.max_body ||
+			    http_elapsed(r) > r->h->s.request_timeout)
+				return MHD_NO;
+		}
 		*upload_data_size = 0;
-		if (r->answered)
-			return http_queue(r);
 		return MHD_YES;
 	}
 	if (r->answered)

@@ -88,7 +88,20 @@ CASES = [
      {"Content-Encoding": "gzip"}, 413, "inflated_too_large", None),
 ]
 
+def chunked(body, size=65536):
+    out = b""
+    for i in range(0, len(body), size):
+        part = body[i:i + size]
+        out += b"%x\r\n" % len(part) + part + b"\r\n"
+    return out + b"0\r\n\r\n"
+
+
 RAW = [
+    ("a chunked body over 1 MiB",
+     b"POST /api/v1/counts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+     b"Transfer-Encoding: chunked\r\n\r\n" +
+     chunked(b'{"source":"mx1.example.com","counts":{},"id":"' + b"a" * (2 << 20) + b'"}'),
+     413),
     ("two Content-Length headers",
      b"POST /api/v1/counts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
      b"Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}", 400),
