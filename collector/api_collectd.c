@@ -55,6 +55,23 @@ collectd_done(void *arg, int status, const char *json)
 	http_resume(r);
 }
 
+/* Who is asking, for the auth check inside the parse. */
+struct collectd_who {
+	struct http_request	*r;
+	struct auth		*auth;
+};
+
+/* May this request's token report for every host of the body? */
+static int
+collectd_allow(void *arg, const struct submission *subs, size_t n,
+    struct st_error *e)
+{
+	struct collectd_who *w = arg;
+
+	return auth_reporter(w->auth, http_header(w->r, "Authorization"),
+	    http_peer_is_loopback(w->r), subs, n, e);
+}
+
 /* POST /api/v1/collectd */
 static void
 collectd_post(struct http_request *r, void *arg)
@@ -64,6 +81,7 @@ collectd_post(struct http_request *r, void *arg)
 	const struct conf *c = st->conf;
 	struct submission_rules rules;
 	struct collectd_result res;
+	struct collectd_who who;
 	struct submission *subs = NULL;
 	struct st_error e;
 	const char *ctype, *enc, *body;
@@ -113,9 +131,11 @@ collectd_post(struct http_request *r, void *arg)
 	rules.max_depth = c->max_depth;
 	rules.max_future = c->max_future;
 	rules.max_count = c->max_count;
+	who.r = r;
+	who.auth = st->auth;
 	pthread_mutex_lock(&ca->lock);
 	rc = collectd_parse(body, len, putval, &ca->map, &rules, ca->state,
-	    now, &subs, &n, &res, &e);
+	    now, collectd_allow, &who, &subs, &n, &res, &e);
 	pthread_mutex_unlock(&ca->lock);
 	free(plain);
 	plain = NULL;
@@ -131,9 +151,6 @@ collectd_post(struct http_request *r, void *arg)
 		http_respond_json(r, 200, answer);
 		return;
 	}
-	if (auth_reporter(st->auth, http_header(r, "Authorization"),
-	    http_peer_is_loopback(r), subs, n, &e) == -1)
-		goto refuse;
 	http_defer(r);
 	ingest_submit(st->ingest, subs, n, NULL, now, collectd_done, r);
 	return;

@@ -803,7 +803,9 @@ collectd_delta(struct collectd_state *st, const struct cd_sample *s,
 int
 collectd_parse(const char *body, size_t len, int putval,
     const struct collectd_map *m, const struct submission_rules *rules,
-    struct collectd_state *st, int64_t now, struct submission **out,
+    struct collectd_state *st, int64_t now,
+    int (*allow)(void *arg, const struct submission *subs, size_t n,
+    struct st_error *e), void *allow_arg, struct submission **out,
     size_t *n, struct collectd_result *res, struct st_error *e)
 {
 	struct cd_parse cp;
@@ -835,6 +837,8 @@ collectd_parse(const char *body, size_t len, int putval,
 		if (collectd_place(&cp.samples[i], rules, now, subs, &nsubs,
 		    e) == -1)
 			goto done;
+	if (allow != NULL && nsubs > 0 && allow(allow_arg, subs, nsubs, e) == -1)
+		goto done;
 	for (i = 0; i < cp.n; i++) {
 		struct cd_sample *s = &cp.samples[i];
 		struct submission *sub = &subs[s->sub];

@@ -85,14 +85,18 @@ struct collectd_result {
  * (source = the host, time = the sample time rounded, interval = the
  * sample interval rounded, at least 1 s), one per (host, time, interval),
  * in *out (calloc'd, the caller frees; NULL when *n is 0); st is updated
- * only when 0 is returned.  -1 with e filled and nothing changed: 400
+ * only when 0 is returned.  allow (may be NULL) sees every submission,
+ * sources filled and counts not yet, before st changes: returning -1 with
+ * e filled refuses the body (the reporter's token may not speak for a host).  -1 with e filled and nothing changed: 400
  * "bad_json" / "bad_command" for malformed input, 413 "batch_too_large",
  * 422 "bad_source", "bad_time", "time_in_future", "bad_interval",
  * "bad_count".
  */
 int	collectd_parse(const char *body, size_t len, int putval,
 	    const struct collectd_map *m, const struct submission_rules *rules,
-	    struct collectd_state *st, int64_t now, struct submission **out,
+	    struct collectd_state *st, int64_t now,
+	    int (*allow)(void *arg, const struct submission *subs, size_t n,
+	    struct st_error *e), void *allow_arg, struct submission **out,
 	    size_t *n, struct collectd_result *res, struct st_error *e);
 
 #endif

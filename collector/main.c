@@ -25,6 +25,7 @@
 #include "auth.h"
 #include "conf.h"
 #include "http.h"
+#include "import.h"
 #include "ingest.h"
 #include "log.h"
 #include "spamtrend.h"
@@ -173,6 +174,8 @@ main(int argc, char **argv)
 	char err[1024];
 	int check = 0, recover = 0, port, sig, lockfd, i, rc = 1;
 
+	if (argc > 1 && strcmp(argv[1], "import") == 0)
+		return import_main(argc - 1, argv + 1);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			main_usage(stdout);
@@ -250,6 +253,8 @@ main(int argc, char **argv)
 	api_counts_routes(st.http, &st);
 	api_misc_routes(st.http, &st);
 	api_read_routes(st.http, &st);
+	if (api_events_routes(st.http, &st) == -1)
+		goto done;
 	if (api_collectd_routes(st.http, &st) == -1)
 		goto done;
 	if (c.read_password[0] != '\0')

@@ -166,6 +166,40 @@ store_entry_add(struct store *st, const char *name, int64_t last)
 	return e;
 }
 
+/*
+ * Refuse a data directory whose _total.rrd is a valid RRD made with another
+ * step or other categories: the configuration changed, and writing on would
+ * move every file aside as foreign.
+ */
+static int	store_inspect(struct store *, const char *, int64_t *, char *,
+		    size_t);
+
+static int
+store_check_layout(struct store *st, char *err, size_t errlen)
+{
+	char path[PATH_MAX], why[256];
+	rrd_info_t *info;
+	int64_t last;
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/%s.rrd", st->data_dir, ST_TOTAL_SOURCE);
+	if (lstat(path, &sb) == -1 || !S_ISREG(sb.st_mode))
+		return 0;
+	rrd_clear_error();
+	if ((info = rrd_info_r(path)) == NULL) {
+		rrd_clear_error();
+		return 0;	/* not an RRD at all: moved aside when written */
+	}
+	rrd_info_free(info);
+	if (store_inspect(st, path, &last, why, sizeof(why)))
+		return 0;
+	snprintf(err, errlen, "data directory %s was made with another step or "
+	    "other categories (%s: %s); start with the step and categories it "
+	    "was made with, or use a new data directory", st->data_dir, path,
+	    why);
+	return -1;
+}
+
 /* Open the store on data_dir; connects to rrdcached when one is named. */
 struct store *
 store_create(const struct store_settings *s, char *err, size_t errlen)
@@ -212,6 +246,10 @@ store_create(const struct store_settings *s, char *err, size_t errlen)
 			store_free(st);
 			return NULL;
 		}
+	}
+	if (store_check_layout(st, err, errlen) == -1) {
+		store_free(st);
+		return NULL;
 	}
 	return st;
 nomem:

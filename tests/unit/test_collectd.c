@@ -34,7 +34,7 @@ run(const char *body, int putval)
 	subs = NULL;
 	memset(&err, 0, sizeof(err));
 	return collectd_parse(body, strlen(body), putval, &map, &rules, state,
-	    NOW, &subs, &nsubs, &res, &err);
+	    NOW, NULL, NULL, &subs, &nsubs, &res, &err);
 }
 
 /* A one-value JSON list of type mail_counter. */

@@ -1,0 +1,490 @@
+/*
+ * api_events.c -- the change endpoints of the HTTP API: the drops found in
+ * a series (GET /api/v1/drops) and the event annotations (GET and POST
+ * /api/v1/events, DELETE /api/v1/events/<id>).
+ *
+ * Owns the process's events list (opened from the data directory when the
+ * routes are registered), the admin rule for changing it, and the JSON of
+ * both.  Detection runs on the worker pool (rrd/drops.c under the store
+ * lock), as does every write of events.json, so the polling thread never
+ * waits on librrd or fsync.  It does not detect (collector/detect.c) nor
+ * store events (collector/events.c).
+ */
+#include <jansson.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../rrd/drops.h"
+#include "../rrd/store.h"
+#include "api.h"
+#include "auth.h"
+#include "conf.h"
+#include "csv.h"
+#include "events.h"
+#include "http.h"
+#include "log.h"
+#include "query.h"
+#include "source.h"
+#include "spamtrend.h"
+#include "workers.h"
+
+#define DROPS_DEFAULT_SPAN	(90LL * 86400)
+#define EVENTS_PREFIX		"/api/v1/events/"
+
+enum events_kind { JOB_DROPS, JOB_ADD, JOB_DELETE };
+
+/* Per-request state handed to a worker. */
+struct events_job {
+	struct spamtrend	*st;
+	struct http_request	*req;
+	enum events_kind	 kind;
+	struct query		 q;
+	struct event		 ev;		/* to add; ev.id to delete */
+	int64_t			 now;
+};
+
+/* The list every handler shares; lives as long as the process. */
+static struct events	*api_events;
+
+/* The events list, for the graph's marks (NULL before the routes exist). */
+struct events *
+api_events_store(void)
+{
+	return api_events;
+}
+
+/* Append a number, or null when it is not one. */
+static void
+events_json_num(struct csv_buf *b, const char *name, double v)
+{
+	if (isnan(v) || isinf(v))
+		csv_printf(b, ",\"%s\":null", name);
+	else
+		csv_printf(b, ",\"%s\":%.1f", name, v);
+}
+
+/* Find the drops on a worker and answer with a JSON array. */
+static void
+events_run_drops(struct events_job *j)
+{
+	struct csv_buf b = { 0 };
+	struct st_error e;
+	struct drop *d = NULL;
+	char iso[32];
+	size_t n = 0, i, len;
+	char *text;
+
+	memset(&e, 0, sizeof(e));
+	if (drops_find(j->st->store, j->q.source, j->q.cats, j->q.ncats,
+	    j->q.start, j->q.end, NULL, &d, &n, &e) == -1) {
+		http_respond_error(j->req, &e);
+		return;
+	}
+	csv_printf(&b, "[");
+	for (i = 0; i < n; i++) {
+		const struct detect_finding *f = &d[i].f;
+
+		csv_printf(&b, "%s{\"source\":", i > 0 ? "," : "");
+		csv_json_string(&b, d[i].source);
+		csv_printf(&b, ",\"category\":");
+		csv_json_string(&b, d[i].category);
+		csv_iso8601(f->start, iso, sizeof(iso));
+		csv_printf(&b, ",\"start\":%lld,\"start_iso8601\":\"%s\"",
+		    (long long)f->start, iso);
+		if (f->end != 0) {
+			csv_iso8601(f->end, iso, sizeof(iso));
+			csv_printf(&b, ",\"end\":%lld,\"end_iso8601\":\"%s\"",
+			    (long long)f->end, iso);
+		} else
+			csv_printf(&b, ",\"end\":null,\"end_iso8601\":null");
+		events_json_num(&b, "baseline", f->baseline);
+		events_json_num(&b, "level", f->level);
+		events_json_num(&b, "change_pct", f->change_pct);
+		events_json_num(&b, "recovered_pct", f->recovered_pct);
+		csv_printf(&b, ",\"kind\":\"%s\"}", f->change_pct < 0 ?
+		    "fall" : "rise");
+	}
+	csv_printf(&b, "]");
+	free(d);
+	if ((text = csv_take(&b, &len)) == NULL) {
+		http_fail(j->req, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	http_respond(j->req, 200, "application/json", text, len, 1);
+}
+
+/* Add or delete an event on a worker (events.json is fsync'd). */
+static void
+events_run_change(struct events_job *j)
+{
+	struct st_error e;
+	struct event out;
+	char loc[64], *s;
+
+	memset(&e, 0, sizeof(e));
+	if (j->kind == JOB_DELETE) {
+		if (events_delete(api_events, j->ev.id, &e) == -1)
+			http_respond_error(j->req, &e);
+		else
+			http_respond(j->req, 204, "text/plain", NULL, 0, 0);
+		return;
+	}
+	if (events_add(api_events, j->ev.time, j->ev.source, j->ev.text,
+	    j->now, &out, &e) == -1) {
+		http_respond_error(j->req, &e);
+		return;
+	}
+	log_info("event %lld added at %lld: %s", (long long)out.id,
+	    (long long)out.time, out.text);
+	if ((s = events_to_json(&out)) == NULL) {
+		http_fail(j->req, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	snprintf(loc, sizeof(loc), EVENTS_PREFIX "%lld", (long long)out.id);
+	http_add_header(j->req, "Location", loc);
+	http_respond(j->req, 201, "application/json", s, strlen(s), 1);
+}
+
+/* Run one job on a worker thread, answer and resume the request. */
+static void
+events_run(void *arg)
+{
+	struct events_job *j = arg;
+
+	if (j->kind == JOB_DROPS)
+		events_run_drops(j);
+	else
+		events_run_change(j);
+	http_resume(j->req);
+	free(j);
+}
+
+/* Hand j to the worker pool; answers 503 when the queue is full. */
+static void
+events_defer(struct events_job *j)
+{
+	struct http_request *req = j->req;
+
+	http_defer(req);
+	if (workers_submit(j->st->workers, events_run, j) == -1) {
+		http_fail(req, 503, "busy", NULL, "too many requests are "
+		    "waiting; try again shortly");
+		http_resume(req);
+		free(j);
+	}
+}
+
+/* The state query_set needs while iterating the arguments. */
+struct events_parse {
+	struct query			*q;
+	const struct query_settings	*s;
+	struct st_error			*e;
+};
+
+/* Apply one query argument ("category" is taken for "categories"). */
+static int
+events_parse_arg(void *arg, const char *key, const char *value)
+{
+	struct events_parse *p = arg;
+
+	if (strcmp(key, "category") == 0)
+		key = "categories";
+	return query_set(p->q, p->s, key, value, p->e) == -1;
+}
+
+/* GET /api/v1/drops?source=&category=&start=&end= */
+static void
+events_handle_drops(struct http_request *req, void *arg)
+{
+	struct spamtrend *st = arg;
+	struct query_settings s;
+	struct store_archive ar[STORE_ARCHIVES];
+	struct events_parse p;
+	struct st_error e;
+	struct events_job *j;
+	unsigned i;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		http_fail(req, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	j->st = st;
+	j->req = req;
+	j->kind = JOB_DROPS;
+	j->now = (int64_t)time(NULL);
+	memset(&s, 0, sizeof(s));
+	s.now = j->now;
+	s.categories = (const char (*)[ST_CATEGORY_MAX + 1])st->conf->categories;
+	s.ncategories = st->conf->ncategories;
+	s.narchives = store_layout(st->conf->step, ar);
+	for (i = 0; i < s.narchives; i++) {
+		s.resolutions[i] = ar[i].resolution;
+		s.retentions[i] = ar[i].retention;
+	}
+	query_init(&j->q, &s);
+	memset(&e, 0, sizeof(e));
+	p.q = &j->q;
+	p.s = &s;
+	p.e = &e;
+	if (http_query_each(req, events_parse_arg, &p) != 0 ||
+	    query_finish(&j->q, &s, &e) == -1) {
+		http_respond_error(req, &e);
+		free(j);
+		return;
+	}
+	if (http_query(req, "start") == NULL)
+		j->q.start = j->q.end - DROPS_DEFAULT_SPAN;
+	events_defer(j);
+}
+
+/*
+ * May this client change events?  With an admin_token configured it must
+ * be presented; without one only loopback clients may.  Answers and
+ * returns -1 when not.
+ */
+static int
+events_admin(struct spamtrend *st, struct http_request *req)
+{
+	struct st_error e;
+
+	if (st->conf->admin_token[0] != '\0') {
+		if (auth_admin(st->auth, http_header(req, "Authorization"),
+		    &e) == 0)
+			return 0;
+		http_respond_error(req, &e);
+		return -1;
+	}
+	if (http_peer_is_loopback(req))
+		return 0;
+	http_fail(req, 403, "forbidden", "", "without an admin_token only "
+	    "loopback clients may change events");
+	return -1;
+}
+
+/* POST /api/v1/events {"time":T,"text":"...","source":"..."} */
+static void
+events_handle_post(struct http_request *req, void *arg)
+{
+	struct spamtrend *st = arg;
+	struct events_job *j = NULL;
+	struct st_error e;
+	json_error_t je;
+	json_t *root = NULL, *v;
+	const char *body, *key;
+	size_t len;
+	int64_t now = (int64_t)time(NULL);
+
+	if (events_admin(st, req) == -1)
+		return;
+	body = http_body(req, &len);
+	if ((root = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES,
+	    &je)) == NULL) {
+		http_fail(req, 400, "bad_json", "", "the body is not one JSON "
+		    "object without repeated keys");
+		return;
+	}
+	if (!json_is_object(root)) {
+		http_fail(req, 422, "bad_event", "", "the body must be a JSON "
+		    "object");
+		goto done;
+	}
+	json_object_foreach(root, key, v) {
+		if (strcmp(key, "time") != 0 && strcmp(key, "text") != 0 &&
+		    strcmp(key, "source") != 0) {
+			char detail[96];
+
+			snprintf(detail, sizeof(detail), "unknown field (time, "
+			    "text and source are known)");
+			err_set(&e, 422, "unknown_field", "", "%s", detail);
+			snprintf(e.field, sizeof(e.field), "%.*s",
+			    (int)sizeof(e.field) - 1, key);
+			http_respond_error(req, &e);
+			goto done;
+		}
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		http_fail(req, 500, "internal", NULL, "out of memory");
+		goto done;
+	}
+	v = json_object_get(root, "time");
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > now + 366 * 86400LL) {
+		http_fail(req, 422, "bad_time", "time", "time must be unix "
+		    "seconds (an integer, at most a year ahead)");
+		goto done;
+	}
+	j->ev.time = json_integer_value(v);
+	v = json_object_get(root, "text");
+	if (!json_is_string(v)) {
+		http_fail(req, 422, "bad_text", "text", "text must be a string");
+		goto done;
+	}
+	if (events_check_text(json_string_value(v), &e) == -1) {
+		http_respond_error(req, &e);
+		goto done;
+	}
+	snprintf(j->ev.text, sizeof(j->ev.text), "%s", json_string_value(v));
+	v = json_object_get(root, "source");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_string(v)) {
+			http_fail(req, 422, "bad_source", "source", "source "
+			    "must be a host name");
+			goto done;
+		}
+		if (source_normalise(json_string_value(v),
+		    json_string_length(v), j->ev.source, "source", &e) == -1) {
+			http_respond_error(req, &e);
+			goto done;
+		}
+	}
+	j->st = st;
+	j->req = req;
+	j->kind = JOB_ADD;
+	j->now = now;
+	events_defer(j);
+	j = NULL;
+done:
+	free(j);
+	json_decref(root);
+}
+
+/* DELETE /api/v1/events/<id> */
+static void
+events_handle_delete(struct http_request *req, void *arg)
+{
+	struct spamtrend *st = arg;
+	struct events_job *j;
+	const char *p = http_path(req) + strlen(EVENTS_PREFIX);
+	int64_t id = 0;
+	size_t i;
+
+	if (events_admin(st, req) == -1)
+		return;
+	for (i = 0; p[i] != '\0'; i++) {
+		if (p[i] < '0' || p[i] > '9' || i >= 18) {
+			http_fail(req, 404, "not_found", "id", "no such event");
+			return;
+		}
+		id = id * 10 + (p[i] - '0');
+	}
+	if (i == 0) {
+		http_fail(req, 404, "not_found", "id", "no such event");
+		return;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		http_fail(req, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	j->st = st;
+	j->req = req;
+	j->kind = JOB_DELETE;
+	j->ev.id = id;
+	events_defer(j);
+}
+
+/* The filters of GET /api/v1/events. */
+struct events_filter {
+	int64_t		 now, start, end;
+	char		 source[ST_SOURCE_MAX + 1];
+	struct st_error	*e;
+};
+
+/* Apply one argument of GET /api/v1/events; non-zero stops on an error. */
+static int
+events_filter_arg(void *arg, const char *key, const char *value)
+{
+	struct events_filter *f = arg;
+
+	if (strcmp(key, "start") == 0 || strcmp(key, "end") == 0) {
+		if (query_parse_time(value, f->now, strcmp(key, "start") == 0 ?
+		    &f->start : &f->end) == -1) {
+			err_set(f->e, 400, "bad_parameter", key, "%s must be "
+			    "unix seconds, now, -3h or YYYY-MM-DD[THH:MM]", key);
+			return 1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "source") == 0) {
+		if (strcmp(value, ST_TOTAL_SOURCE) == 0) {
+			snprintf(f->source, sizeof(f->source), "%s", value);
+			return 0;
+		}
+		if (source_normalise(value, strlen(value), f->source, "source",
+		    f->e) == -1) {
+			f->e->status = 400;
+			return 1;
+		}
+		return 0;
+	}
+	err_set(f->e, 400, "bad_parameter", key, "unknown parameter (start, "
+	    "end and source are known)");
+	return 1;
+}
+
+/* GET /api/v1/events?start=&end=&source= */
+static void
+events_handle_get(struct http_request *req, void *arg)
+{
+	struct events_filter f;
+	struct st_error e;
+	struct event *v = NULL;
+	struct csv_buf b = { 0 };
+	size_t n = 0, i, len;
+	char *s;
+
+	(void)arg;
+	memset(&f, 0, sizeof(f));
+	memset(&e, 0, sizeof(e));
+	f.now = (int64_t)time(NULL);
+	f.start = INT64_MIN;
+	f.end = INT64_MAX;
+	f.e = &e;
+	if (http_query_each(req, events_filter_arg, &f) != 0) {
+		http_respond_error(req, &e);
+		return;
+	}
+	if (events_list(api_events, f.start, f.end, f.source, &v, &n) == -1) {
+		http_fail(req, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	csv_printf(&b, "[");
+	for (i = 0; i < n; i++) {
+		if ((s = events_to_json(&v[i])) == NULL) {
+			b.failed = 1;
+			break;
+		}
+		csv_printf(&b, "%s%s", i > 0 ? "," : "", s);
+		free(s);
+	}
+	csv_printf(&b, "]");
+	free(v);
+	if (b.failed || (s = csv_take(&b, &len)) == NULL) {
+		csv_buf_free(&b);
+		http_fail(req, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	http_respond(req, 200, "application/json", s, len, 1);
+}
+
+/* Open the events list and register the change endpoints. */
+int
+api_events_routes(struct http *h, struct spamtrend *st)
+{
+	char err[512];
+
+	if (api_events == NULL &&
+	    (api_events = events_open(st->conf->data_dir, err,
+	    sizeof(err))) == NULL) {
+		log_error("%s", err);
+		return -1;
+	}
+	http_route(h, "GET", "/api/v1/drops", events_handle_drops, st);
+	http_route(h, "GET", "/api/v1/events", events_handle_get, st);
+	http_route(h, "POST", "/api/v1/events", events_handle_post, st);
+	http_route(h, "DELETE", EVENTS_PREFIX "*", events_handle_delete, st);
+	return 0;
+}

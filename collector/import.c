@@ -1,0 +1,817 @@
+/*
+ * import.c -- `spamtrendd import`: history from CSV files (the /export.csv
+ * format) written into a data directory, all or nothing.
+ *
+ * Owns the checking of the CSV text, the spreading of coarse rows over the
+ * store's steps (exactly, with step_share), the sum written to _total, and
+ * the all-or-nothing dance: every file is checked first, the RRD files are
+ * written as copies in a temporary directory inside the data directory and
+ * renamed into place at the end.  It takes the data directory's lock, so it
+ * never runs beside a daemon.  It does not talk to librrd (rrd/store does).
+ *
+ * _total: for each step after _total's last update, the sum of the files
+ * of this import is added (sources not in this import add nothing for those
+ * steps, so sources covering the same times belong in one import).  Steps
+ * at or before _total's last update cannot be rewritten; they are left out
+ * of _total with a warning saying how many.
+ */
+#include "import.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../rrd/store.h"
+#include "conf.h"
+#include "csv.h"
+#include "error.h"
+#include "source.h"
+#include "step.h"
+
+#define IMPORT_MAX_FILES	64
+#define IMPORT_MAX_ERRORS	20
+#define IMPORT_MAX_BYTES	(4ULL << 30)
+#define IMPORT_MAX_CELL		1000000000000000ULL
+
+/* Report one problem at line (0: the file as a whole); counts every call. */
+static void __attribute__((format(printf, 5, 6)))
+import_problem(FILE *errs, size_t *n, const char *path, size_t line,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (++*n > IMPORT_MAX_ERRORS || errs == NULL)
+		return;
+	if (line > 0)
+		fprintf(errs, "%s:%zu: ", path, line);
+	else
+		fprintf(errs, "%s: ", path);
+	va_start(ap, fmt);
+	vfprintf(errs, fmt, ap);
+	va_end(ap);
+	fputc('\n', errs);
+}
+
+/* Split line[0..len) at commas into at most max cells (NUL-terminated in place). */
+static size_t
+import_split(char *line, char **cells, size_t max)
+{
+	size_t n = 0;
+	char *p = line;
+
+	for (;;) {
+		if (n == max)
+			return max + 1;
+		cells[n++] = p;
+		if ((p = strchr(p, ',')) == NULL)
+			break;
+		*p++ = '\0';
+	}
+	return n;
+}
+
+/* Parse a whole non-negative number of at most 19 digits; -1 if not one. */
+static int
+import_number(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (*s == '\0')
+		return -1;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 19)
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Grow the row arrays of f to hold cap rows. */
+static int
+import_grow(struct import_file *f, size_t cap, unsigned ncat)
+{
+	void *k, *c, *l;
+
+	if ((k = realloc(f->known, cap)) != NULL)
+		f->known = k;
+	if ((c = realloc(f->counts, cap * ncat * sizeof(uint64_t))) != NULL)
+		f->counts = c;
+	if ((l = realloc(f->lines, cap * sizeof(size_t))) != NULL)
+		f->lines = l;
+	return k == NULL || c == NULL || l == NULL ? -1 : 0;
+}
+
+/* Free the rows of f. */
+void
+import_file_clear(struct import_file *f)
+{
+	free(f->known);
+	free(f->counts);
+	free(f->lines);
+	f->known = NULL;
+	f->counts = NULL;
+	f->lines = NULL;
+	f->nrows = 0;
+}
+
+/* Parse and check one CSV text; see import.h. */
+size_t
+import_parse(const char *text, size_t len, const char *path,
+    const char (*categories)[ST_CATEGORY_MAX + 1], unsigned ncat,
+    unsigned step, int64_t now, struct import_file *f, FILE *errs)
+{
+	char *buf = NULL, *line, *next, *cells[ST_MAX_CATEGORIES + 3];
+	char iso[32];
+	int col[ST_MAX_CATEGORIES + 2];	/* file column -> category, -1 */
+	size_t nerr = 0, lineno = 0, ncells, ncols = 0, cap = 0, i, empty;
+	uint64_t t, v, prev = 0;
+	unsigned c, k;
+	int header = 1;
+
+	f->first_end = 0;
+	f->res = 0;
+	f->nrows = 0;
+	f->known = NULL;
+	f->counts = NULL;
+	f->lines = NULL;
+	f->path = path;
+	if ((buf = malloc(len + 1)) == NULL) {
+		import_problem(errs, &nerr, path, 0, "out of memory");
+		return nerr;
+	}
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	if (memchr(buf, '\0', len) != NULL) {
+		import_problem(errs, &nerr, path, 0, "a NUL byte: not a CSV text");
+		goto done;
+	}
+	for (line = buf; line != NULL && *line != '\0'; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		i = strlen(line);
+		if (i > 0 && line[i - 1] == '\r')
+			line[--i] = '\0';
+		if (i == 0) {
+			if (next != NULL && *next != '\0')
+				import_problem(errs, &nerr, path, lineno,
+				    "an empty line");
+			continue;
+		}
+		ncells = import_split(line, cells, ST_MAX_CATEGORIES + 2);
+		if (header) {
+			header = 0;
+			if (ncells > ST_MAX_CATEGORIES + 2 || ncells < 3 ||
+			    strcmp(cells[0], "time") != 0 ||
+			    strcmp(cells[1], "iso8601") != 0) {
+				import_problem(errs, &nerr, path, lineno,
+				    "the header must be time,iso8601,"
+				    "<category>...");
+				goto done;
+			}
+			ncols = ncells;
+			for (i = 2; i < ncells; i++) {
+				col[i] = -1;
+				for (c = 0; c < ncat; c++)
+					if (strcmp(cells[i], categories[c]) == 0)
+						col[i] = (int)c;
+				if (col[i] < 0) {
+					import_problem(errs, &nerr, path, lineno,
+					    "unknown category '%.*s' (known: "
+					    "see --categories)", ST_CATEGORY_MAX,
+					    cells[i]);
+					continue;
+				}
+				for (k = 2; k < i; k++)
+					if (col[k] == col[i])
+						import_problem(errs, &nerr, path,
+						    lineno, "category '%s' "
+						    "appears twice", cells[i]);
+			}
+			if (nerr > 0)
+				goto done;
+			continue;
+		}
+		if (ncells != ncols) {
+			import_problem(errs, &nerr, path, lineno, "%zu cells, the "
+			    "header has %zu", ncells > ncols + 1 ? ncols + 1 :
+			    ncells, ncols);
+			continue;
+		}
+		if (import_number(cells[0], INT64_MAX / 2, &t) == -1 ||
+		    t == 0 || t % step != 0) {
+			import_problem(errs, &nerr, path, lineno, "time '%.20s' "
+			    "is not a positive multiple of the %u s step",
+			    cells[0], step);
+			continue;
+		}
+		csv_iso8601((int64_t)t, iso, sizeof(iso));
+		if (cells[1][0] != '\0' && strcmp(cells[1], iso) != 0) {
+			import_problem(errs, &nerr, path, lineno, "iso8601 "
+			    "'%.32s' does not match time %llu (%s)", cells[1],
+			    (unsigned long long)t, iso);
+			continue;
+		}
+		if (f->nrows > 0 && t <= prev) {
+			import_problem(errs, &nerr, path, lineno, "time %llu "
+			    "is not after the previous row's", (unsigned long
+			    long)t);
+			continue;
+		}
+		if (f->nrows == 1 && f->res == 0)
+			f->res = (unsigned)(t - prev > 0 && t - prev <=
+			    UINT32_MAX ? t - prev : 0);
+		if (f->nrows >= 1 && (f->res == 0 || t - prev != f->res)) {
+			import_problem(errs, &nerr, path, lineno, "rows are %llu "
+			    "s apart here and %u s before: the spacing must "
+			    "be constant (fill gaps with empty rows)",
+			    (unsigned long long)(t - prev), f->res);
+			prev = t;
+			continue;
+		}
+		if (f->nrows == cap) {
+			cap = cap ? cap * 2 : 1024;
+			if (import_grow(f, cap, ncat) == -1) {
+				import_problem(errs, &nerr, path, lineno,
+				    "out of memory");
+				goto done;
+			}
+		}
+		if (f->nrows == 0)
+			f->first_end = (int64_t)t;
+		prev = t;
+		memset(&f->counts[f->nrows * ncat], 0, ncat * sizeof(uint64_t));
+		f->lines[f->nrows] = lineno;
+		for (empty = 0, i = 2; i < ncells; i++)
+			empty += cells[i][0] == '\0';
+		if (empty == ncells - 2) {
+			f->known[f->nrows++] = 0;
+			continue;
+		}
+		if (empty > 0) {
+			import_problem(errs, &nerr, path, lineno, "some count "
+			    "cells are empty and some are not: a step is "
+			    "known or unknown for every category at once");
+			continue;
+		}
+		for (i = 2; i < ncells; i++) {
+			if (import_number(cells[i], IMPORT_MAX_CELL, &v) == -1) {
+				import_problem(errs, &nerr, path, lineno,
+				    "'%.24s' is not a whole number of messages "
+				    "(column %s)", cells[i],
+				    categories[col[i]]);
+				break;
+			}
+			f->counts[f->nrows * ncat + (unsigned)col[i]] = v;
+		}
+		if (i < ncells)
+			continue;
+		if ((int64_t)t > now + (int64_t)step) {
+			import_problem(errs, &nerr, path, lineno, "time %llu "
+			    "is in the future", (unsigned long long)t);
+			continue;
+		}
+		f->known[f->nrows++] = 1;
+	}
+	if (header)
+		import_problem(errs, &nerr, path, 0, "empty file");
+	if (f->res == 0)
+		f->res = step;
+	if (f->res % step != 0 || f->res > 366U * 86400)
+		import_problem(errs, &nerr, path, 0, "rows are %u s apart: not "
+		    "a multiple of the %u s step", f->res, step);
+done:
+	if (nerr > IMPORT_MAX_ERRORS && errs != NULL)
+		fprintf(errs, "%s: %zu more problems not shown\n", path,
+		    nerr - IMPORT_MAX_ERRORS);
+	free(buf);
+	if (nerr > 0)
+		import_file_clear(f);
+	return nerr;
+}
+
+/* Read a whole file into a malloc'd buffer. */
+static char *
+import_read(const char *path, size_t *len)
+{
+	FILE *fp;
+	char *buf = NULL, *nb;
+	size_t cap = 0, n;
+
+	*len = 0;
+	if ((fp = fopen(path, "rb")) == NULL) {
+		fprintf(stderr, "spamtrendd import: %s: %s\n", path,
+		    strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (*len + 65536 > cap) {
+			cap = cap ? cap * 2 : 1 << 20;
+			if (cap > IMPORT_MAX_BYTES ||
+			    (nb = realloc(buf, cap)) == NULL) {
+				fprintf(stderr, "spamtrendd import: %s: too "
+				    "large\n", path);
+				goto fail;
+			}
+			buf = nb;
+		}
+		n = fread(buf + *len, 1, cap - *len, fp);
+		*len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(fp)) {
+		fprintf(stderr, "spamtrendd import: %s: read error\n", path);
+		goto fail;
+	}
+	fclose(fp);
+	return buf;
+fail:
+	fclose(fp);
+	free(buf);
+	return NULL;
+}
+
+/* Copy src to dst (a new file); 0 when src does not exist, 1 copied, -1 error. */
+static int
+import_copy(const char *src, const char *dst)
+{
+	char buf[65536];
+	struct stat sb;
+	ssize_t n, w, off;
+	int in, out, ret = -1;
+
+	if (lstat(src, &sb) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		fprintf(stderr, "spamtrendd import: %s: %s\n", src,
+		    strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		fprintf(stderr, "spamtrendd import: %s: not a regular file\n",
+		    src);
+		return -1;
+	}
+	if ((in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		fprintf(stderr, "spamtrendd import: %s: %s\n", src,
+		    strerror(errno));
+		return -1;
+	}
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    sb.st_mode & 0777)) == -1) {
+		fprintf(stderr, "spamtrendd import: %s: %s\n", dst,
+		    strerror(errno));
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < n; off += w)
+			if ((w = write(out, buf + off, (size_t)(n - off))) <= 0)
+				goto done;
+	}
+	if (n == 0)
+		ret = 1;
+done:
+	if (ret == -1)
+		fprintf(stderr, "spamtrendd import: copying %s: %s\n", src,
+		    strerror(errno));
+	close(in);
+	close(out);
+	return ret;
+}
+
+/* The row of f whose span holds step label t, or -1. */
+static long
+import_row_at(const struct import_file *f, int64_t t)
+{
+	int64_t d = t - f->first_end, k;
+
+	if (d <= -(int64_t)f->res)
+		return -1;
+	k = d <= 0 ? 0 : (d + f->res - 1) / f->res;
+	return k < (int64_t)f->nrows ? (long)k : -1;
+}
+
+/* The first and last step labels with known data in f; 0 when none. */
+static int
+import_known_span(const struct import_file *f, unsigned step, int64_t *lo,
+    int64_t *hi)
+{
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < f->nrows; i++) {
+		if (!f->known[i])
+			continue;
+		if (!any)
+			*lo = f->first_end + (int64_t)i * f->res - f->res + step;
+		*hi = f->first_end + (int64_t)i * f->res;
+		any = 1;
+	}
+	return any;
+}
+
+/* Path of name.rrd in dir; a path too long for buf is cut (and not found). */
+static void
+import_path(char *buf, size_t len, const char *dir, const char *name,
+    const char *suffix)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s.rrd%s", dir, name, suffix) >= len)
+		buf[0] = '\0';
+}
+
+/* Print the usage. */
+static void
+import_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: spamtrendd import --data-dir DIR [--config FILE] "
+	    "[--categories LIST]\n"
+	    "           [--step SECONDS] --source NAME FILE.csv "
+	    "[--source NAME FILE.csv ...]\n"
+	    "\n"
+	    "Writes CSV files in the /export.csv format (time,iso8601,"
+	    "<category>...;\n"
+	    "time is the end of each row; rows of one step or a constant "
+	    "multiple of it;\n"
+	    "empty cells are unknown) into DIR/NAME.rrd, for a new source or "
+	    "after the\n"
+	    "source's last update, and adds them to _total after its last "
+	    "update.\n"
+	    "Everything is checked first; nothing is written unless all of "
+	    "it can be.\n"
+	    "Refused while a spamtrendd runs on DIR.\n");
+}
+
+/* Write every step of the files into the store at tmp; see the top comment. */
+static int
+import_write(struct store *st, struct import_file *files, size_t nfiles,
+    unsigned ncat, unsigned step, int64_t total_last)
+{
+	uint64_t counts[ST_MAX_CATEGORIES], total[ST_MAX_CATEGORIES];
+	char err[512];
+	int64_t lo = INT64_MAX, hi = INT64_MIN, a, b, t;
+	size_t i, steps = 0, total_steps = 0, total_skipped = 0;
+	unsigned c;
+	long row;
+	int any;
+
+	for (i = 0; i < nfiles; i++)
+		if (import_known_span(&files[i], step, &a, &b)) {
+			if (a < lo)
+				lo = a;
+			if (b > hi)
+				hi = b;
+		}
+	for (t = lo; lo != INT64_MAX && t <= hi; t += step) {
+		memset(total, 0, sizeof(total));
+		any = 0;
+		for (i = 0; i < nfiles; i++) {
+			const struct import_file *f = &files[i];
+			int64_t end;
+
+			if ((row = import_row_at(f, t)) < 0 || !f->known[row])
+				continue;
+			end = f->first_end + (int64_t)row * f->res;
+			for (c = 0; c < ncat; c++) {
+				counts[c] = step_share(f->counts[(size_t)row *
+				    ncat + c], end, f->res, step, t);
+				total[c] += counts[c];
+			}
+			if (store_write(st, f->source, t, counts, err,
+			    sizeof(err)) == -1) {
+				fprintf(stderr, "spamtrendd import: %s: %s\n",
+				    f->source, err);
+				return -1;
+			}
+			steps++;
+			any = 1;
+		}
+		if (!any)
+			continue;
+		if (t <= total_last) {
+			total_skipped++;
+			continue;
+		}
+		if (store_write(st, ST_TOTAL_SOURCE, t, total, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "spamtrendd import: _total: %s\n", err);
+			return -1;
+		}
+		total_steps++;
+	}
+	printf("spamtrendd import: wrote %zu steps of %zu source%s; "
+	    "_total: %zu steps added\n", steps, nfiles, nfiles == 1 ? "" : "s",
+	    total_steps);
+	if (total_skipped > 0)
+		fprintf(stderr, "spamtrendd import: warning: %zu steps are at "
+		    "or before _total's last update and were not added to "
+		    "_total (it keeps what it had for those times)\n",
+		    total_skipped);
+	return 0;
+}
+
+/*
+ * Check the files against what the store at tmp already holds: rows with
+ * counts must start after the source's last update, and an existing file
+ * must have the same layout.  Fills *total_last.  Returns the problems.
+ */
+static size_t
+import_check_store(struct store *st, const char *tmp,
+    struct import_file *files, size_t nfiles, int64_t *total_last)
+{
+	char path[PATH_MAX], when[32];
+	struct stat sb;
+	int64_t last;
+	size_t i, r, nerr = 0;
+	const char *names[IMPORT_MAX_FILES + 1];
+
+	for (i = 0; i < nfiles; i++)
+		names[i] = files[i].source;
+	names[nfiles] = ST_TOTAL_SOURCE;
+	for (i = 0; i <= nfiles; i++) {
+		if (store_last(st, names[i], &last) == -1) {
+			fprintf(stderr, "spamtrendd import: %s: cannot read "
+			    "its file\n", names[i]);
+			nerr++;
+			continue;
+		}
+		import_path(path, sizeof(path), tmp, names[i], ".corrupt");
+		if (lstat(path, &sb) == 0) {
+			fprintf(stderr, "spamtrendd import: %s.rrd: not a file "
+			    "of this layout (another step or other categories;"
+			    " see --step, --categories, --config)\n", names[i]);
+			nerr++;
+			continue;
+		}
+		if (i == nfiles) {
+			*total_last = last;
+			break;
+		}
+		if (last == 0)
+			continue;
+		csv_iso8601(last, when, sizeof(when));
+		for (r = 0; r < files[i].nrows; r++) {
+			int64_t end = files[i].first_end + (int64_t)r *
+			    files[i].res;
+
+			if (files[i].known[r] && end - (int64_t)files[i].res <
+			    last)
+				import_problem(stderr, &nerr, files[i].path,
+				    files[i].lines[r], "row ending %lld overlaps "
+				    "data already stored for %s (last update "
+				    "%lld, %s)", (long long)end,
+				    files[i].source, (long long)last, when);
+		}
+	}
+	return nerr;
+}
+
+/* Remove the temporary directory and what is left in it. */
+static void
+import_cleanup(const char *tmp, struct import_file *files, size_t nfiles)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i <= nfiles; i++) {
+		const char *name = i < nfiles ? files[i].source :
+		    ST_TOTAL_SOURCE;
+
+		import_path(path, sizeof(path), tmp, name, "");
+		unlink(path);
+		import_path(path, sizeof(path), tmp, name, ".corrupt");
+		unlink(path);
+	}
+	rmdir(tmp);
+}
+
+/* Run `spamtrendd import`. */
+int
+import_main(int argc, char **argv)
+{
+	struct import_file files[IMPORT_MAX_FILES];
+	struct store_settings ss;
+	struct store *st = NULL;
+	struct conf c;
+	char err[1024], tmp[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+	char *text;
+	const char *paths[IMPORT_MAX_FILES];
+	char names[IMPORT_MAX_FILES][ST_SOURCE_MAX + 1];
+	struct st_error e;
+	size_t nfiles = 0, i, j, len, nerr = 0;
+	int64_t now = (int64_t)time(NULL), total_last = 0;
+	int lockfd = -1, rc = 1, made_tmp = 0, dfd;
+
+	conf_defaults(&c);
+	memset(files, 0, sizeof(files));
+	for (i = 1; i < (size_t)argc; i++)
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < (size_t)argc &&
+		    conf_load_file(&c, argv[++i], err, sizeof(err)) == -1) {
+			fprintf(stderr, "spamtrendd import: %s\n", err);
+			rc = 2;
+			goto done;
+		}
+	for (i = 1; i < (size_t)argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			import_usage(stdout);
+			rc = 0;
+			goto done;
+		}
+		if (strcmp(a, "--config") == 0) {
+			i++;
+			continue;
+		}
+		if (strcmp(a, "--source") == 0) {
+			if (i + 2 >= (size_t)argc) {
+				fprintf(stderr, "spamtrendd import: --source "
+				    "needs a NAME and a FILE\n");
+				rc = 2;
+				goto done;
+			}
+			if (nfiles == IMPORT_MAX_FILES) {
+				fprintf(stderr, "spamtrendd import: at most %d "
+				    "files at once\n", IMPORT_MAX_FILES);
+				rc = 2;
+				goto done;
+			}
+			if (source_normalise(argv[i + 1], strlen(argv[i + 1]),
+			    names[nfiles], "--source", &e) == -1) {
+				fprintf(stderr, "spamtrendd import: --source "
+				    "'%s': %s\n", argv[i + 1], e.detail);
+				rc = 2;
+				goto done;
+			}
+			for (j = 0; j < nfiles; j++)
+				if (strcmp(names[j], names[nfiles]) == 0) {
+					fprintf(stderr, "spamtrendd import: "
+					    "source %s given twice\n",
+					    names[j]);
+					rc = 2;
+					goto done;
+				}
+			paths[nfiles++] = argv[i + 2];
+			i += 2;
+			continue;
+		}
+		if (strcmp(a, "--data-dir") == 0 || strcmp(a, "--categories")
+		    == 0 || strcmp(a, "--step") == 0) {
+			if (i + 1 >= (size_t)argc) {
+				fprintf(stderr, "spamtrendd import: %s needs a "
+				    "value\n", a);
+				rc = 2;
+				goto done;
+			}
+			if (conf_set(&c, a + 2, argv[i + 1], err,
+			    sizeof(err)) == -1) {
+				fprintf(stderr, "spamtrendd import: %s: %s\n",
+				    a, err);
+				rc = 2;
+				goto done;
+			}
+			i++;
+			continue;
+		}
+		fprintf(stderr, "spamtrendd import: unexpected argument '%s' "
+		    "(see --help)\n", a);
+		rc = 2;
+		goto done;
+	}
+	if (nfiles == 0) {
+		import_usage(stderr);
+		rc = 2;
+		goto done;
+	}
+	if (conf_finish(&c, err, sizeof(err)) == -1) {
+		fprintf(stderr, "spamtrendd import: %s\n", err);
+		rc = 2;
+		goto done;
+	}
+
+	/* The daemon's lock: never write beside a running daemon. */
+	if (mkdir(c.data_dir, 0750) == -1 && errno != EEXIST) {
+		fprintf(stderr, "spamtrendd import: %s: %s\n", c.data_dir,
+		    strerror(errno));
+		goto done;
+	}
+	snprintf(src, sizeof(src), "%s/.lock", c.data_dir);
+	if ((lockfd = open(src, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1) {
+		fprintf(stderr, "spamtrendd import: %s: %s\n", src,
+		    strerror(errno));
+		goto done;
+	}
+	if (flock(lockfd, LOCK_EX | LOCK_NB) == -1) {
+		fprintf(stderr, "spamtrendd import: %s is in use by a running "
+		    "spamtrendd; stop it first\n", c.data_dir);
+		goto done;
+	}
+
+	/* Check every file completely before anything is written. */
+	for (i = 0; i < nfiles; i++) {
+		if ((text = import_read(paths[i], &len)) == NULL) {
+			nerr++;
+			continue;
+		}
+		nerr += import_parse(text, len, paths[i],
+		    (const char (*)[ST_CATEGORY_MAX + 1])c.categories,
+		    c.ncategories, c.step, now, &files[i], stderr);
+		memcpy(files[i].source, names[i], sizeof(files[i].source));
+		free(text);
+	}
+	if (nerr > 0) {
+		fprintf(stderr, "spamtrendd import: %zu problem%s; nothing was "
+		    "written\n", nerr, nerr == 1 ? "" : "s");
+		goto done;
+	}
+
+	/* Work on copies in a temporary directory beside the real files. */
+	snprintf(tmp, sizeof(tmp), "%s/.import-XXXXXX", c.data_dir);
+	if (mkdtemp(tmp) == NULL) {
+		fprintf(stderr, "spamtrendd import: %s: %s\n", tmp,
+		    strerror(errno));
+		goto done;
+	}
+	made_tmp = 1;
+	for (i = 0; i <= nfiles; i++) {
+		const char *name = i < nfiles ? names[i] : ST_TOTAL_SOURCE;
+
+		import_path(src, sizeof(src), c.data_dir, name, "");
+		import_path(dst, sizeof(dst), tmp, name, "");
+		if (import_copy(src, dst) == -1)
+			goto done;
+	}
+	memset(&ss, 0, sizeof(ss));
+	ss.data_dir = tmp;
+	ss.step = c.step;
+	ss.categories = (const char (*)[ST_CATEGORY_MAX + 1])c.categories;
+	ss.ncategories = c.ncategories;
+	if ((st = store_create(&ss, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "spamtrendd import: %s\n", err);
+		goto done;
+	}
+	if ((nerr = import_check_store(st, tmp, files, nfiles,
+	    &total_last)) > 0) {
+		fprintf(stderr, "spamtrendd import: %zu problem%s; nothing was "
+		    "written\n", nerr, nerr == 1 ? "" : "s");
+		goto done;
+	}
+	if (import_write(st, files, nfiles, c.ncategories, c.step,
+	    total_last) == -1) {
+		fprintf(stderr, "spamtrendd import: nothing was written\n");
+		goto done;
+	}
+	if (store_sync(st, err, sizeof(err)) == -1) {
+		fprintf(stderr, "spamtrendd import: %s; nothing was written\n",
+		    err);
+		goto done;
+	}
+	store_free(st);
+	st = NULL;
+
+	/* Everything is on disk: move the new files into place. */
+	for (i = 0; i <= nfiles; i++) {
+		const char *name = i < nfiles ? names[i] : ST_TOTAL_SOURCE;
+		struct stat sb;
+
+		import_path(src, sizeof(src), tmp, name, "");
+		import_path(dst, sizeof(dst), c.data_dir, name, "");
+		if (lstat(src, &sb) == -1)
+			continue;	/* _total untouched and absent */
+		if (rename(src, dst) == -1) {
+			fprintf(stderr, "spamtrendd import: rename %s: %s\n",
+			    dst, strerror(errno));
+			goto done;
+		}
+	}
+	if ((dfd = open(c.data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		fsync(dfd);
+		close(dfd);
+	}
+	rc = 0;
+done:
+	store_free(st);
+	if (made_tmp)
+		import_cleanup(tmp, files, nfiles);
+	for (i = 0; i < nfiles; i++)
+		import_file_clear(&files[i]);
+	if (lockfd != -1)
+		close(lockfd);
+	conf_clear(&c);
+	return rc;
+}

@@ -1,0 +1,173 @@
+/*
+ * drops.c -- change detection over the stored series.
+ *
+ * Owns the choice of archive (the hourly one, read from weeks before the
+ * asked range so the baselines have history) and the turning of fetched
+ * rows into hourly values.  The detection itself is collector/detect.c;
+ * fetching is rrd/export.c (which takes the store lock).
+ */
+#include "drops.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export.h"
+#include "store.h"
+
+/* Order findings by start, then category. */
+static int
+drops_cmp(const void *a, const void *b)
+{
+	const struct drop *x = a, *y = b;
+
+	if (x->f.start != y->f.start)
+		return x->f.start < y->f.start ? -1 : 1;
+	return strcmp(x->category, y->category);
+}
+
+/*
+ * Turn column c of s into hourly values in v (nh of them, hour 0 starting
+ * at h0): the sum of the rows in the hour, NaN when any of them is unknown.
+ */
+static void
+drops_hourly(const struct series *s, unsigned c, int64_t h0, double *v,
+    size_t nh)
+{
+	size_t row, h;
+	int64_t x, from;
+
+	for (h = 0; h < nh; h++)
+		v[h] = 0;
+	for (row = 0; row < s->nrows; row++) {
+		from = s->first + (int64_t)row * s->step - s->step;
+		h = (size_t)((from - h0) / DETECT_HOUR);
+		if (h >= nh)
+			continue;
+		x = s->counts[row * s->ncat + c];
+		if (x == SERIES_UNKNOWN)
+			v[h] = NAN;
+		else
+			v[h] += (double)x;
+	}
+	/* A partial first or last hour is unknown. */
+	if (nh > 0 && (s->first - (int64_t)s->step) != h0)
+		v[0] = NAN;
+	if (nh > 0 && (s->first + (int64_t)s->nrows * s->step -
+	    (int64_t)s->step) % DETECT_HOUR != 0)
+		v[nh - 1] = NAN;
+}
+
+/* Find the shifts of source in the categories cats. */
+int
+drops_find(struct store *st, const char *source, const unsigned *cats,
+    unsigned ncats, int64_t start, int64_t end,
+    const struct detect_params *p, struct drop **out, size_t *n,
+    struct st_error *e)
+{
+	struct store_archive ar[STORE_ARCHIVES];
+	struct detect_params dp;
+	struct detect_finding *fs = NULL;
+	struct series s;
+	struct drop *v = NULL, *nv;
+	const char (*names)[ST_CATEGORY_MAX + 1];
+	double *hv = NULL;
+	unsigned i, na, res = 0, nnames;
+	int64_t last, fstart, h0, keep = 0, hend;
+	size_t nh, cap = 0, k;
+	long nf;
+
+	*out = NULL;
+	*n = 0;
+	if (p != NULL)
+		dp = *p;
+	else
+		detect_defaults(&dp);
+	memset(&s, 0, sizeof(s));
+	names = store_categories(st, &nnames);
+	na = store_layout(store_step(st), ar);
+	for (i = 0; i < na; i++)
+		if (ar[i].resolution <= DETECT_HOUR &&
+		    DETECT_HOUR % ar[i].resolution == 0) {
+			res = ar[i].resolution;
+			keep = ar[i].retention;
+		}
+	if (res == 0)
+		return err_set(e, 500, "store_error", NULL, "no archive of an "
+		    "hour or finer that divides an hour");
+	if (store_last(st, source, &last) == -1)
+		return err_set(e, 400, "bad_parameter", "source",
+		    "not a valid source name");
+	if (last == 0) {
+		if (strcmp(source, ST_TOTAL_SOURCE) == 0)
+			return 0;
+		return err_set(e, 404, "unknown_source", "source",
+		    "no data for this source");
+	}
+	/* Weeks of history for the baselines, within what the archive holds. */
+	fstart = start - (int64_t)(2 * dp.weeks + 1) * DETECT_WEEK * DETECT_HOUR;
+	if (fstart < last - keep + (int64_t)res)
+		fstart = last - keep + (int64_t)res;
+	fstart -= fstart % DETECT_HOUR;
+	hend = end + (DETECT_HOUR - end % DETECT_HOUR) % DETECT_HOUR;
+	if (hend > last)
+		hend = last + (DETECT_HOUR - last % DETECT_HOUR) % DETECT_HOUR;
+	if (fstart >= hend)
+		return 0;
+	if (export_fetch(st, source, fstart, hend, res, cats, ncats, 1, &s,
+	    e) == -1)
+		return -1;
+	if (s.step == 0 || s.step > DETECT_HOUR || DETECT_HOUR % s.step != 0) {
+		series_free(&s);
+		return err_set(e, 400, "bad_parameter", "start", "the range "
+		    "reaches past the hourly archive");
+	}
+	h0 = s.first - (int64_t)s.step;
+	h0 -= ((h0 % DETECT_HOUR) + DETECT_HOUR) % DETECT_HOUR;
+	nh = (size_t)((s.first + (int64_t)s.nrows * s.step - s.step - h0 +
+	    DETECT_HOUR - 1) / DETECT_HOUR);
+	if (nh == 0 || (hv = malloc(nh * sizeof(double))) == NULL) {
+		series_free(&s);
+		if (nh == 0)
+			return 0;
+		return err_set(e, 500, "internal", NULL, "out of memory");
+	}
+	for (i = 0; i < ncats; i++) {
+		drops_hourly(&s, i, h0, hv, nh);
+		if ((nf = detect_shifts(hv, nh, h0, &dp, &fs)) < 0)
+			goto nomem;
+		for (k = 0; k < (size_t)nf; k++) {
+			if (fs[k].start < start || fs[k].start >= end)
+				continue;
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 16;
+				if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
+					goto nomem;
+				v = nv;
+			}
+			memset(&v[*n], 0, sizeof(v[0]));
+			snprintf(v[*n].source, sizeof(v[*n].source), "%s",
+			    source);
+			snprintf(v[*n].category, sizeof(v[*n].category), "%s",
+			    cats[i] < nnames ? names[cats[i]] : "");
+			v[*n].f = fs[k];
+			(*n)++;
+		}
+		free(fs);
+		fs = NULL;
+	}
+	free(hv);
+	series_free(&s);
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), drops_cmp);
+	*out = v;
+	return 0;
+nomem:
+	free(fs);
+	free(hv);
+	free(v);
+	series_free(&s);
+	*n = 0;
+	return err_set(e, 500, "internal", NULL, "out of memory");
+}

@@ -1,0 +1,39 @@
+/*
+ * drops.h -- sustained falls and rises in a source's stored series: the
+ * hourly counts fetched through the store, run through collector/detect.
+ */
+#ifndef ST_DROPS_H
+#define ST_DROPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../collector/detect.h"
+#include "../collector/error.h"
+#include "../collector/limits.h"
+
+struct store;
+
+/* One finding, named by source and category. */
+struct drop {
+	char			source[ST_SOURCE_MAX + 1];
+	char			category[ST_CATEGORY_MAX + 1];
+	struct detect_finding	f;
+};
+
+/*
+ * Find the shifts of source (a validated name or "_total") in each of the
+ * categories cats (indices into the store's categories) that start in
+ * [start, end).  The hourly archive is read from further back than start
+ * (the baselines need weeks of history), never past what it holds.  p may
+ * be NULL for the defaults.  *out is a malloc'd array of *n findings sorted
+ * by start (NULL when none; the caller frees it).  A source without a file
+ * has no findings ("_total") or is a 404.  Returns 0, or -1 with e filled.
+ * Takes the store lock while librrd runs.
+ */
+int	drops_find(struct store *st, const char *source, const unsigned *cats,
+	    unsigned ncats, int64_t start, int64_t end,
+	    const struct detect_params *p, struct drop **out, size_t *n,
+	    struct st_error *e);
+
+#endif
