@@ -92,6 +92,8 @@ static const struct conf_option conf_options[] = {
 	  "graphs and exports that may wait; beyond, 503" },
 	{ "stale_after", CT_UINT, OFF(stale_after), 60, 30 * 86400, "600",
 	  "seconds without data before a source is marked stale" },
+	{ "log_target", CT_STR, OFF(log_target), 0, 0, "stderr",
+	  "stderr (for systemd's journal or a supervisor) or syslog" },
 	{ "log_level", CT_STR, OFF(log_level), 0, 0, "info",
 	  "error, warning, info or debug" },
 	{ "collectd_map", CT_STR, OFF(collectd_map), 0, 0,
@@ -348,6 +350,11 @@ conf_finish(struct conf *c, char *err, size_t errlen)
 	}
 	if (c->data_dir[0] == '\0') {
 		snprintf(err, errlen, "data_dir must not be empty");
+		return -1;
+	}
+	if (strcmp(c->log_target, "stderr") != 0 &&
+	    strcmp(c->log_target, "syslog") != 0) {
+		snprintf(err, errlen, "log_target: expected stderr or syslog");
 		return -1;
 	}
 	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)

@@ -45,6 +45,7 @@ struct conf {
 	unsigned	 render_queue;
 	unsigned	 stale_after;		/* seconds */
 	char		*log_level;
+	char		*log_target;		/* "stderr" or "syslog" */
 	char		*collectd_map;		/* collectd names -> categories */
 	int		 foreground;
 };

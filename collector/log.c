@@ -2,18 +2,28 @@
  * log.c -- one line per event on stderr, with a level and a UTC time stamp.
  *
  * Thread-safe: each line is formatted in full and written with one call.
- * It holds the only global besides signal flags: the level threshold, set
- * once at start-up.
+ * It holds the only globals besides signal flags: the level threshold and
+ * the syslog switch, set once at start-up before any thread exists.
  */
 #include "log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 static enum log_level log_threshold = LOG_LEVEL_INFO;
+static int log_syslog;
+
+/* Send lines to syslog from now on; set once at start-up. */
+void
+log_use_syslog(const char *ident)
+{
+	openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_syslog = 1;
+}
 
 /* Set the threshold from its name; unknown names leave it unchanged. */
 void
@@ -39,8 +49,16 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	time_t now;
 	int n, m;
 
+	static const int priorities[] = { LOG_ERR, LOG_WARNING, LOG_INFO,
+	    LOG_DEBUG };
+
 	if (level > log_threshold)
 		return;
+	if (log_syslog) {
+		vsnprintf(line, sizeof(line), fmt, ap);
+		syslog(priorities[level], "%s", line);
+		return;
+	}
 	now = time(NULL);
 	gmtime_r(&now, &tm);
 	n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02dZ %s: ",

@@ -197,6 +197,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(c.log_level);
+	if (strcmp(c.log_target, "syslog") == 0)
+		log_use_syslog("spamtrendd");
 
 	/* Every thread inherits this mask; only sigwait() below takes them. */
 	sigemptyset(&sigs);
