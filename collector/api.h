@@ -7,6 +7,8 @@
 #ifndef ST_API_H
 #define ST_API_H
 
+#include <stddef.h>
+
 struct http;
 struct spamtrend;
 
@@ -21,5 +23,21 @@ int	api_events_routes(struct http *h, struct spamtrend *st);
 /* POST /api/v1/collectd; -1 (logged) on a bad collectd_map.  Free after http_free. */
 int	api_collectd_routes(struct http *h, struct spamtrend *st);
 void	api_collectd_free(struct spamtrend *st);
+
+/* Shared by the ingest endpoints (api_counts.c). */
+struct conf;
+struct http_request;
+struct st_error;
+struct submission_rules;
+
+/*
+ * The request body, gunzipped when Content-Encoding says gzip: *body and
+ * *len point at it; *plain is the malloc'd decoded copy to free (or NULL).
+ * -1 with e filled (415 unknown encoding, 413 too large, 400 bad gzip).
+ */
+int	api_body(struct http_request *r, const struct conf *c, const char **body,
+	    size_t *len, char **plain, struct st_error *e);
+/* The submission rules that the configuration sets. */
+void	api_submission_rules(const struct conf *c, struct submission_rules *rules);
 
 #endif

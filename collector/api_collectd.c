@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "api.h"
@@ -19,7 +18,6 @@
 #include "collectd.h"
 #include "conf.h"
 #include "http.h"
-#include "inflate.h"
 #include "ingest.h"
 #include "log.h"
 #include "spamtrend.h"
@@ -84,9 +82,9 @@ collectd_post(struct http_request *r, void *arg)
 	struct collectd_who who;
 	struct submission *subs = NULL;
 	struct st_error e;
-	const char *ctype, *enc, *body;
+	const char *ctype, *body;
 	char *plain = NULL, answer[256];
-	size_t len, plen, n = 0;
+	size_t len, n = 0;
 	int64_t now = time(NULL);
 	int putval, rc;
 
@@ -104,33 +102,9 @@ collectd_post(struct http_request *r, void *arg)
 		    "(Format \"Command\")");
 		goto refuse;
 	}
-	enc = http_header(r, "Content-Encoding");
-	body = http_body(r, &len);
-	if (enc != NULL && (strcasecmp(enc, "gzip") == 0 ||
-	    strcasecmp(enc, "x-gzip") == 0)) {
-		if (inflate_gzip(body, len, c->max_inflated, &plain, &plen,
-		    &e) == -1)
-			goto refuse;
-		body = plain;
-		len = plen;
-	} else if (enc != NULL && strcasecmp(enc, "identity") != 0) {
-		err_set(&e, 415, "unsupported_encoding", "Content-Encoding",
-		    "only gzip and identity are understood");
+	if (api_body(r, c, &body, &len, &plain, &e) == -1)
 		goto refuse;
-	} else if (len > c->max_inflated) {
-		err_set(&e, 413, "body_too_large", "body", "the body is larger "
-		    "than the limit of %llu bytes", c->max_inflated);
-		goto refuse;
-	}
-	memset(&rules, 0, sizeof(rules));
-	rules.categories = (const char (*)[ST_CATEGORY_MAX + 1])c->categories;
-	rules.ncategories = c->ncategories;
-	rules.step = c->step;
-	rules.max_interval = c->max_interval;
-	rules.max_batch = c->max_batch;
-	rules.max_depth = c->max_depth;
-	rules.max_future = c->max_future;
-	rules.max_count = c->max_count;
+	api_submission_rules(c, &rules);
 	who.r = r;
 	who.auth = st->auth;
 	pthread_mutex_lock(&ca->lock);

@@ -44,6 +44,50 @@ counts_key_ok(const char *key)
 	return 1;
 }
 
+/* The body, gunzipped when it says so; see api.h. */
+int
+api_body(struct http_request *r, const struct conf *c, const char **body,
+    size_t *len, char **plain, struct st_error *e)
+{
+	const char *enc = http_header(r, "Content-Encoding");
+	size_t plen;
+
+	*plain = NULL;
+	*body = http_body(r, len);
+	if (enc != NULL && (strcasecmp(enc, "gzip") == 0 ||
+	    strcasecmp(enc, "x-gzip") == 0)) {
+		if (inflate_gzip(*body, *len, c->max_inflated, plain, &plen,
+		    e) == -1)
+			return -1;
+		*body = *plain;
+		*len = plen;
+		return 0;
+	}
+	if (enc != NULL && strcasecmp(enc, "identity") != 0)
+		return err_set(e, 415, "unsupported_encoding", "Content-Encoding",
+		    "only gzip and identity are understood");
+	if (*len > c->max_inflated)
+		return err_set(e, 413, "body_too_large", "body", "the body is "
+		    "larger than the limit of %llu bytes", c->max_inflated);
+	return 0;
+}
+
+/* The submission rules that the configuration sets. */
+void
+api_submission_rules(const struct conf *c, struct submission_rules *rules)
+{
+	memset(rules, 0, sizeof(*rules));
+	rules->categories = (const char (*)[ST_CATEGORY_MAX + 1])c->categories;
+	rules->ncategories = c->ncategories;
+	rules->step = c->step;
+	rules->max_interval = c->max_interval;
+	rules->max_batch = c->max_batch;
+	rules->max_depth = c->max_depth;
+	rules->max_future = c->max_future;
+	rules->max_past = 0;
+	rules->max_count = c->max_count;
+}
+
 /* The ingest pipeline's answer: store it and wake the connection. */
 static void
 counts_done(void *arg, int status, const char *json)
@@ -73,9 +117,9 @@ counts_post(struct http_request *r, void *arg)
 	struct submission_rules rules;
 	struct submission *subs = NULL;
 	struct st_error e;
-	const char *enc, *key, *body;
+	const char *key, *body;
 	char *plain = NULL;
-	size_t len, plen, n = 0;
+	size_t len, n = 0;
 	int64_t now = time(NULL);
 
 	/* Strangers learn nothing about the body's shape: check the token first. */
@@ -87,23 +131,8 @@ counts_post(struct http_request *r, void *arg)
 		    "send Content-Type: application/json");
 		return counts_refuse(r, &e, NULL, NULL);
 	}
-	enc = http_header(r, "Content-Encoding");
-	body = http_body(r, &len);
-	if (enc != NULL && (strcasecmp(enc, "gzip") == 0 ||
-	    strcasecmp(enc, "x-gzip") == 0)) {
-		if (inflate_gzip(body, len, c->max_inflated, &plain, &plen, &e) == -1)
-			return counts_refuse(r, &e, NULL, NULL);
-		body = plain;
-		len = plen;
-	} else if (enc != NULL && strcasecmp(enc, "identity") != 0) {
-		err_set(&e, 415, "unsupported_encoding", "Content-Encoding",
-		    "only gzip and identity are understood");
+	if (api_body(r, c, &body, &len, &plain, &e) == -1)
 		return counts_refuse(r, &e, NULL, NULL);
-	} else if (len > c->max_inflated) {
-		err_set(&e, 413, "body_too_large", "body", "the body is larger "
-		    "than the limit of %llu bytes", c->max_inflated);
-		return counts_refuse(r, &e, NULL, NULL);
-	}
 	if (len == 0) {
 		err_set(&e, 400, "bad_json", "body", "the body is empty");
 		return counts_refuse(r, &e, plain, NULL);
@@ -115,16 +144,7 @@ counts_post(struct http_request *r, void *arg)
 		    ST_KEY_MAX - 8);
 		return counts_refuse(r, &e, plain, NULL);
 	}
-	memset(&rules, 0, sizeof(rules));
-	rules.categories = (const char (*)[ST_CATEGORY_MAX + 1])c->categories;
-	rules.ncategories = c->ncategories;
-	rules.step = c->step;
-	rules.max_interval = c->max_interval;
-	rules.max_batch = c->max_batch;
-	rules.max_depth = c->max_depth;
-	rules.max_future = c->max_future;
-	rules.max_past = 0;
-	rules.max_count = c->max_count;
+	api_submission_rules(c, &rules);
 	if (submission_parse(body, len, &rules, now, &subs, &n, &e) == -1)
 		return counts_refuse(r, &e, plain, NULL);
 	free(plain);
