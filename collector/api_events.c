@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "../rrd/drops.h"
+#include "../rrd/render.h"
 #include "../rrd/store.h"
 #include "api.h"
 #include "auth.h"
@@ -55,6 +56,48 @@ struct events *
 api_events_store(void)
 {
 	return api_events;
+}
+
+/* Fill the marks of a graph: drops first, then events. */
+unsigned
+api_events_marks(struct spamtrend *st, const char *source,
+    const unsigned *cats, unsigned ncats, int64_t start, int64_t end,
+    int drops, struct render_mark *marks, char (*texts)[EVENTS_MARK_TEXT],
+    unsigned max)
+{
+	struct st_error e;
+	struct drop *d = NULL;
+	struct event *v = NULL;
+	char iso[32];
+	size_t n = 0, i;
+	unsigned k = 0;
+
+	if (drops && drops_find(st->store, source, cats, ncats, start, end,
+	    NULL, &d, &n, &e) == 0) {
+		for (i = 0; i < n && k < max; i++, k++) {
+			csv_iso8601(d[i].f.start, iso, sizeof(iso));
+			iso[16] = '\0';	/* YYYY-MM-DDTHH:MM */
+			iso[10] = ' ';
+			snprintf(texts[k], EVENTS_MARK_TEXT, "%s %+.1f%% from "
+			    "%s UTC", d[i].category, d[i].f.change_pct, iso);
+			marks[k].time = d[i].f.start;
+			marks[k].kind = RENDER_MARK_DROP;
+			marks[k].text = texts[k];
+		}
+		free(d);
+	}
+	if (api_events != NULL && events_list(api_events, start, end,
+	    strcmp(source, ST_TOTAL_SOURCE) == 0 ? NULL : source, &v,
+	    &n) == 0) {
+		for (i = 0; i < n && k < max; i++, k++) {
+			snprintf(texts[k], EVENTS_MARK_TEXT, "%s", v[i].text);
+			marks[k].time = v[i].time;
+			marks[k].kind = RENDER_MARK_EVENT;
+			marks[k].text = texts[k];
+		}
+		free(v);
+	}
+	return k;
 }
 
 /* Append a number, or null when it is not one. */

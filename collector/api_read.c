@@ -21,6 +21,7 @@
 #include "api.h"
 #include "conf.h"
 #include "csv.h"
+#include "events.h"
 #include "http.h"
 #include "query.h"
 #include "spamtrend.h"
@@ -209,6 +210,8 @@ static void
 read_graph(struct read_job *j, struct read_cache *c)
 {
 	struct render_request r;
+	struct render_mark marks[RENDER_MAX_MARKS];
+	char texts[RENDER_MAX_MARKS][EVENTS_MARK_TEXT];
 	struct st_error e;
 	unsigned char *img;
 	size_t len;
@@ -225,6 +228,9 @@ read_graph(struct read_job *j, struct read_cache *c)
 	    j->q.view == QUERY_RATIO ? RENDER_RATIO : RENDER_LINES;
 	r.compare = j->q.compare;
 	r.svg = j->kind == READ_SVG;
+	r.marks = marks;
+	r.nmarks = api_events_marks(j->st, r.source, r.cats, r.ncats, r.start,
+	    r.end, j->q.drops, marks, texts, RENDER_MAX_MARKS);
 	if (render_graph(j->st->store, &r, &img, &len, &e) == -1) {
 		http_respond_error(j->req, &e);
 		return;
@@ -435,6 +441,8 @@ read_handle(struct http_request *req, void *arg)
 		free(j);
 		return;
 	}
+	if (http_query(req, "drops") == NULL)
+		j->q.drops = 1;		/* graphs mark drops unless drops=0 */
 	if (j->kind == READ_PNG || j->kind == READ_SVG) {
 		snprintf(j->key, sizeof(j->key), "%d|", (int)j->kind);
 		query_key(&j->q, j->key + strlen(j->key),

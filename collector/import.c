@@ -136,9 +136,9 @@ import_parse(const char *text, size_t len, const char *path,
 	char iso[32];
 	int col[ST_MAX_CATEGORIES + 2];	/* file column -> category, -1 */
 	size_t nerr = 0, lineno = 0, ncells, ncols = 0, cap = 0, i, empty;
-	uint64_t t, v, prev = 0;
+	uint64_t t, v, prev = 0, lost = 0;
 	unsigned c, k;
-	int header = 1;
+	int header = 1, seen = 0;
 
 	f->first_end = 0;
 	f->res = 0;
@@ -204,17 +204,44 @@ import_parse(const char *text, size_t len, const char *path,
 				goto done;
 			continue;
 		}
-		if (ncells != ncols) {
-			import_problem(errs, &nerr, path, lineno, "%zu cells, the "
-			    "header has %zu", ncells > ncols + 1 ? ncols + 1 :
-			    ncells, ncols);
-			continue;
-		}
+		/*
+		 * The time first: a row with a good time keeps the spacing
+		 * check going even when its other cells are bad, so one bad
+		 * row is reported once.
+		 */
 		if (import_number(cells[0], INT64_MAX / 2, &t) == -1 ||
 		    t == 0 || t % step != 0) {
 			import_problem(errs, &nerr, path, lineno, "time '%.20s' "
 			    "is not a positive multiple of the %u s step",
 			    cells[0], step);
+			lost++;
+			continue;
+		}
+		if (seen && t <= prev) {
+			import_problem(errs, &nerr, path, lineno, "time %llu "
+			    "is not after the previous row's", (unsigned long
+			    long)t);
+			continue;
+		}
+		if (seen && f->res == 0 && (t - prev) % (lost + 1) == 0 &&
+		    (t - prev) / (lost + 1) <= 366ULL * 86400)
+			f->res = (unsigned)((t - prev) / (lost + 1));
+		if (seen && (f->res == 0 || t - prev != f->res * (lost + 1))) {
+			import_problem(errs, &nerr, path, lineno, "rows are %llu "
+			    "s apart here and %u s before: the spacing must "
+			    "be constant (fill gaps with empty rows)",
+			    (unsigned long long)(t - prev), f->res);
+			prev = t;
+			lost = 0;
+			continue;
+		}
+		seen = 1;
+		prev = t;
+		lost = 0;
+		if (ncells != ncols) {
+			import_problem(errs, &nerr, path, lineno, "%zu cells, the "
+			    "header has %zu", ncells > ncols + 1 ? ncols + 1 :
+			    ncells, ncols);
 			continue;
 		}
 		csv_iso8601((int64_t)t, iso, sizeof(iso));
@@ -222,23 +249,6 @@ import_parse(const char *text, size_t len, const char *path,
 			import_problem(errs, &nerr, path, lineno, "iso8601 "
 			    "'%.32s' does not match time %llu (%s)", cells[1],
 			    (unsigned long long)t, iso);
-			continue;
-		}
-		if (f->nrows > 0 && t <= prev) {
-			import_problem(errs, &nerr, path, lineno, "time %llu "
-			    "is not after the previous row's", (unsigned long
-			    long)t);
-			continue;
-		}
-		if (f->nrows == 1 && f->res == 0)
-			f->res = (unsigned)(t - prev > 0 && t - prev <=
-			    UINT32_MAX ? t - prev : 0);
-		if (f->nrows >= 1 && (f->res == 0 || t - prev != f->res)) {
-			import_problem(errs, &nerr, path, lineno, "rows are %llu "
-			    "s apart here and %u s before: the spacing must "
-			    "be constant (fill gaps with empty rows)",
-			    (unsigned long long)(t - prev), f->res);
-			prev = t;
 			continue;
 		}
 		if (f->nrows == cap) {
@@ -251,7 +261,6 @@ import_parse(const char *text, size_t len, const char *path,
 		}
 		if (f->nrows == 0)
 			f->first_end = (int64_t)t;
-		prev = t;
 		memset(&f->counts[f->nrows * ncat], 0, ncat * sizeof(uint64_t));
 		f->lines[f->nrows] = lineno;
 		for (empty = 0, i = 2; i < ncells; i++)

@@ -38,6 +38,8 @@ main_usage(FILE *fp)
 	fprintf(fp,
 	    "usage: spamtrendd [--config FILE] [--OPTION VALUE ...]\n"
 	    "       spamtrendd --check-config [--config FILE] [--OPTION VALUE ...]\n"
+	    "       spamtrendd import --data-dir DIR --source NAME FILE.csv ... "
+	    "(see import --help)\n"
 	    "\n"
 	    "Collects spam, ham, virus and rejected counts over HTTP and keeps\n"
 	    "them in RRD files.  Every option can also be set in the config file\n"

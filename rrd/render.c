@@ -338,6 +338,32 @@ render_data(struct render_args *a, struct store *st,
 	render_arg(a, "COMMENT:\\l");
 }
 
+/*
+ * Vertical rules for the marks inside the range, their texts escaped;
+ * events first, so a drop's rule is drawn over an event at the same time.
+ */
+static void
+render_marks(struct render_args *a, const struct render_request *r)
+{
+	const struct render_mark *m;
+	char leg[256];
+	unsigned i, n = 0, pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < r->nmarks && n < RENDER_MAX_MARKS; i++) {
+			m = &r->marks[i];
+			if (m->time < r->start || m->time > r->end ||
+			    (m->kind == RENDER_MARK_DROP) != (pass == 1))
+				continue;
+			render_escape(m->text, leg, sizeof(leg));
+			render_arg(a, "VRULE:%lld#%s:%s\\l", (long long)m->time,
+			    m->kind == RENDER_MARK_DROP ? "000000" : "1F77B4",
+			    leg);
+			n++;
+		}
+	}
+}
+
 /* Draw the graph r describes. */
 int
 render_graph(struct store *st, const struct render_request *r,
@@ -389,6 +415,7 @@ render_graph(struct store *st, const struct render_request *r,
 		render_arg(&a, "COMMENT:No data has been stored yet\\c");
 	} else
 		render_data(&a, st, r, epath, mult, e);
+	render_marks(&a, r);
 	if (e->status != 0)
 		goto done;
 	if (a.failed) {

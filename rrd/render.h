@@ -18,6 +18,15 @@ enum render_view {
 	RENDER_RATIO		/* spam / (spam + ham) in percent */
 };
 
+/* A vertical rule with a legend line: a detected drop or an event. */
+enum render_mark_kind { RENDER_MARK_DROP, RENDER_MARK_EVENT };
+struct render_mark {
+	int64_t			 time;		/* unix seconds */
+	enum render_mark_kind	 kind;
+	const char		*text;		/* any text; passes render_escape */
+};
+#define RENDER_MAX_MARKS	16
+
 struct render_request {
 	const char		*source;	/* validated name or "_total" */
 	const unsigned		*cats;		/* indices into the categories */
@@ -27,6 +36,8 @@ struct render_request {
 	enum render_view	 view;
 	int64_t			 compare;	/* seconds to shift an overlay; 0 none */
 	int			 svg;		/* 1 SVG, 0 PNG */
+	const struct render_mark *marks;	/* drawn when inside the range; */
+	unsigned		 nmarks;	/* at most RENDER_MAX_MARKS */
 };
 
 /*

@@ -7,8 +7,13 @@
  * difference between the two is what the collector does per request.  It
  * owns no data: the body is read and dropped.
  *
- *	bare [PORT]	(PORT 0 or absent: a free port; prints "listening on
- *			http://127.0.0.1:PORT/" and runs until SIGTERM/SIGINT)
+ *	bare [PORT [epoll|poll]]
+ *
+ * PORT 0 or absent picks a free port; it prints "listening on
+ * http://127.0.0.1:PORT/" and runs until SIGTERM or SIGINT.  The poll mode
+ * is there because libmicrohttpd 0.9.75's epoll loop stalls when more than
+ * about 128 keep-alive connections are ready at once and the handler
+ * answers without suspending (see docs/BENCHMARKS.md).
  */
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -76,17 +81,24 @@ main(int argc, char **argv)
 	const union MHD_DaemonInfo *di;
 	struct sockaddr_in sin;
 	sigset_t set;
+	unsigned mode = MHD_USE_EPOLL;
 	int sig;
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(argc > 1 ? (unsigned short)atoi(argv[1]) : 0);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (argc > 2 && strcmp(argv[2], "poll") == 0)
+		mode = MHD_USE_POLL;
+	else if (argc > 2 && strcmp(argv[2], "epoll") != 0) {
+		fprintf(stderr, "usage: bare [PORT [epoll|poll]]\n");
+		return 2;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | mode |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 	    bare_access, NULL,
 	    MHD_OPTION_SOCK_ADDR, &sin,

@@ -45,7 +45,7 @@ def digest(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-t = Tap(25)
+t = Tap(24)
 tmp = tempfile.mkdtemp(prefix="spamtrend-import-")
 daemons = []
 try:
@@ -144,7 +144,7 @@ try:
     t.ok(r.returncode != 0, "a file with bad rows is refused (exit %d)" % r.returncode)
     t.ok(all("bad.csv:%d:" % n in r.stderr for n in (3, 5, 7, 9, 11)),
          "every bad row is reported with its line number", r.stderr)
-    t.ok("bad.csv:2:" not in r.stderr and "bad.csv:4:" not in r.stderr,
+    t.ok(not any("bad.csv:%d:" % n in r.stderr for n in (2, 4, 6, 8, 10, 12)),
          "good rows are not reported", r.stderr)
     t.eq(rrd_files(e), [], "nothing is written, not even the good file's source")
 
