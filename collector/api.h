@@ -18,6 +18,8 @@ void	api_counts_routes(struct http *h, struct spamtrend *st);
 void	api_misc_routes(struct http *h, struct spamtrend *st);
 /* graphs, exports, sources, series */
 void	api_read_routes(struct http *h, struct spamtrend *st);
+/* Free what api_read_routes made; after http_free and workers_free. */
+void	api_read_free(struct spamtrend *st);
 /* drops and events; opens <data-dir>/events.json (-1 when it cannot) */
 int	api_events_routes(struct http *h, struct spamtrend *st);
 /* POST /api/v1/collectd; -1 (logged) on a bad collectd_map.  Free after http_free. */

@@ -39,6 +39,7 @@ enum read_kind {
 struct read_cached {
 	char		 key[READ_KEY_MAX];
 	int64_t		 bucket;
+	struct render_area area;
 	unsigned char	*data;
 	size_t		 len;
 	uint64_t	 used;
@@ -68,12 +69,16 @@ struct read_route {
 	enum read_kind		 kind;
 };
 
-static struct read_route	 read_routes[6];
+/* The read side's state, hung off struct spamtrend. */
+struct api_read {
+	struct read_cache	cache;
+	struct read_route	routes[6];
+};
 
 /* Find key in the cache for the current step; copies the bytes out. */
 static int
 read_cache_get(struct read_cache *c, const char *key, int64_t bucket,
-    unsigned char **data, size_t *len)
+    unsigned char **data, size_t *len, struct render_area *area)
 {
 	size_t i;
 	int found = 0;
@@ -88,6 +93,7 @@ read_cache_get(struct read_cache *c, const char *key, int64_t bucket,
 		if ((*data = malloc(e->len)) != NULL) {
 			memcpy(*data, e->data, e->len);
 			*len = e->len;
+			*area = e->area;
 			e->used = ++c->clock;
 			found = 1;
 		}
@@ -100,7 +106,7 @@ read_cache_get(struct read_cache *c, const char *key, int64_t bucket,
 /* Store a copy of a graph, evicting the least recently used entries. */
 static void
 read_cache_put(struct read_cache *c, const char *key, int64_t bucket,
-    const unsigned char *data, size_t len)
+    const unsigned char *data, size_t len, const struct render_area *area)
 {
 	struct read_cached *victim;
 	unsigned char *copy;
@@ -132,6 +138,7 @@ read_cache_put(struct read_cache *c, const char *key, int64_t bucket,
 	}
 	snprintf(victim->key, sizeof(victim->key), "%s", key);
 	victim->bucket = bucket;
+	victim->area = *area;
 	victim->data = copy;
 	victim->len = len;
 	victim->used = ++c->clock;
@@ -205,6 +212,27 @@ read_answer(struct http_request *req, struct csv_buf *b, const char *ctype)
 	http_respond(req, 200, ctype, text, len, 1);
 }
 
+/*
+ * Answer with an image, telling the UI where its plot area lies so a drag
+ * across it maps to times.  Takes ownership of img.
+ */
+static void
+read_graph_respond(struct http_request *req, int svg, unsigned char *img,
+    size_t len, const struct render_area *area)
+{
+	char v[96];
+
+	if (area->width > 0) {
+		snprintf(v, sizeof(v), "%u,%u,%u,%u", area->left, area->top,
+		    area->width, area->height);
+		http_add_header(req, "X-Graph-Area", v);
+		snprintf(v, sizeof(v), "%lld,%lld", (long long)area->start,
+		    (long long)area->end);
+		http_add_header(req, "X-Graph-Range", v);
+	}
+	http_respond(req, 200, svg ? "image/svg+xml" : "image/png", img, len, 1);
+}
+
 /* Draw a graph. */
 static void
 read_graph(struct read_job *j, struct read_cache *c)
@@ -212,6 +240,7 @@ read_graph(struct read_job *j, struct read_cache *c)
 	struct render_request r;
 	struct render_mark marks[RENDER_MAX_MARKS];
 	char texts[RENDER_MAX_MARKS][EVENTS_MARK_TEXT];
+	struct render_area area;
 	struct st_error e;
 	unsigned char *img;
 	size_t len;
@@ -231,13 +260,12 @@ read_graph(struct read_job *j, struct read_cache *c)
 	r.marks = marks;
 	r.nmarks = api_events_marks(j->st, r.source, r.cats, r.ncats, r.start,
 	    r.end, j->q.drops, marks, texts, RENDER_MAX_MARKS);
-	if (render_graph(j->st->store, &r, &img, &len, &e) == -1) {
+	if (render_graph(j->st->store, &r, &img, &len, &area, &e) == -1) {
 		http_respond_error(j->req, &e);
 		return;
 	}
-	read_cache_put(c, j->key, j->now / j->st->conf->step, img, len);
-	http_respond(j->req, 200, r.svg ? "image/svg+xml" : "image/png", img,
-	    len, 1);
+	read_cache_put(c, j->key, j->now / j->st->conf->step, img, len, &area);
+	read_graph_respond(j->req, r.svg, img, len, &area);
 }
 
 /* Export rows as CSV or JSON. */
@@ -386,12 +414,11 @@ static void
 read_run(void *arg)
 {
 	struct read_job *j = arg;
-	struct read_route *rt = &read_routes[j->kind];
 
 	switch (j->kind) {
 	case READ_PNG:
 	case READ_SVG:
-		read_graph(j, rt->cache);
+		read_graph(j, &j->st->read->cache);
 		break;
 	case READ_CSV:
 	case READ_JSON:
@@ -418,6 +445,7 @@ read_handle(struct http_request *req, void *arg)
 	struct read_parse p;
 	struct st_error e;
 	struct read_job *j;
+	struct render_area area;
 	unsigned char *img;
 	size_t len;
 
@@ -448,9 +476,9 @@ read_handle(struct http_request *req, void *arg)
 		query_key(&j->q, j->key + strlen(j->key),
 		    sizeof(j->key) - strlen(j->key));
 		if (read_cache_get(rt->cache, j->key, j->now / st->conf->step,
-		    &img, &len)) {
-			http_respond(req, 200, j->kind == READ_SVG ?
-			    "image/svg+xml" : "image/png", img, len, 1);
+		    &img, &len, &area)) {
+			read_graph_respond(req, j->kind == READ_SVG, img, len,
+			    &area);
 			free(j);
 			return;
 		}
@@ -479,14 +507,35 @@ api_read_routes(struct http *h, struct spamtrend *st)
 		{ "/api/v1/sources", READ_SOURCES },
 		{ "/api/v1/series", READ_SERIES },
 	};
-	static struct read_cache cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct api_read *ar;
 	size_t i;
 
+	if ((ar = calloc(1, sizeof(*ar))) == NULL)
+		abort();
+	pthread_mutex_init(&ar->cache.lock, NULL);
+	st->read = ar;
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		read_routes[routes[i].kind].st = st;
-		read_routes[routes[i].kind].cache = &cache;
-		read_routes[routes[i].kind].kind = routes[i].kind;
-		http_route(h, "GET", routes[i].path, read_handle,
-		    &read_routes[routes[i].kind]);
+		struct read_route *rt = &ar->routes[routes[i].kind];
+
+		rt->st = st;
+		rt->cache = &ar->cache;
+		rt->kind = routes[i].kind;
+		http_route(h, "GET", routes[i].path, read_handle, rt);
 	}
+}
+
+/* Free the read side's state (after the server and the workers stopped). */
+void
+api_read_free(struct spamtrend *st)
+{
+	struct api_read *ar = st->read;
+	size_t i;
+
+	if (ar == NULL)
+		return;
+	for (i = 0; i < READ_CACHE_ENTRIES; i++)
+		free(ar->cache.entries[i].data);
+	pthread_mutex_destroy(&ar->cache.lock);
+	free(ar);
+	st->read = NULL;
 }

@@ -304,6 +304,7 @@ done:
 	workers_free(st.workers);
 	http_free(st.http);
 	api_collectd_free(&st);
+	api_read_free(&st);
 	store_free(st.store);
 	auth_free(st.auth);
 	conf_clear(&c);

@@ -17,6 +17,7 @@ struct ingest;
 struct workers;
 struct auth;
 struct collectd_api;
+struct api_read;
 
 struct spamtrend {
 	struct conf	*conf;
@@ -26,6 +27,7 @@ struct spamtrend {
 	struct workers	*workers;	/* render and export jobs */
 	struct auth	*auth;		/* reporter tokens; NULL: loopback only */
 	struct collectd_api *collectd;	/* collectd endpoint state */
+	struct api_read	*read;		/* graph cache and read routes */
 	int64_t		 started;	/* unix seconds */
 };
 

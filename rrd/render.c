@@ -364,10 +364,29 @@ render_marks(struct render_args *a, const struct render_request *r)
 	}
 }
 
+/* Note one of rrd_graph_v's plot-area keys in area. */
+static void
+render_area_key(struct render_area *area, const char *key, unsigned long v)
+{
+	if (strcmp(key, "graph_left") == 0)
+		area->left = (unsigned)v;
+	else if (strcmp(key, "graph_top") == 0)
+		area->top = (unsigned)v;
+	else if (strcmp(key, "graph_width") == 0)
+		area->width = (unsigned)v;
+	else if (strcmp(key, "graph_height") == 0)
+		area->height = (unsigned)v;
+	else if (strcmp(key, "graph_start") == 0)
+		area->start = (int64_t)v;
+	else if (strcmp(key, "graph_end") == 0)
+		area->end = (int64_t)v;
+}
+
 /* Draw the graph r describes. */
 int
 render_graph(struct store *st, const struct render_request *r,
-    unsigned char **img, size_t *len, struct st_error *e)
+    unsigned char **img, size_t *len, struct render_area *area,
+    struct st_error *e)
 {
 	struct render_args a;
 	rrd_info_t *info = NULL, *i;
@@ -430,15 +449,17 @@ render_graph(struct store *st, const struct render_request *r,
 		rrd_clear_error();
 		goto done;
 	}
+	if (area != NULL)
+		memset(area, 0, sizeof(*area));
 	for (i = info; i != NULL; i = i->next) {
 		if (strcmp(i->key, "image") == 0 && i->type == RD_I_BLO &&
-		    i->value.u_blo.size > 0) {
+		    i->value.u_blo.size > 0 && *img == NULL) {
 			if ((*img = malloc(i->value.u_blo.size)) == NULL)
 				break;
 			memcpy(*img, i->value.u_blo.ptr, i->value.u_blo.size);
 			*len = i->value.u_blo.size;
-			break;
-		}
+		} else if (area != NULL && i->type == RD_I_CNT)
+			render_area_key(area, i->key, i->value.u_cnt);
 	}
 	if (*img == NULL) {
 		err_set(e, 500, "render_failed", NULL, "no image produced");

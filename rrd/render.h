@@ -40,15 +40,23 @@ struct render_request {
 	unsigned		 nmarks;	/* at most RENDER_MAX_MARKS */
 };
 
+/* Where the plot area lies in the image, and the time span it shows. */
+struct render_area {
+	unsigned	left, top, width, height;	/* pixels */
+	int64_t		start, end;			/* unix seconds */
+};
+
 /*
  * Draw the graph r asks for into a malloc'd buffer (*img, *len; the caller
  * frees it).  "_total" without a file yet gives an empty graph; another
  * source without a file is a 404 "unknown_source".  The ratio view needs
- * categories named "spam" and "ham" (400 otherwise).  Returns 0, or -1 with
+ * categories named "spam" and "ham" (400 otherwise).  area, when not NULL,
+ * receives the plot area (for mapping clicks to times).  Returns 0, or -1 with
  * e filled.  Takes the store lock while librrd runs.
  */
 int	 render_graph(struct store *st, const struct render_request *r,
-	    unsigned char **img, size_t *len, struct st_error *e);
+	    unsigned char **img, size_t *len, struct render_area *area,
+	    struct st_error *e);
 
 /*
  * Copy text into out (outlen bytes) made safe for a legend or comment:

@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 
 from harness import Daemon, Tap, aligned_now, rrd_totals
 
-PLAN = 59
+PLAN = 62
 
 
 def png_size(body):
@@ -261,6 +261,15 @@ def checks(t, d, now, posted):
     again = d.get("/graph.png?source=mx1.example.com&start=-2h&width=500"
                   "&height=200")
     t.eq(again.body, r.body, "the same graph asked again is the same image")
+    area = [int(x) for x in (r.header("X-Graph-Area") or "0,0,0,0").split(",")]
+    t.ok(area[0] > 0 and area[2] > 300 and area[0] + area[2] < 500 and
+         area[1] + area[3] < 200, "X-Graph-Area gives the plot area inside the image",
+         r.header("X-Graph-Area"))
+    t.eq(again.header("X-Graph-Area"), r.header("X-Graph-Area"),
+         "a cached graph carries the same plot area")
+    rng = [int(x) for x in (r.header("X-Graph-Range") or "0,0").split(",")]
+    t.ok(rng[1] - rng[0] >= 7000 and rng[1] - rng[0] <= 7400,
+         "X-Graph-Range gives the time span drawn", rng)
     r = d.get("/graph.png?width=5&height=99999")
     t.eq(png_size(r.body), (200, 1000), "sizes are clamped, not refused")
     for q in ("view=stacked&compare=1w", "view=ratio", "compare=1d",

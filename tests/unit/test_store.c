@@ -116,6 +116,7 @@ main(void)
 	struct series s;
 	struct st_error e;
 	struct render_request rq;
+	struct render_area area;
 	unsigned char *img = NULL;
 	size_t len = 0, i;
 	int64_t t0 = 1226448000, last, sum, first;	/* 2008-11-12 00:00 UTC */
@@ -124,7 +125,7 @@ main(void)
 	unsigned n;
 	int fd, r;
 
-	plan(49);
+	plan(51);
 	log_set_level("error");
 	test_workers();
 
@@ -221,9 +222,15 @@ main(void)
 	rq.width = 400;
 	rq.height = 150;
 	rq.view = RENDER_LINES;
-	r = render_graph(st, &rq, &img, &len, &e);
+	r = render_graph(st, &rq, &img, &len, &area, &e);
 	ok(r == 0 && len > 24 && memcmp(img, "\x89PNG", 4) == 0,
 	    "render gives a PNG");
+	ok(area.left > 0 && area.width > 200 && area.left + area.width < 400 &&
+	    area.height > 0 && area.top + area.height < 150,
+	    "the plot area lies inside the image (%u,%u %ux%u)", area.left,
+	    area.top, area.width, area.height);
+	ok(area.start == rq.start && area.end == rq.end,
+	    "the plot area spans the asked range");
 	if (r == 0) {
 		unsigned w = (img[16] << 24) | (img[17] << 16) |
 		    (img[18] << 8) | img[19];
@@ -240,7 +247,7 @@ main(void)
 	rq.svg = 1;
 	rq.view = RENDER_STACKED;
 	rq.compare = 86400;
-	r = render_graph(st, &rq, &img, &len, &e);
+	r = render_graph(st, &rq, &img, &len, NULL, &e);
 	ok(r == 0 && len > 5 && memmem(img, len, "<svg", 4) != NULL,
 	    "render gives an SVG, stacked with a comparison");
 	free(img);
@@ -248,19 +255,19 @@ main(void)
 	rq.svg = 0;
 	rq.view = RENDER_RATIO;
 	rq.compare = 0;
-	r = render_graph(st, &rq, &img, &len, &e);
+	r = render_graph(st, &rq, &img, &len, NULL, &e);
 	ok(r == 0 && len > 8, "ratio view renders");
 	free(img);
 	img = NULL;
 	rq.source = "_total";
 	rq.view = RENDER_LINES;
-	r = render_graph(st, &rq, &img, &len, &e);
+	r = render_graph(st, &rq, &img, &len, NULL, &e);
 	ok(r == 0 && len > 8 && memcmp(img, "\x89PNG", 4) == 0,
 	    "a total with no file yet renders an empty graph");
 	free(img);
 	img = NULL;
 	rq.source = "nope.example.com";
-	r = render_graph(st, &rq, &img, &len, &e);
+	r = render_graph(st, &rq, &img, &len, NULL, &e);
 	ok(r == -1 && e.status == 404, "render of an unknown source is 404");
 
 	/* A planted symlink is never followed. */
