@@ -411,7 +411,7 @@
 		if (typeof d.baseline === 'number' && typeof d.level === 'number')
 			text += ' (' + numberFormat.format(Math.round(d.baseline)) +
 			    ' \u2192 ' + numberFormat.format(Math.round(d.level)) +
-			    ' per step)';
+			    ' messages per hour)';
 		if (typeof d.recovered_pct === 'number')
 			text += ', ' + pctFormat.format(d.recovered_pct) +
 			    '% recovered';
