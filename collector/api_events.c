@@ -48,16 +48,6 @@ struct events_job {
 	int64_t			 now;
 };
 
-/* The list every handler shares; lives as long as the process. */
-static struct events	*api_events;
-
-/* The events list, for the graph's marks (NULL before the routes exist). */
-struct events *
-api_events_store(void)
-{
-	return api_events;
-}
-
 /* Fill the marks of a graph: drops first, then events. */
 unsigned
 api_events_marks(struct spamtrend *st, const char *source,
@@ -86,7 +76,7 @@ api_events_marks(struct spamtrend *st, const char *source,
 		}
 		free(d);
 	}
-	if (api_events != NULL && events_list(api_events, start, end,
+	if (st->events != NULL && events_list(st->events, start, end,
 	    strcmp(source, ST_TOTAL_SOURCE) == 0 ? NULL : source, &v,
 	    &n) == 0) {
 		for (i = 0; i < n && k < max; i++, k++) {
@@ -170,13 +160,13 @@ events_run_change(struct events_job *j)
 
 	memset(&e, 0, sizeof(e));
 	if (j->kind == JOB_DELETE) {
-		if (events_delete(api_events, j->ev.id, &e) == -1)
+		if (events_delete(j->st->events, j->ev.id, &e) == -1)
 			http_respond_error(j->req, &e);
 		else
 			http_respond(j->req, 204, "text/plain", NULL, 0, 0);
 		return;
 	}
-	if (events_add(api_events, j->ev.time, j->ev.source, j->ev.text,
+	if (events_add(j->st->events, j->ev.time, j->ev.source, j->ev.text,
 	    j->now, &out, &e) == -1) {
 		http_respond_error(j->req, &e);
 		return;
@@ -479,7 +469,6 @@ events_handle_get(struct http_request *req, void *arg)
 	size_t n = 0, i, len;
 	char *s;
 
-	(void)arg;
 	memset(&f, 0, sizeof(f));
 	memset(&e, 0, sizeof(e));
 	f.now = (int64_t)time(NULL);
@@ -490,7 +479,7 @@ events_handle_get(struct http_request *req, void *arg)
 		http_respond_error(req, &e);
 		return;
 	}
-	if (events_list(api_events, f.start, f.end, f.source, &v, &n) == -1) {
+	if (events_list(((struct spamtrend *)arg)->events, f.start, f.end, f.source, &v, &n) == -1) {
 		http_fail(req, 500, "internal", NULL, "out of memory");
 		return;
 	}
@@ -519,8 +508,7 @@ api_events_routes(struct http *h, struct spamtrend *st)
 {
 	char err[512];
 
-	if (api_events == NULL &&
-	    (api_events = events_open(st->conf->data_dir, err,
+	if ((st->events = events_open(st->conf->data_dir, err,
 	    sizeof(err))) == NULL) {
 		log_error("%s", err);
 		return -1;

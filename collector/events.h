@@ -64,12 +64,6 @@ int	events_delete(struct events *ev, int64_t id, struct st_error *e);
 int	events_list(struct events *ev, int64_t start, int64_t end,
 	    const char *source, struct event **out, size_t *n);
 
-/*
- * The process's events list, opened by api_events_routes (api_events.c);
- * NULL before.
- */
-struct events	*api_events_store(void);
-
 #define EVENTS_MARK_TEXT	(EVENT_TEXT_MAX + 64)
 
 struct render_mark;

@@ -24,6 +24,7 @@
 #include "api.h"
 #include "auth.h"
 #include "conf.h"
+#include "events.h"
 #include "http.h"
 #include "import.h"
 #include "ingest.h"
@@ -305,6 +306,7 @@ done:
 	http_free(st.http);
 	api_collectd_free(&st);
 	api_read_free(&st);
+	events_free(st.events);
 	store_free(st.store);
 	auth_free(st.auth);
 	conf_clear(&c);

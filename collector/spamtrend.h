@@ -18,6 +18,7 @@ struct workers;
 struct auth;
 struct collectd_api;
 struct api_read;
+struct events;
 
 struct spamtrend {
 	struct conf	*conf;
@@ -28,6 +29,7 @@ struct spamtrend {
 	struct auth	*auth;		/* reporter tokens; NULL: loopback only */
 	struct collectd_api *collectd;	/* collectd endpoint state */
 	struct api_read	*read;		/* graph cache and read routes */
+	struct events	*events;	/* event annotations */
 	int64_t		 started;	/* unix seconds */
 };
 
