@@ -8,9 +8,12 @@
 #define ST_API_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct http;
+struct http_request;
 struct spamtrend;
+struct st_error;
 
 /* POST /api/v1/counts */
 void	api_counts_routes(struct http *h, struct spamtrend *st);
@@ -25,6 +28,15 @@ int	api_events_routes(struct http *h, struct spamtrend *st);
 /* POST /api/v1/collectd; -1 (logged) on a bad collectd_map.  Free after http_free. */
 int	api_collectd_routes(struct http *h, struct spamtrend *st);
 void	api_collectd_free(struct spamtrend *st);
+
+/*
+ * Parse a read request's query parameters (source, categories, start, end,
+ * step, ...) received at now into q (api_read.c).  -1 with e filled: 400
+ * naming the parameter.
+ */
+struct query;
+int	api_query(struct http_request *req, const struct spamtrend *st,
+	    int64_t now, struct query *q, struct st_error *e);
 
 /* Shared by the ingest endpoints (api_counts.c). */
 struct conf;

@@ -211,35 +211,13 @@ events_defer(struct events_job *j)
 	}
 }
 
-/* The state query_set needs while iterating the arguments. */
-struct events_parse {
-	struct query			*q;
-	const struct query_settings	*s;
-	struct st_error			*e;
-};
-
-/* Apply one query argument ("category" is taken for "categories"). */
-static int
-events_parse_arg(void *arg, const char *key, const char *value)
-{
-	struct events_parse *p = arg;
-
-	if (strcmp(key, "category") == 0)
-		key = "categories";
-	return query_set(p->q, p->s, key, value, p->e) == -1;
-}
-
 /* GET /api/v1/drops?source=&category=&start=&end= */
 static void
 events_handle_drops(struct http_request *req, void *arg)
 {
 	struct spamtrend *st = arg;
-	struct query_settings s;
-	struct store_archive ar[STORE_ARCHIVES];
-	struct events_parse p;
 	struct st_error e;
 	struct events_job *j;
-	unsigned i;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		http_fail(req, 500, "internal", NULL, "out of memory");
@@ -249,22 +227,7 @@ events_handle_drops(struct http_request *req, void *arg)
 	j->req = req;
 	j->kind = JOB_DROPS;
 	j->now = (int64_t)time(NULL);
-	memset(&s, 0, sizeof(s));
-	s.now = j->now;
-	s.categories = (const char (*)[ST_CATEGORY_MAX + 1])st->conf->categories;
-	s.ncategories = st->conf->ncategories;
-	s.narchives = store_layout(st->conf->step, ar);
-	for (i = 0; i < s.narchives; i++) {
-		s.resolutions[i] = ar[i].resolution;
-		s.retentions[i] = ar[i].retention;
-	}
-	query_init(&j->q, &s);
-	memset(&e, 0, sizeof(e));
-	p.q = &j->q;
-	p.s = &s;
-	p.e = &e;
-	if (http_query_each(req, events_parse_arg, &p) != 0 ||
-	    query_finish(&j->q, &s, &e) == -1) {
+	if (api_query(req, st, j->now, &j->q, &e) == -1) {
 		http_respond_error(req, &e);
 		free(j);
 		return;

@@ -172,13 +172,35 @@ struct read_parse {
 	struct st_error			*e;
 };
 
-/* Apply one query argument; non-zero stops the iteration. */
+/* Apply one query argument ("category" is taken for "categories"). */
 static int
 read_parse_arg(void *arg, const char *key, const char *value)
 {
 	struct read_parse *p = arg;
 
+	if (strcmp(key, "category") == 0)
+		key = "categories";
 	return query_set(p->q, p->s, key, value, p->e) == -1;
+}
+
+/* Parse a read request's query parameters; see api.h. */
+int
+api_query(struct http_request *req, const struct spamtrend *st, int64_t now,
+    struct query *q, struct st_error *e)
+{
+	struct query_settings s;
+	struct read_parse p;
+
+	read_settings(st, now, &s);
+	query_init(q, &s);
+	memset(e, 0, sizeof(*e));
+	p.q = q;
+	p.s = &s;
+	p.e = e;
+	if (http_query_each(req, read_parse_arg, &p) != 0 ||
+	    query_finish(q, &s, e) == -1)
+		return -1;
+	return 0;
 }
 
 /* Append {"cat":N,...} for totals of a series. */
@@ -441,8 +463,6 @@ read_handle(struct http_request *req, void *arg)
 {
 	struct read_route *rt = arg;
 	struct spamtrend *st = rt->st;
-	struct query_settings s;
-	struct read_parse p;
 	struct st_error e;
 	struct read_job *j;
 	struct render_area area;
@@ -457,14 +477,7 @@ read_handle(struct http_request *req, void *arg)
 	j->req = req;
 	j->kind = rt->kind;
 	j->now = (int64_t)time(NULL);
-	read_settings(st, j->now, &s);
-	query_init(&j->q, &s);
-	memset(&e, 0, sizeof(e));
-	p.q = &j->q;
-	p.s = &s;
-	p.e = &e;
-	if (http_query_each(req, read_parse_arg, &p) != 0 ||
-	    query_finish(&j->q, &s, &e) == -1) {
+	if (api_query(req, st, j->now, &j->q, &e) == -1) {
 		http_respond_error(req, &e);
 		free(j);
 		return;
