@@ -86,6 +86,10 @@ static const struct conf_option conf_options[] = {
 	  "PEM private key file for tls_cert" },
 	{ "rrdcached", CT_STR, OFF(rrdcached), 0, 0, "",
 	  "send RRD updates through rrdcached at unix:/path or host:port" },
+	{ "http_threads", CT_UINT, OFF(http_threads), 1, 64, "2",
+	  "threads serving HTTP (each with its own connections)" },
+	{ "event_loop", CT_STR, OFF(event_loop), 0, 0, "poll",
+	  "how connections are watched: poll or epoll" },
 	{ "render_threads", CT_UINT, OFF(render_threads), 1, 64, "1",
 	  "threads rendering graphs and exports" },
 	{ "render_queue", CT_UINT, OFF(render_queue), 1, 10000, "32",
@@ -350,6 +354,11 @@ conf_finish(struct conf *c, char *err, size_t errlen)
 	}
 	if (c->data_dir[0] == '\0') {
 		snprintf(err, errlen, "data_dir must not be empty");
+		return -1;
+	}
+	if (strcmp(c->event_loop, "poll") != 0 &&
+	    strcmp(c->event_loop, "epoll") != 0) {
+		snprintf(err, errlen, "event_loop: expected poll or epoll");
 		return -1;
 	}
 	if (strcmp(c->log_target, "stderr") != 0 &&

@@ -41,6 +41,8 @@ struct conf {
 	char		*tls_cert;
 	char		*tls_key;
 	char		*rrdcached;
+	unsigned	 http_threads;
+	char		*event_loop;		/* "poll" or "epoll" */
 	unsigned	 render_threads;
 	unsigned	 render_queue;
 	unsigned	 stale_after;		/* seconds */

@@ -8,6 +8,9 @@
 #include "flush.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -130,6 +133,11 @@ flush_main(void *arg)
 	double last_sync = flush_clock();
 	char err[512];
 
+	/*
+	 * Writing RRD files is mostly kernel time; let the threads that
+	 * answer reporters go first when the cores are busy.
+	 */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
 	pthread_mutex_lock(&f->lock);
 	for (;;) {
 		struct flush_item *it;

@@ -475,7 +475,7 @@ http_take_body(struct http_request *r, const char *data, size_t len)
 		return;
 	}
 	if (r->body_len + len + 1 > r->body_cap) {
-		size_t cap = r->body_cap ? r->body_cap : 4096;
+		size_t cap = r->body_cap ? r->body_cap : 256;
 
 		while (cap < r->body_len + len + 1)
 			cap *= 2;
@@ -563,7 +563,13 @@ http_start(struct http *h, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	/*
+	 * poll() by default: libmicrohttpd 0.9.75's epoll mode stalls answers
+	 * that are queued at once (not suspended) past about 128 busy
+	 * keep-alive connections.  Neither has select()'s FD_SETSIZE limit.
+	 */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
+	    (h->s.epoll ? MHD_USE_EPOLL : MHD_USE_POLL) |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	const union MHD_DaemonInfo *di;
 	struct MHD_OptionItem opts[16];
@@ -584,7 +590,7 @@ http_start(struct http *h, char *err, size_t errlen)
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
 	    h->s.idle_timeout, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    32768, NULL };
+	    8192, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_BACKLOG_SIZE,
 	    1024, NULL };
 	if (h->s.threads > 1)

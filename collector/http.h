@@ -32,7 +32,8 @@ struct http_settings {
 	unsigned	 max_per_ip;
 	unsigned	 idle_timeout;	/* seconds without a byte */
 	unsigned	 request_timeout; /* seconds for a whole request */
-	unsigned	 threads;	/* polling threads (1 = one epoll thread) */
+	unsigned	 threads;	/* polling threads */
+	int		 epoll;		/* 1: epoll, 0: poll */
 	const char	*tls_cert;	/* PEM file or NULL */
 	const char	*tls_key;
 };

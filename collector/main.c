@@ -248,7 +248,8 @@ main(int argc, char **argv)
 	hs.max_per_ip = c.max_per_ip;
 	hs.idle_timeout = c.idle_timeout;
 	hs.request_timeout = c.request_timeout;
-	hs.threads = 1;
+	hs.threads = c.http_threads;
+	hs.epoll = strcmp(c.event_loop, "epoll") == 0;
 	hs.tls_cert = c.tls_cert[0] != '\0' ? c.tls_cert : NULL;
 	hs.tls_key = c.tls_key[0] != '\0' ? c.tls_key : NULL;
 	if ((st.http = http_create(&hs, err, sizeof(err))) == NULL) {

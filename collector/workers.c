@@ -8,6 +8,9 @@
 #include "workers.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +37,8 @@ workers_loop(void *arg)
 	struct workers *w = arg;
 	struct workers_job job;
 
+	/* Graphs and exports may wait a little; ingest should not. */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5);
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		while (w->count == 0 && !w->stopping)
