@@ -92,6 +92,13 @@ aggregate_bucket(struct aggregate *a, struct agg_source *src, int64_t st)
 	return b;
 }
 
+/* Add v to *sum, stopping at the largest value rather than wrapping. */
+static void
+aggregate_sum(uint64_t *sum, uint64_t v)
+{
+	*sum = *sum > UINT64_MAX - v ? UINT64_MAX : *sum + v;
+}
+
 /* Spread s over its steps and add it. */
 void
 aggregate_add(struct aggregate *a, const struct submission *s)
@@ -110,8 +117,8 @@ aggregate_add(struct aggregate *a, const struct submission *s)
 		struct bucket *b = aggregate_bucket(a, src, st);
 
 		for (c = 0; c < a->ncategories; c++)
-			b->counts[c] += step_share(s->counts[c], s->time,
-			    s->interval, a->step, st);
+			aggregate_sum(&b->counts[c], step_share(s->counts[c],
+			    s->time, s->interval, a->step, st));
 	}
 }
 
@@ -173,7 +180,7 @@ aggregate_close_source(void *arg, const char *key, void *value)
 		e->source = src->name;
 		memcpy(e->counts, b->counts, sizeof(e->counts));
 		for (c = 0; c < ctx->a->ncategories; c++)
-			fs->total[c] += b->counts[c];
+			aggregate_sum(&fs->total[c], b->counts[c]);
 		src->buckets[i] = src->buckets[--src->n];
 		ctx->a->open--;
 	}

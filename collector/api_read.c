@@ -116,25 +116,47 @@ read_cache_put(struct read_cache *c, const char *key, int64_t bucket,
 		return;
 	memcpy(copy, data, len);
 	pthread_mutex_lock(&c->lock);
+	/* Drop entries of past steps, then the least recently used, until it fits. */
+	for (i = 0; i < READ_CACHE_ENTRIES; i++) {
+		struct read_cached *e = &c->entries[i];
+
+		if (e->data != NULL && e->bucket != bucket) {
+			c->bytes -= e->len;
+			free(e->data);
+			e->data = NULL;
+		}
+	}
 	for (;;) {
-		victim = &c->entries[0];
+		victim = NULL;
 		for (i = 0; i < READ_CACHE_ENTRIES; i++) {
 			struct read_cached *e = &c->entries[i];
 
-			if (e->data == NULL || e->bucket != bucket) {
-				victim = e;
-				break;
-			}
-			if (e->used < victim->used)
+			if (e->data != NULL && (victim == NULL ||
+			    e->used < victim->used))
 				victim = e;
 		}
-		if (victim->data != NULL) {
-			c->bytes -= victim->len;
-			free(victim->data);
-			victim->data = NULL;
-		}
-		if (c->bytes + len <= READ_CACHE_BYTES)
+		if (victim == NULL || c->bytes + len <= READ_CACHE_BYTES)
 			break;
+		c->bytes -= victim->len;
+		free(victim->data);
+		victim->data = NULL;
+	}
+	/* Take an empty slot, or the least recently used one. */
+	victim = &c->entries[0];
+	for (i = 0; i < READ_CACHE_ENTRIES; i++) {
+		struct read_cached *e = &c->entries[i];
+
+		if (e->data == NULL) {
+			victim = e;
+			break;
+		}
+		if (e->used < victim->used)
+			victim = e;
+	}
+	if (victim->data != NULL) {
+		c->bytes -= victim->len;
+		free(victim->data);
+		victim->data = NULL;
 	}
 	snprintf(victim->key, sizeof(victim->key), "%s", key);
 	victim->bucket = bucket;

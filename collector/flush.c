@@ -1,7 +1,8 @@
 /*
  * flush.c -- the writer thread between closed steps and rrd/store.
  *
- * Owns the queue of closed steps and the retry list of updates that failed.
+ * Owns the queue of closed steps; a step whose writing fails is retried,
+ * with growing pauses, before any later step, so files never skip a step.
  * It takes the flush lock only to move queue entries; every file update
  * takes the store lock on its own, so renders interleave with a long flush.
  */
@@ -125,6 +126,60 @@ flush_step_write(struct flush *f, const struct flush_step *fs, uint64_t *updates
 	return failed ? -1 : 0;
 }
 
+/*
+ * Write one closed step, retrying with growing pauses while it fails (a full
+ * disk, an I/O error), so that steps are written in order and none is
+ * skipped; updates already written are skipped on the retry.  Returns 0 once
+ * written, -1 when asked to stop first (the journal keeps the step).
+ */
+static int
+flush_step_until_written(struct flush *f, const struct flush_step *fs)
+{
+	unsigned delay = 1;
+	int counted = 0;
+
+	for (;;) {
+		double t0 = flush_clock();
+		uint64_t updates = 0;
+		int rc = flush_step_write(f, fs, &updates);
+		struct timespec ts;
+
+		pthread_mutex_lock(&f->lock);
+		f->stats.updates += updates;
+		f->stats.last_seconds = flush_clock() - t0;
+		f->stats.last_step = fs->step;
+		if (!counted && f->stats.queued > 0)
+			f->stats.queued--;
+		counted = 1;
+		if (rc == 0) {
+			f->stats.steps++;
+			pthread_mutex_unlock(&f->lock);
+			if (f->failing)
+				log_info("step %lld written after all; writing "
+				    "goes on", (long long)fs->step);
+			f->failing = 0;
+			f->written_through = fs->step;
+			return 0;
+		}
+		f->stats.errors++;
+		if (!f->failing)
+			log_error("step %lld could not be written in full; retrying "
+			    "(the journal keeps its submissions)",
+			    (long long)fs->step);
+		f->failing = 1;
+		if (f->stopping) {
+			pthread_mutex_unlock(&f->lock);
+			return -1;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += delay;
+		pthread_cond_timedwait(&f->wake, &f->lock, &ts);
+		pthread_mutex_unlock(&f->lock);
+		if (delay < 30)
+			delay *= 2;
+	}
+}
+
 /* The writer thread: drain the queue, write, sync now and then. */
 static void *
 flush_main(void *arg)
@@ -142,7 +197,7 @@ flush_main(void *arg)
 	for (;;) {
 		struct flush_item *it;
 		size_t i;
-		int need_sync;
+		int need_sync, gave_up = 0;
 
 		while (f->head == NULL && !f->stopping) {
 			f->busy = 0;
@@ -158,31 +213,21 @@ flush_main(void *arg)
 		f->busy = 1;
 		pthread_mutex_unlock(&f->lock);
 
-		for (i = 0; i < it->n; i++) {
-			double t0 = flush_clock();
-			uint64_t updates = 0;
-			int rc = flush_step_write(f, &it->steps[i], &updates);
-
-			pthread_mutex_lock(&f->lock);
-			f->stats.steps++;
-			f->stats.updates += updates;
-			f->stats.last_seconds = flush_clock() - t0;
-			f->stats.last_step = it->steps[i].step;
-			if (f->stats.queued > 0)
-				f->stats.queued--;
-			if (rc == -1)
-				f->stats.errors++;
-			pthread_mutex_unlock(&f->lock);
-			if (rc == -1 && !f->failing) {
-				f->failing = 1;
-				log_error("step %lld could not be written in full; "
-				    "its journal segment is kept for the next start",
-				    (long long)it->steps[i].step);
-			} else if (rc == 0 && !f->failing)
-				f->written_through = it->steps[i].step;
-		}
+		for (i = 0; i < it->n && !gave_up; i++)
+			gave_up = flush_step_until_written(f, &it->steps[i]) == -1;
 		aggregate_free_steps(it->steps, it->n);
 		free(it);
+		if (gave_up) {
+			/* Stopping while a write fails: the journal keeps the rest. */
+			pthread_mutex_lock(&f->lock);
+			while ((it = f->head) != NULL) {
+				f->head = it->next;
+				aggregate_free_steps(it->steps, it->n);
+				free(it);
+			}
+			f->tail = &f->head;
+			break;
+		}
 
 		pthread_mutex_lock(&f->lock);
 		need_sync = f->head == NULL &&
@@ -200,6 +245,16 @@ flush_main(void *arg)
 		}
 		pthread_mutex_lock(&f->lock);
 	}
+	pthread_mutex_unlock(&f->lock);
+	/* What was written since the last sync is synced before the thread ends. */
+	if (f->written_through != flush_synced_through(f) &&
+	    store_sync(f->store, err, sizeof(err)) == 0) {
+		pthread_mutex_lock(&f->lock);
+		f->synced_through = f->written_through;
+		pthread_mutex_unlock(&f->lock);
+	} else if (f->written_through != flush_synced_through(f))
+		log_error("%s", err);
+	pthread_mutex_lock(&f->lock);
 	f->busy = 0;
 	pthread_cond_broadcast(&f->idle);
 	pthread_mutex_unlock(&f->lock);

@@ -66,6 +66,7 @@ struct http {
 	int			(*gate)(struct http_request *, void *);
 	void			*gate_arg;
 	atomic_int		 deferred;	/* requests suspended now */
+	atomic_int		 running;	/* handlers running now */
 	atomic_int		 stopping;
 	_Atomic uint64_t	 requests;
 	_Atomic uint64_t	 by_class[6];
@@ -536,15 +537,25 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	if (r->answered)
 		return http_queue(r);
+	/*
+	 * Count the handler as running before looking at the stop flag, so
+	 * that http_quiesce, which sets the flag and then waits for the count
+	 * to drop, knows no handler can reach the parts it is about to free.
+	 */
+	atomic_fetch_add(&h->running, 1);
 	if (atomic_load(&h->stopping)) {
+		atomic_fetch_sub(&h->running, 1);
 		http_fail(r, 503, "shutting_down", "", "the collector is stopping");
 		return http_queue(r);
 	}
 	if (h->gate != NULL && (strcmp(method, "GET") == 0 ||
 	    strcmp(method, "HEAD") == 0) && strcmp(url, "/healthz") != 0 &&
-	    h->gate(r, h->gate_arg) == -1)
+	    h->gate(r, h->gate_arg) == -1) {
+		atomic_fetch_sub(&h->running, 1);
 		return http_queue(r);
+	}
 	r->route->fn(r, r->route->arg);
+	atomic_fetch_sub(&h->running, 1);
 	if (r->deferred) {
 		/*
 		 * Another thread owns the answer now (it may even have resumed
@@ -617,13 +628,18 @@ http_start(struct http *h, char *err, size_t errlen)
 	return di != NULL ? di->port : -1;
 }
 
-/* Stop accepting new connections. */
+/*
+ * Stop accepting connections and handing requests to handlers; returns once
+ * no handler is running (requests already deferred are still answered).
+ */
 void
 http_quiesce(struct http *h)
 {
 	atomic_store(&h->stopping, 1);
 	if (h->daemon != NULL)
 		MHD_quiesce_daemon(h->daemon);
+	while (atomic_load(&h->running) > 0)
+		usleep(1000);
 }
 
 /* Stop the server once no request is suspended, and free it. */

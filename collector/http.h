@@ -59,7 +59,11 @@ void	 http_set_read_gate(struct http *h,
 /* Start listening.  Returns the bound port, or -1 with err filled. */
 int	 http_start(struct http *h, char *err, size_t errlen);
 
-/* Stop accepting new connections (requests in flight continue). */
+/*
+ * Stop accepting new connections and running handlers (later requests get
+ * 503); returns once no handler runs.  Deferred requests can still be
+ * answered and resumed.
+ */
 void	 http_quiesce(struct http *h);
 
 /* Stop the server and free it.  No request may be deferred any more. */

@@ -167,9 +167,17 @@ static int
 ingest_replay_record(void *arg, const struct journal_record *r)
 {
 	struct ingest *in = arg;
-	int64_t w = ingest_watermark_at(in, r->received);
+	int64_t w = ingest_watermark_at(in, r->received), first, last;
 	char key[KEY_LEN];
 
+	/*
+	 * Live, this record was checked against a watermark that may have
+	 * been a moment older than its receipt time: never close its own
+	 * steps before it is added.
+	 */
+	step_span(r->sub.time, r->sub.interval, in->step, &first, &last);
+	if (w > first - (int64_t)in->step)
+		w = first - (int64_t)in->step;
 	if (w > in->watermark) {
 		in->watermark = w;
 		ingest_close_through(in, w);
@@ -599,7 +607,11 @@ ingest_free(struct ingest *in)
 		pthread_cond_signal(&in->wake);
 		pthread_mutex_unlock(&in->lock);
 		pthread_join(in->thread, NULL);
-		/* Write every open step, the current one too. */
+		/*
+		 * Write every open step, the current one too.  That includes a
+		 * step ahead of the clock that a reporter with a fast clock
+		 * opened (up to max_future): after a restart it answers 409.
+		 */
 		n = aggregate_close(in->agg, INT64_MAX, &steps);
 		if (n > 0 && steps[n - 1].step > in->watermark)
 			ingest_write_state(in, steps[n - 1].step);

@@ -11,9 +11,13 @@ from harness import Daemon, Tap, aligned_now, rrd_fetch, rrd_totals
 t = Tap(26)
 d = Daemon()
 try:
-    # Labels of steps that stay open for at least a minute from now.
+    # Three open steps ending at or before the current step's end (SIGTERM
+    # writes up to the current step; steps ahead of the clock wait in the
+    # journal).  The oldest closes at the next minute, so start early in one.
+    if time.time() % 60 > 45:
+        time.sleep(61 - time.time() % 60)
     T = aligned_now() + 60
-    s1, s2, s3, s4 = T, T + 60, T + 120, T + 180
+    s1, s2, s3, s4 = T - 120, T - 60, T, T
 
     def sub(source, label, counts, interval=60, **kw):
         b = {"source": source, "time": label, "interval": interval, "counts": counts}
