@@ -4,11 +4,13 @@ corrupt journals, corrupt RRD files, and a full disk."""
 import os
 import shutil
 import subprocess
+import tempfile
+import time
 
 from harness import Daemon, Tap, aligned_now, crash_check, crash_run, rrd_totals
 
 CATS = ("spam", "ham", "virus", "rejected")
-t = Tap(27)
+t = Tap(31)
 
 
 def totals(data_dir, source, lo, hi):
@@ -188,6 +190,56 @@ try:
     t.eq(d.stop(), 0, "clean stop")
     t.eq(totals(d.data_dir, "full.example.com", T - 600, T + 600)["spam"], acked_spam,
          "exactly the acknowledged submissions are stored")
+finally:
+    d.cleanup()
+    subprocess.run(["umount", mnt], capture_output=True)
+    shutil.rmtree(mnt, ignore_errors=True)
+
+
+def fill(path):
+    """Write zeros to path until the file system is full."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    for size in (65536, 4096, 512, 64, 1):
+        try:
+            while True:
+                os.write(fd, b"\0" * size)
+        except OSError:
+            pass
+    os.close(fd)
+
+
+# 7. An RRD file that cannot be written (no space to create it): the step is
+# retried, in order, until space returns; nothing acknowledged is lost.
+mnt = tempfile.mkdtemp(prefix="spamtrend-full2-")
+subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", mnt], check=True,
+               capture_output=True)
+d = Daemon("--min-free-disk", "0", "--step", "10", "--lateness", "1",
+           data_dir=os.path.join(mnt, "data"))
+try:
+    now = int(time.time())
+    r1 = d.post_counts({"source": "late.example.com", "time": now, "interval": 10,
+                        "counts": {"spam": 5}})
+    filler = os.path.join(mnt, "filler")
+    fill(filler)
+    r2 = d.post_counts({"source": "late.example.com", "time": now, "interval": 10,
+                        "counts": {"spam": 7}})
+    acked = (5 if r1.status == 202 else 0) + (7 if r2.status == 202 else 0)
+    deadline = time.time() + 40
+    while time.time() < deadline and "could not be written" not in d.logs():
+        time.sleep(0.5)
+    t.ok("could not be written in full; retrying" in d.logs(),
+         "a step that cannot be written is reported and retried", d.logs()[-500:])
+    os.unlink(filler)
+    deadline = time.time() + 60
+    while time.time() < deadline and "written after all" not in d.logs():
+        time.sleep(0.5)
+    t.ok("written after all" in d.logs(), "once space returns the step is written by itself",
+         d.logs()[-500:])
+    t.eq(d.stop(), 0, "clean stop")
+    got = rrd_totals(os.path.join(d.data_dir, "late.example.com.rrd"), now - 600, now + 600,
+                     step=10)
+    t.ok(acked > 0 and got["spam"] == acked,
+         "exactly the acknowledged counts are stored (%d)" % acked, got)
 finally:
     d.cleanup()
     subprocess.run(["umount", mnt], capture_output=True)
