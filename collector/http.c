@@ -405,6 +405,17 @@ http_scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
+/* Answer 413 for a body over max_body; field names what told us. */
+static void
+http_too_large(struct http_request *r, const char *field)
+{
+	struct st_error e;
+
+	err_set(&e, 413, "body_too_large", field, "the body is larger than the "
+	    "limit of %zu bytes", r->h->s.max_body);
+	http_respond_error(r, &e);
+}
+
 /* Check framing, size and route once the headers are in. */
 static void
 http_check_headers(struct http_request *r)
@@ -436,11 +447,7 @@ http_check_headers(struct http_request *r)
 	cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 	    "Content-Length");
 	if (cl != NULL && strtoull(cl, NULL, 10) > r->h->s.max_body) {
-		char detail[128];
-
-		snprintf(detail, sizeof(detail), "the body is larger than the "
-		    "limit of %zu bytes", r->h->s.max_body);
-		http_fail(r, 413, "body_too_large", "Content-Length", detail);
+		http_too_large(r, "Content-Length");
 		return;
 	}
 	if (http_elapsed(r) > r->h->s.request_timeout) {
@@ -462,11 +469,7 @@ static void
 http_take_body(struct http_request *r, const char *data, size_t len)
 {
 	if (r->body_len + len > r->h->s.max_body) {
-		char detail[128];
-
-		snprintf(detail, sizeof(detail), "the body is larger than the "
-		    "limit of %zu bytes", r->h->s.max_body);
-		http_fail(r, 413, "body_too_large", "body", detail);
+		http_too_large(r, "body");
 		return;
 	}
 	if (http_elapsed(r) > r->h->s.request_timeout) {

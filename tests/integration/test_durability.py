@@ -67,14 +67,19 @@ try:
 finally:
     d.cleanup()
 
+def post_and_kill(d, source, spam, times=3):
+    """POST the same counts a few times, kill -9, return (step, newest segment)."""
+    T = aligned_now() + 60
+    for _ in range(times):
+        d.post_counts({"source": source, "time": T, "counts": {"spam": spam}})
+    d.kill()
+    return T, journal_segments(d.data_dir)[-1]
+
+
 # 3. A torn tail is cut with a warning; records before it are kept.
 d = Daemon()
 try:
-    T = aligned_now() + 60
-    for i in range(3):
-        d.post_counts({"source": "torn.example.com", "time": T, "counts": {"spam": 10}})
-    d.kill()
-    seg = journal_segments(d.data_dir)[-1]
+    T, seg = post_and_kill(d, "torn.example.com", 10)
     size = os.path.getsize(seg)
     with open(seg, "ab") as f:
         f.write(b"STJ1\x40\x00\x00\x00garbage")
@@ -90,11 +95,7 @@ finally:
 # 4. Corruption before the end stops start-up, naming file and offset.
 d = Daemon()
 try:
-    T = aligned_now() + 60
-    for i in range(3):
-        d.post_counts({"source": "bad.example.com", "time": T, "counts": {"spam": 1}})
-    d.kill()
-    seg = journal_segments(d.data_dir)[-1]
+    T, seg = post_and_kill(d, "bad.example.com", 1)
     with open(seg, "r+b") as f:
         data = f.read()
         off = data.index(b"STJ1")
