@@ -14,7 +14,7 @@ import time
 
 from harness import Daemon, Tap, aligned_now, status_of
 
-t = Tap(23)
+t = Tap(27)
 tmp = tempfile.mkdtemp(prefix="spamtrend-sec-")
 TOKEN_A = "a" * 8 + "1f3e5d7c9b2a4f6e"
 TOKEN_B = "b" * 8 + "0e2d4c6b8a1f3e5d"
@@ -170,6 +170,34 @@ try:
             s.close()
     time.sleep(0.3)
     t.ok(d.healthy(), "after they close, connections are accepted again")
+finally:
+    d.cleanup()
+
+# Cardinality: caps on sources, on new sources per minute, and a disk guard.
+d = Daemon("--max-sources", "3", "--new-sources-per-minute", "2")
+try:
+    r1 = d.post_counts([sub("c1.example.com"), sub("c2.example.com")])
+    r2 = d.post_counts(sub("c3.example.com"))
+    t.ok(r1.status == 202 and r2.status == 429 and
+         r2.json()["error"] == "too_many_new_sources" and r2.json()["field"] == "source",
+         "a new source past new_sources_per_minute gets 429", (r1, r2))
+    r3 = d.post_counts(sub("c1.example.com", 2))
+    t.eq(r3.status, 202, "existing sources are unaffected")
+finally:
+    d.cleanup()
+d = Daemon("--max-sources", "1")
+try:
+    r1 = d.post_counts(sub("only.example.com"))
+    r2 = d.post_counts(sub("second.example.com"))
+    t.ok(r1.status == 202 and r2.status == 429 and
+         r2.json()["error"] == "too_many_sources", "a source past max_sources gets 429", r2)
+finally:
+    d.cleanup()
+d = Daemon("--min-free-disk", "1000000G")
+try:
+    r = d.post_counts(sub("new.example.com"))
+    t.ok(r.status == 507 and r.json()["error"] == "insufficient_storage",
+         "below min_free_disk a new source gets 507", r)
 finally:
     d.cleanup()
 
