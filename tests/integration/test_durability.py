@@ -67,6 +67,18 @@ try:
 finally:
     d.cleanup()
 
+def fill(path):
+    """Write zeros to path until the file system is full."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    for size in (65536, 4096, 512, 64, 1):
+        try:
+            while True:
+                os.write(fd, b"\0" * size)
+        except OSError:
+            pass
+    os.close(fd)
+
+
 def post_and_kill(d, source, spam, times=3):
     """POST the same counts a few times, kill -9, return (step, newest segment)."""
     T = aligned_now() + 60
@@ -158,14 +170,7 @@ try:
     r = d.post_counts({"source": "full.example.com", "time": T, "counts": {"spam": 1}})
     acked_spam += 1 if r.status == 202 else 0
     filler = os.path.join(mnt, "filler")
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
-    for size in (65536, 4096, 512, 64, 1):
-        try:
-            while True:
-                os.write(fd, b"\0" * size)
-        except OSError:
-            pass
-    os.close(fd)
+    fill(filler)
     statuses = []
     for i in range(200):
         r = d.post_counts({"source": "full.example.com", "time": T,
@@ -195,18 +200,6 @@ finally:
     d.cleanup()
     subprocess.run(["umount", mnt], capture_output=True)
     shutil.rmtree(mnt, ignore_errors=True)
-
-
-def fill(path):
-    """Write zeros to path until the file system is full."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    for size in (65536, 4096, 512, 64, 1):
-        try:
-            while True:
-                os.write(fd, b"\0" * size)
-        except OSError:
-            pass
-    os.close(fd)
 
 
 # 7. An RRD file that cannot be written (no space to create it): the step is
