@@ -15,21 +15,21 @@
 #include "strmap.h"
 
 struct bucket {
-	int64_t		step;
-	uint64_t	counts[ST_MAX_CATEGORIES];
+	int64_t	 step;
+	uint64_t counts[ST_MAX_CATEGORIES];
 };
 
 struct agg_source {
-	const char	*name;		/* the map's copy */
-	struct bucket	*buckets;	/* unordered; usually one to three */
-	size_t		 n, cap;
+	const char    *name;	/* the map's copy */
+	struct bucket *buckets; /* unordered; usually one to three */
+	size_t	       n, cap;
 };
 
 struct aggregate {
-	struct strmap	*sources;	/* name -> struct agg_source * */
-	unsigned	 ncategories;
-	unsigned	 step;
-	size_t		 open;
+	struct strmap *sources; /* name -> struct agg_source * */
+	unsigned       ncategories;
+	unsigned       step;
+	size_t	       open;
 };
 
 /* Create an empty aggregate. */
@@ -73,15 +73,15 @@ static struct bucket *
 aggregate_bucket(struct aggregate *a, struct agg_source *src, int64_t st)
 {
 	struct bucket *b;
-	size_t i;
+	size_t	       i;
 
 	for (i = 0; i < src->n; i++)
 		if (src->buckets[i].step == st)
 			return &src->buckets[i];
 	if (src->n == src->cap) {
 		src->cap = src->cap ? src->cap * 2 : 4;
-		src->buckets = reallocarray(src->buckets, src->cap,
-		    sizeof(*src->buckets));
+		src->buckets =
+		    reallocarray(src->buckets, src->cap, sizeof(*src->buckets));
 		if (src->buckets == NULL)
 			abort();
 	}
@@ -104,8 +104,8 @@ void
 aggregate_add(struct aggregate *a, const struct submission *s)
 {
 	struct agg_source *src = strmap_get(a->sources, s->source);
-	int64_t first, last, st;
-	unsigned c;
+	int64_t		   first, last, st;
+	unsigned	   c;
 
 	if (src == NULL) {
 		if ((src = calloc(1, sizeof(*src))) == NULL)
@@ -117,16 +117,17 @@ aggregate_add(struct aggregate *a, const struct submission *s)
 		struct bucket *b = aggregate_bucket(a, src, st);
 
 		for (c = 0; c < a->ncategories; c++)
-			aggregate_sum(&b->counts[c], step_share(s->counts[c],
-			    s->time, s->interval, a->step, st));
+			aggregate_sum(&b->counts[c],
+			    step_share(s->counts[c], s->time, s->interval,
+				a->step, st));
 	}
 }
 
 struct close_ctx {
-	struct aggregate	*a;
-	int64_t			 through;
-	struct flush_step	*steps;
-	size_t			 n, cap;
+	struct aggregate  *a;
+	int64_t		   through;
+	struct flush_step *steps;
+	size_t		   n, cap;
 };
 
 /* The flush_step for label st in ctx, created if needed. */
@@ -134,14 +135,15 @@ static struct flush_step *
 aggregate_step(struct close_ctx *ctx, int64_t st)
 {
 	struct flush_step *fs;
-	size_t i;
+	size_t		   i;
 
 	for (i = 0; i < ctx->n; i++)
 		if (ctx->steps[i].step == st)
 			return &ctx->steps[i];
 	if (ctx->n == ctx->cap) {
 		ctx->cap = ctx->cap ? ctx->cap * 2 : 4;
-		ctx->steps = reallocarray(ctx->steps, ctx->cap, sizeof(*ctx->steps));
+		ctx->steps =
+		    reallocarray(ctx->steps, ctx->cap, sizeof(*ctx->steps));
 		if (ctx->steps == NULL)
 			abort();
 	}
@@ -155,14 +157,14 @@ aggregate_step(struct close_ctx *ctx, int64_t st)
 static int
 aggregate_close_source(void *arg, const char *key, void *value)
 {
-	struct close_ctx *ctx = arg;
+	struct close_ctx  *ctx = arg;
 	struct agg_source *src = value;
-	size_t i = 0;
-	unsigned c;
+	size_t		   i = 0;
+	unsigned	   c;
 
 	while (i < src->n) {
-		struct bucket *b = &src->buckets[i];
-		struct flush_step *fs;
+		struct bucket	   *b = &src->buckets[i];
+		struct flush_step  *fs;
 		struct flush_entry *e;
 
 		if (b->step > ctx->through) {
@@ -201,7 +203,7 @@ aggregate_cmp_step(const void *x, const void *y)
 size_t
 aggregate_close(struct aggregate *a, int64_t through, struct flush_step **out)
 {
-	struct close_ctx ctx = { a, through, NULL, 0, 0 };
+	struct close_ctx ctx = {a, through, NULL, 0, 0};
 
 	if (a->open > 0)
 		strmap_sweep(a->sources, aggregate_close_source, &ctx);

@@ -16,18 +16,18 @@ struct spamtrend;
 struct st_error;
 
 /* POST /api/v1/counts */
-void	api_counts_routes(struct http *h, struct spamtrend *st);
+void api_counts_routes(struct http *h, struct spamtrend *st);
 /* /healthz, /metrics, static UI files */
-void	api_misc_routes(struct http *h, struct spamtrend *st);
+void api_misc_routes(struct http *h, struct spamtrend *st);
 /* graphs, exports, sources, series */
-void	api_read_routes(struct http *h, struct spamtrend *st);
+void api_read_routes(struct http *h, struct spamtrend *st);
 /* Free what api_read_routes made; after http_free and workers_free. */
-void	api_read_free(struct spamtrend *st);
+void api_read_free(struct spamtrend *st);
 /* drops and events; opens <data-dir>/events.json (-1 when it cannot) */
-int	api_events_routes(struct http *h, struct spamtrend *st);
+int api_events_routes(struct http *h, struct spamtrend *st);
 /* POST /api/v1/collectd; -1 (logged) on a bad collectd_map.  Free after http_free. */
-int	api_collectd_routes(struct http *h, struct spamtrend *st);
-void	api_collectd_free(struct spamtrend *st);
+int  api_collectd_routes(struct http *h, struct spamtrend *st);
+void api_collectd_free(struct spamtrend *st);
 
 /*
  * Parse a read request's query parameters (source, categories, start, end,
@@ -35,8 +35,8 @@ void	api_collectd_free(struct spamtrend *st);
  * naming the parameter.
  */
 struct query;
-int	api_query(struct http_request *req, const struct spamtrend *st,
-	    int64_t now, struct query *q, struct st_error *e);
+int api_query(struct http_request *req, const struct spamtrend *st, int64_t now,
+    struct query *q, struct st_error *e);
 
 /* Shared by the ingest endpoints (api_counts.c). */
 struct conf;
@@ -49,9 +49,9 @@ struct submission_rules;
  * *len point at it; *plain is the malloc'd decoded copy to free (or NULL).
  * -1 with e filled (415 unknown encoding, 413 too large, 400 bad gzip).
  */
-int	api_body(struct http_request *r, const struct conf *c, const char **body,
-	    size_t *len, char **plain, struct st_error *e);
+int api_body(struct http_request *r, const struct conf *c, const char **body,
+    size_t *len, char **plain, struct st_error *e);
 /* The submission rules that the configuration sets. */
-void	api_submission_rules(const struct conf *c, struct submission_rules *rules);
+void api_submission_rules(const struct conf *c, struct submission_rules *rules);
 
 #endif

@@ -23,13 +23,13 @@
 #include "spamtrend.h"
 #include "submission.h"
 
-#define CD_KEYS_PER_SOURCE	8	/* remembered values per allowed source */
+#define CD_KEYS_PER_SOURCE 8 /* remembered values per allowed source */
 
 struct collectd_api {
-	struct spamtrend	*st;
-	struct collectd_map	 map;
-	pthread_mutex_t		 lock;		/* guards state */
-	struct collectd_state	*state;
+	struct spamtrend      *st;
+	struct collectd_map    map;
+	pthread_mutex_t	       lock; /* guards state */
+	struct collectd_state *state;
 };
 
 /* 1 when ctype names the media type want (parameters such as charset allowed). */
@@ -55,14 +55,14 @@ collectd_done(void *arg, int status, const char *json)
 
 /* Who is asking, for the auth check inside the parse. */
 struct collectd_who {
-	struct http_request	*r;
-	struct auth		*auth;
+	struct http_request *r;
+	struct auth	    *auth;
 };
 
 /* May this request's token report for every host of the body? */
 static int
-collectd_allow(void *arg, const struct submission *subs, size_t n,
-    struct st_error *e)
+collectd_allow(
+    void *arg, const struct submission *subs, size_t n, struct st_error *e)
 {
 	struct collectd_who *w = arg;
 
@@ -74,22 +74,22 @@ collectd_allow(void *arg, const struct submission *subs, size_t n,
 static void
 collectd_post(struct http_request *r, void *arg)
 {
-	struct collectd_api *ca = arg;
-	struct spamtrend *st = ca->st;
-	const struct conf *c = st->conf;
+	struct collectd_api    *ca = arg;
+	struct spamtrend       *st = ca->st;
+	const struct conf      *c = st->conf;
 	struct submission_rules rules;
-	struct collectd_result res;
-	struct collectd_who who;
-	struct submission *subs = NULL;
-	struct st_error e;
-	const char *ctype, *body;
-	char *plain = NULL, answer[256];
-	size_t len, n = 0;
-	int64_t now = time(NULL);
-	int putval, rc;
+	struct collectd_result	res;
+	struct collectd_who	who;
+	struct submission      *subs = NULL;
+	struct st_error		e;
+	const char	       *ctype, *body;
+	char		       *plain = NULL, answer[256];
+	size_t			len, n = 0;
+	int64_t			now = time(NULL);
+	int			putval, rc;
 
 	if (auth_reporter(st->auth, http_header(r, "Authorization"),
-	    http_peer_is_loopback(r), NULL, 0, &e) == -1)
+		http_peer_is_loopback(r), NULL, 0, &e) == -1)
 		goto refuse;
 	ctype = http_header(r, "Content-Type");
 	if (collectd_media_is(ctype, "application/json"))
@@ -108,8 +108,8 @@ collectd_post(struct http_request *r, void *arg)
 	who.r = r;
 	who.auth = st->auth;
 	pthread_mutex_lock(&ca->lock);
-	rc = collectd_parse(body, len, putval, &ca->map, &rules, ca->state,
-	    now, collectd_allow, &who, &subs, &n, &res, &e);
+	rc = collectd_parse(body, len, putval, &ca->map, &rules, ca->state, now,
+	    collectd_allow, &who, &subs, &n, &res, &e);
 	pthread_mutex_unlock(&ca->lock);
 	free(plain);
 	plain = NULL;
@@ -117,11 +117,13 @@ collectd_post(struct http_request *r, void *arg)
 		goto refuse;
 	if (res.resets > 0)
 		log_info("collectd: %zu counter(s) went backwards (a restart); "
-		    "counted from zero", res.resets);
+			 "counted from zero",
+		    res.resets);
 	if (n == 0) {
-		snprintf(answer, sizeof(answer), "{\"accepted\":0,\"duplicates\":0,"
-		    "\"values\":%zu,\"mapped\":%zu,\"primed\":%zu}", res.values,
-		    res.mapped, res.primed);
+		snprintf(answer, sizeof(answer),
+		    "{\"accepted\":0,\"duplicates\":0,"
+		    "\"values\":%zu,\"mapped\":%zu,\"primed\":%zu}",
+		    res.values, res.mapped, res.primed);
 		http_respond_json(r, 200, answer);
 		return;
 	}
@@ -138,25 +140,26 @@ refuse:
 int
 api_collectd_routes(struct http *h, struct spamtrend *st)
 {
-	const struct conf *c = st->conf;
+	const struct conf   *c = st->conf;
 	struct collectd_api *ca;
-	char err[512];
+	char		     err[512];
 
 	if ((ca = calloc(1, sizeof(*ca))) == NULL)
 		abort();
 	if (collectd_map_parse(&ca->map, c->collectd_map,
-	    (const char (*)[ST_CATEGORY_MAX + 1])c->categories, c->ncategories,
-	    err, sizeof(err)) == -1) {
+		(const char(*)[ST_CATEGORY_MAX + 1]) c->categories,
+		c->ncategories, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		free(ca);
 		return -1;
 	}
 	if (ca->map.skipped[0] != '\0')
 		log_warn("collectd_map: rules for categories that are not "
-		    "configured are ignored: %s", ca->map.skipped);
+			 "configured are ignored: %s",
+		    ca->map.skipped);
 	ca->st = st;
-	ca->state = collectd_state_create((size_t)c->max_sources *
-	    CD_KEYS_PER_SOURCE);
+	ca->state =
+	    collectd_state_create((size_t)c->max_sources * CD_KEYS_PER_SOURCE);
 	pthread_mutex_init(&ca->lock, NULL);
 	st->collectd = ca;
 	http_route(h, "POST", "/api/v1/collectd", collectd_post, ca);

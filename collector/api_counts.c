@@ -50,25 +50,28 @@ api_body(struct http_request *r, const struct conf *c, const char **body,
     size_t *len, char **plain, struct st_error *e)
 {
 	const char *enc = http_header(r, "Content-Encoding");
-	size_t plen;
+	size_t	    plen;
 
 	*plain = NULL;
 	*body = http_body(r, len);
-	if (enc != NULL && (strcasecmp(enc, "gzip") == 0 ||
-	    strcasecmp(enc, "x-gzip") == 0)) {
-		if (inflate_gzip(*body, *len, c->max_inflated, plain, &plen,
-		    e) == -1)
+	if (enc != NULL &&
+	    (strcasecmp(enc, "gzip") == 0 || strcasecmp(enc, "x-gzip") == 0)) {
+		if (inflate_gzip(
+			*body, *len, c->max_inflated, plain, &plen, e) == -1)
 			return -1;
 		*body = *plain;
 		*len = plen;
 		return 0;
 	}
 	if (enc != NULL && strcasecmp(enc, "identity") != 0)
-		return err_set(e, 415, "unsupported_encoding", "Content-Encoding",
+		return err_set(e, 415, "unsupported_encoding",
+		    "Content-Encoding",
 		    "only gzip and identity are understood");
 	if (*len > c->max_inflated)
-		return err_set(e, 413, "body_too_large", "body", "the body is "
-		    "larger than the limit of %llu bytes", c->max_inflated);
+		return err_set(e, 413, "body_too_large", "body",
+		    "the body is "
+		    "larger than the limit of %llu bytes",
+		    c->max_inflated);
 	return 0;
 }
 
@@ -77,7 +80,7 @@ void
 api_submission_rules(const struct conf *c, struct submission_rules *rules)
 {
 	memset(rules, 0, sizeof(*rules));
-	rules->categories = (const char (*)[ST_CATEGORY_MAX + 1])c->categories;
+	rules->categories = (const char(*)[ST_CATEGORY_MAX + 1]) c->categories;
 	rules->ncategories = c->ncategories;
 	rules->step = c->step;
 	rules->max_interval = c->max_interval;
@@ -112,19 +115,19 @@ counts_refuse(struct http_request *r, const struct st_error *e, char *plain,
 static void
 counts_post(struct http_request *r, void *arg)
 {
-	struct spamtrend *st = arg;
-	const struct conf *c = st->conf;
+	struct spamtrend       *st = arg;
+	const struct conf      *c = st->conf;
 	struct submission_rules rules;
-	struct submission *subs = NULL;
-	struct st_error e;
-	const char *key, *body;
-	char *plain = NULL;
-	size_t len, n = 0;
-	int64_t now = time(NULL);
+	struct submission      *subs = NULL;
+	struct st_error		e;
+	const char	       *key, *body;
+	char		       *plain = NULL;
+	size_t			len, n = 0;
+	int64_t			now = time(NULL);
 
 	/* Strangers learn nothing about the body's shape: check the token first. */
 	if (auth_reporter(st->auth, http_header(r, "Authorization"),
-	    http_peer_is_loopback(r), NULL, 0, &e) == -1)
+		http_peer_is_loopback(r), NULL, 0, &e) == -1)
 		return counts_refuse(r, &e, NULL, NULL);
 	if (!counts_is_json(http_header(r, "Content-Type"))) {
 		err_set(&e, 415, "unsupported_media_type", "Content-Type",
@@ -139,7 +142,8 @@ counts_post(struct http_request *r, void *arg)
 	}
 	key = http_header(r, "Idempotency-Key");
 	if (key != NULL && !counts_key_ok(key)) {
-		err_set(&e, 400, "bad_header", "Idempotency-Key", "an "
+		err_set(&e, 400, "bad_header", "Idempotency-Key",
+		    "an "
 		    "idempotency key is 1 to %d printable ASCII characters",
 		    ST_KEY_MAX - 8);
 		return counts_refuse(r, &e, plain, NULL);
@@ -149,7 +153,7 @@ counts_post(struct http_request *r, void *arg)
 		return counts_refuse(r, &e, plain, NULL);
 	free(plain);
 	if (auth_reporter(st->auth, http_header(r, "Authorization"),
-	    http_peer_is_loopback(r), subs, n, &e) == -1)
+		http_peer_is_loopback(r), subs, n, &e) == -1)
 		return counts_refuse(r, &e, NULL, subs);
 	http_defer(r);
 	ingest_submit(st->ingest, subs, n, key, now, counts_done, r);

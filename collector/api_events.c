@@ -33,52 +33,55 @@
 #include "spamtrend.h"
 #include "workers.h"
 
-#define DROPS_DEFAULT_SPAN	(90LL * 86400)
-#define EVENTS_PREFIX		"/api/v1/events/"
+#define DROPS_DEFAULT_SPAN (90LL * 86400)
+#define EVENTS_PREFIX	   "/api/v1/events/"
 
 enum events_kind { JOB_DROPS, JOB_ADD, JOB_DELETE };
 
 /* Per-request state handed to a worker. */
 struct events_job {
-	struct spamtrend	*st;
-	struct http_request	*req;
-	enum events_kind	 kind;
-	struct query		 q;
-	struct event		 ev;		/* to add; ev.id to delete */
-	int64_t			 now;
+	struct spamtrend    *st;
+	struct http_request *req;
+	enum events_kind     kind;
+	struct query	     q;
+	struct event	     ev; /* to add; ev.id to delete */
+	int64_t		     now;
 };
 
 /* Fill the marks of a graph: drops first, then events. */
 unsigned
-api_events_marks(struct spamtrend *st, const char *source,
-    const unsigned *cats, unsigned ncats, int64_t start, int64_t end,
-    int drops, struct render_mark *marks, char (*texts)[EVENTS_MARK_TEXT],
-    unsigned max)
+api_events_marks(struct spamtrend *st, const char *source, const unsigned *cats,
+    unsigned ncats, int64_t start, int64_t end, int drops,
+    struct render_mark *marks, char (*texts)[EVENTS_MARK_TEXT], unsigned max)
 {
 	struct st_error e;
-	struct drop *d = NULL;
-	struct event *v = NULL;
-	char iso[32];
-	size_t n = 0, i;
-	unsigned k = 0;
+	struct drop    *d = NULL;
+	struct event   *v = NULL;
+	char		iso[32];
+	size_t		n = 0, i;
+	unsigned	k = 0;
 
-	if (drops && drops_find(st->store, source, cats, ncats, start, end,
-	    NULL, &d, &n, &e) == 0) {
+	if (drops &&
+	    drops_find(st->store, source, cats, ncats, start, end, NULL, &d, &n,
+		&e) == 0) {
 		for (i = 0; i < n && k < max; i++, k++) {
 			csv_iso8601(d[i].f.start, iso, sizeof(iso));
-			iso[16] = '\0';	/* YYYY-MM-DDTHH:MM */
+			iso[16] = '\0'; /* YYYY-MM-DDTHH:MM */
 			iso[10] = ' ';
-			snprintf(texts[k], EVENTS_MARK_TEXT, "%s %+.1f%% from "
-			    "%s UTC", d[i].category, d[i].f.change_pct, iso);
+			snprintf(texts[k], EVENTS_MARK_TEXT,
+			    "%s %+.1f%% from "
+			    "%s UTC",
+			    d[i].category, d[i].f.change_pct, iso);
 			marks[k].time = d[i].f.start;
 			marks[k].kind = RENDER_MARK_DROP;
 			marks[k].text = texts[k];
 		}
 		free(d);
 	}
-	if (st->events != NULL && events_list(st->events, start, end,
-	    strcmp(source, ST_TOTAL_SOURCE) == 0 ? NULL : source, &v,
-	    &n) == 0) {
+	if (st->events != NULL &&
+	    events_list(st->events, start, end,
+		strcmp(source, ST_TOTAL_SOURCE) == 0 ? NULL : source, &v,
+		&n) == 0) {
 		for (i = 0; i < n && k < max; i++, k++) {
 			snprintf(texts[k], EVENTS_MARK_TEXT, "%s", v[i].text);
 			marks[k].time = v[i].time;
@@ -104,16 +107,16 @@ events_json_num(struct csv_buf *b, const char *name, double v)
 static void
 events_run_drops(struct events_job *j)
 {
-	struct csv_buf b = { 0 };
+	struct csv_buf	b = {0};
 	struct st_error e;
-	struct drop *d = NULL;
-	char iso[32];
-	size_t n = 0, i, len;
-	char *text;
+	struct drop    *d = NULL;
+	char		iso[32];
+	size_t		n = 0, i, len;
+	char	       *text;
 
 	memset(&e, 0, sizeof(e));
 	if (drops_find(j->st->store, j->q.source, j->q.cats, j->q.ncats,
-	    j->q.start, j->q.end, NULL, &d, &n, &e) == -1) {
+		j->q.start, j->q.end, NULL, &d, &n, &e) == -1) {
 		http_respond_error(j->req, &e);
 		return;
 	}
@@ -138,8 +141,8 @@ events_run_drops(struct events_job *j)
 		events_json_num(&b, "level", f->level);
 		events_json_num(&b, "change_pct", f->change_pct);
 		events_json_num(&b, "recovered_pct", f->recovered_pct);
-		csv_printf(&b, ",\"kind\":\"%s\"}", f->change_pct < 0 ?
-		    "fall" : "rise");
+		csv_printf(&b, ",\"kind\":\"%s\"}",
+		    f->change_pct < 0 ? "fall" : "rise");
 	}
 	csv_printf(&b, "]");
 	free(d);
@@ -155,8 +158,8 @@ static void
 events_run_change(struct events_job *j)
 {
 	struct st_error e;
-	struct event out;
-	char loc[64], *s;
+	struct event	out;
+	char		loc[64], *s;
 
 	memset(&e, 0, sizeof(e));
 	if (j->kind == JOB_DELETE) {
@@ -167,7 +170,7 @@ events_run_change(struct events_job *j)
 		return;
 	}
 	if (events_add(j->st->events, j->ev.time, j->ev.source, j->ev.text,
-	    j->now, &out, &e) == -1) {
+		j->now, &out, &e) == -1) {
 		http_respond_error(j->req, &e);
 		return;
 	}
@@ -204,7 +207,8 @@ events_defer(struct events_job *j)
 
 	http_defer(req);
 	if (workers_submit(j->st->workers, events_run, j) == -1) {
-		http_fail(req, 503, "busy", NULL, "too many requests are "
+		http_fail(req, 503, "busy", NULL,
+		    "too many requests are "
 		    "waiting; try again shortly");
 		http_resume(req);
 		free(j);
@@ -215,8 +219,8 @@ events_defer(struct events_job *j)
 static void
 events_handle_drops(struct http_request *req, void *arg)
 {
-	struct spamtrend *st = arg;
-	struct st_error e;
+	struct spamtrend  *st = arg;
+	struct st_error	   e;
 	struct events_job *j;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
@@ -248,15 +252,16 @@ events_admin(struct spamtrend *st, struct http_request *req)
 	struct st_error e;
 
 	if (st->conf->admin_token[0] != '\0') {
-		if (auth_admin(st->auth, http_header(req, "Authorization"),
-		    &e) == 0)
+		if (auth_admin(
+			st->auth, http_header(req, "Authorization"), &e) == 0)
 			return 0;
 		http_respond_error(req, &e);
 		return -1;
 	}
 	if (http_peer_is_loopback(req))
 		return 0;
-	http_fail(req, 403, "forbidden", "", "without an admin_token only "
+	http_fail(req, 403, "forbidden", "",
+	    "without an admin_token only "
 	    "loopback clients may change events");
 	return -1;
 }
@@ -265,35 +270,39 @@ events_admin(struct spamtrend *st, struct http_request *req)
 static void
 events_handle_post(struct http_request *req, void *arg)
 {
-	struct spamtrend *st = arg;
+	struct spamtrend  *st = arg;
 	struct events_job *j = NULL;
-	struct st_error e;
-	json_error_t je;
-	json_t *root = NULL, *v;
-	const char *body, *key;
-	size_t len;
-	int64_t now = (int64_t)time(NULL);
+	struct st_error	   e;
+	json_error_t	   je;
+	json_t		  *root = NULL, *v;
+	const char	  *body, *key;
+	size_t		   len;
+	int64_t		   now = (int64_t)time(NULL);
 
 	if (events_admin(st, req) == -1)
 		return;
 	body = http_body(req, &len);
-	if ((root = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES,
-	    &je)) == NULL) {
-		http_fail(req, 400, "bad_json", "", "the body is not one JSON "
+	if ((root = json_loadb(
+		 body ? body : "", len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
+		http_fail(req, 400, "bad_json", "",
+		    "the body is not one JSON "
 		    "object without repeated keys");
 		return;
 	}
 	if (!json_is_object(root)) {
-		http_fail(req, 422, "bad_event", "", "the body must be a JSON "
+		http_fail(req, 422, "bad_event", "",
+		    "the body must be a JSON "
 		    "object");
 		goto done;
 	}
-	json_object_foreach(root, key, v) {
+	json_object_foreach(root, key, v)
+	{
 		if (strcmp(key, "time") != 0 && strcmp(key, "text") != 0 &&
 		    strcmp(key, "source") != 0) {
 			char detail[96];
 
-			snprintf(detail, sizeof(detail), "unknown field (time, "
+			snprintf(detail, sizeof(detail),
+			    "unknown field (time, "
 			    "text and source are known)");
 			err_set(&e, 422, "unknown_field", "", "%s", detail);
 			snprintf(e.field, sizeof(e.field), "%.*s",
@@ -309,14 +318,16 @@ events_handle_post(struct http_request *req, void *arg)
 	v = json_object_get(root, "time");
 	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 	    json_integer_value(v) > now + 366 * 86400LL) {
-		http_fail(req, 422, "bad_time", "time", "time must be unix "
+		http_fail(req, 422, "bad_time", "time",
+		    "time must be unix "
 		    "seconds (an integer, at most a year ahead)");
 		goto done;
 	}
 	j->ev.time = json_integer_value(v);
 	v = json_object_get(root, "text");
 	if (!json_is_string(v)) {
-		http_fail(req, 422, "bad_text", "text", "text must be a string");
+		http_fail(
+		    req, 422, "bad_text", "text", "text must be a string");
 		goto done;
 	}
 	if (events_check_text(json_string_value(v), &e) == -1) {
@@ -327,12 +338,14 @@ events_handle_post(struct http_request *req, void *arg)
 	v = json_object_get(root, "source");
 	if (v != NULL && !json_is_null(v)) {
 		if (!json_is_string(v)) {
-			http_fail(req, 422, "bad_source", "source", "source "
+			http_fail(req, 422, "bad_source", "source",
+			    "source "
 			    "must be a host name");
 			goto done;
 		}
 		if (source_normalise(json_string_value(v),
-		    json_string_length(v), j->ev.source, "source", &e) == -1) {
+			json_string_length(v), j->ev.source, "source",
+			&e) == -1) {
 			http_respond_error(req, &e);
 			goto done;
 		}
@@ -352,11 +365,11 @@ done:
 static void
 events_handle_delete(struct http_request *req, void *arg)
 {
-	struct spamtrend *st = arg;
+	struct spamtrend  *st = arg;
 	struct events_job *j;
-	const char *p = http_path(req) + strlen(EVENTS_PREFIX);
-	int64_t id = 0;
-	size_t i;
+	const char	  *p = http_path(req) + strlen(EVENTS_PREFIX);
+	int64_t		   id = 0;
+	size_t		   i;
 
 	if (events_admin(st, req) == -1)
 		return;
@@ -386,7 +399,7 @@ events_handle_delete(struct http_request *req, void *arg)
 struct events_filter {
 	int64_t		 now, start, end;
 	char		 source[ST_SOURCE_MAX + 1];
-	struct st_error	*e;
+	struct st_error *e;
 };
 
 /* Apply one argument of GET /api/v1/events; non-zero stops on an error. */
@@ -396,10 +409,13 @@ events_filter_arg(void *arg, const char *key, const char *value)
 	struct events_filter *f = arg;
 
 	if (strcmp(key, "start") == 0 || strcmp(key, "end") == 0) {
-		if (query_parse_time(value, f->now, strcmp(key, "start") == 0 ?
-		    &f->start : &f->end) == -1) {
-			err_set(f->e, 400, "bad_parameter", key, "%s must be "
-			    "unix seconds, now, -3h or YYYY-MM-DD[THH:MM]", key);
+		if (query_parse_time(value, f->now,
+			strcmp(key, "start") == 0 ? &f->start : &f->end) ==
+		    -1) {
+			err_set(f->e, 400, "bad_parameter", key,
+			    "%s must be "
+			    "unix seconds, now, -3h or YYYY-MM-DD[THH:MM]",
+			    key);
 			return 1;
 		}
 		return 0;
@@ -410,13 +426,14 @@ events_filter_arg(void *arg, const char *key, const char *value)
 			return 0;
 		}
 		if (source_normalise(value, strlen(value), f->source, "source",
-		    f->e) == -1) {
+			f->e) == -1) {
 			f->e->status = 400;
 			return 1;
 		}
 		return 0;
 	}
-	err_set(f->e, 400, "bad_parameter", key, "unknown parameter (start, "
+	err_set(f->e, 400, "bad_parameter", key,
+	    "unknown parameter (start, "
 	    "end and source are known)");
 	return 1;
 }
@@ -426,11 +443,11 @@ static void
 events_handle_get(struct http_request *req, void *arg)
 {
 	struct events_filter f;
-	struct st_error e;
-	struct event *v = NULL;
-	struct csv_buf b = { 0 };
-	size_t n = 0, i, len;
-	char *s;
+	struct st_error	     e;
+	struct event	    *v = NULL;
+	struct csv_buf	     b = {0};
+	size_t		     n = 0, i, len;
+	char		    *s;
 
 	memset(&f, 0, sizeof(f));
 	memset(&e, 0, sizeof(e));
@@ -442,7 +459,8 @@ events_handle_get(struct http_request *req, void *arg)
 		http_respond_error(req, &e);
 		return;
 	}
-	if (events_list(((struct spamtrend *)arg)->events, f.start, f.end, f.source, &v, &n) == -1) {
+	if (events_list(((struct spamtrend *)arg)->events, f.start, f.end,
+		f.source, &v, &n) == -1) {
 		http_fail(req, 500, "internal", NULL, "out of memory");
 		return;
 	}
@@ -471,8 +489,8 @@ api_events_routes(struct http *h, struct spamtrend *st)
 {
 	char err[512];
 
-	if ((st->events = events_open(st->conf->data_dir, err,
-	    sizeof(err))) == NULL) {
+	if ((st->events = events_open(st->conf->data_dir, err, sizeof(err))) ==
+	    NULL) {
 		log_error("%s", err);
 		return -1;
 	}

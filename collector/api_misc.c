@@ -21,16 +21,16 @@
 
 /* What each served file extension is. */
 static const struct {
-	const char	*ext;
-	const char	*ctype;
+	const char *ext;
+	const char *ctype;
 } misc_media_types[] = {
-	{ ".html", "text/html; charset=utf-8" },
-	{ ".js", "text/javascript; charset=utf-8" },
-	{ ".css", "text/css; charset=utf-8" },
-	{ ".svg", "image/svg+xml" },
-	{ ".png", "image/png" },
-	{ ".ico", "image/x-icon" },
-	{ ".txt", "text/plain; charset=utf-8" },
+    {".html", "text/html; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".ico", "image/x-icon"},
+    {".txt", "text/plain; charset=utf-8"},
 };
 
 /* The media type for name, or NULL when it may not be served. */
@@ -38,11 +38,12 @@ static const char *
 misc_media_type(const char *name)
 {
 	const char *dot = strrchr(name, '.');
-	size_t i;
+	size_t	    i;
 
 	if (dot == NULL)
 		return NULL;
-	for (i = 0; i < sizeof(misc_media_types) / sizeof(misc_media_types[0]); i++)
+	for (i = 0; i < sizeof(misc_media_types) / sizeof(misc_media_types[0]);
+	     i++)
 		if (strcmp(dot, misc_media_types[i].ext) == 0)
 			return misc_media_types[i].ctype;
 	return NULL;
@@ -58,9 +59,9 @@ misc_name_ok(const char *name)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (!((name[i] >= 'a' && name[i] <= 'z') ||
-		    (name[i] >= 'A' && name[i] <= 'Z') ||
-		    (name[i] >= '0' && name[i] <= '9') || name[i] == '_' ||
-		    name[i] == '-' || name[i] == '.'))
+			(name[i] >= 'A' && name[i] <= 'Z') ||
+			(name[i] >= '0' && name[i] <= '9') || name[i] == '_' ||
+			name[i] == '-' || name[i] == '.'))
 			return 0;
 	return 1;
 }
@@ -70,10 +71,10 @@ static void
 misc_send_file(struct http_request *r, struct spamtrend *st, const char *name)
 {
 	const char *ctype = misc_media_type(name);
-	char path[4200], *buf;
+	char	    path[4200], *buf;
 	struct stat sb;
-	ssize_t got;
-	int fd;
+	ssize_t	    got;
+	int	    fd;
 
 	if (!misc_name_ok(name) || ctype == NULL) {
 		http_fail(r, 404, "not_found", "path", "no such file");
@@ -124,7 +125,8 @@ misc_healthz(struct http_request *r, void *arg)
 	struct spamtrend *st = arg;
 
 	if (ingest_degraded(st->ingest))
-		http_respond_json(r, 503, "{\"status\":\"degraded\",\"detail\":"
+		http_respond_json(r, 503,
+		    "{\"status\":\"degraded\",\"detail\":"
 		    "\"the journal cannot be written\"}");
 	else
 		http_respond_json(r, 200, "{\"status\":\"ok\"}");
@@ -140,27 +142,31 @@ misc_metric(FILE *fp, const char *name, const char *type, const char *help,
 }
 
 struct metrics_ctx {
-	FILE			*fp;
-	const struct conf	*conf;
-	int			 last;	/* 1: print the last-step gauge */
+	FILE		  *fp;
+	const struct conf *conf;
+	int		   last; /* 1: print the last-step gauge */
 };
 
 /* One source's counters (label values are validated host names). */
 static void
-misc_source_totals(void *arg, const char *source, const uint64_t *totals,
-    int64_t last_step)
+misc_source_totals(
+    void *arg, const char *source, const uint64_t *totals, int64_t last_step)
 {
 	struct metrics_ctx *m = arg;
-	unsigned c;
+	unsigned	    c;
 
 	if (m->last) {
-		fprintf(m->fp, "spamtrend_source_last_step_seconds{source=\"%s\"} "
-		    "%lld\n", source, (long long)last_step);
+		fprintf(m->fp,
+		    "spamtrend_source_last_step_seconds{source=\"%s\"} "
+		    "%lld\n",
+		    source, (long long)last_step);
 		return;
 	}
 	for (c = 0; c < m->conf->ncategories; c++)
-		fprintf(m->fp, "spamtrend_source_messages_total{source=\"%s\","
-		    "category=\"%s\"} %llu\n", source, m->conf->categories[c],
+		fprintf(m->fp,
+		    "spamtrend_source_messages_total{source=\"%s\","
+		    "category=\"%s\"} %llu\n",
+		    source, m->conf->categories[c],
 		    (unsigned long long)totals[c]);
 }
 
@@ -168,28 +174,31 @@ misc_source_totals(void *arg, const char *source, const uint64_t *totals,
 static void
 misc_metrics(struct http_request *r, void *arg)
 {
-	struct spamtrend *st = arg;
-	struct http_stats hs;
+	struct spamtrend   *st = arg;
+	struct http_stats   hs;
 	struct ingest_stats is;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *fp;
-	int i;
+	char		   *buf = NULL;
+	size_t		    len = 0;
+	FILE		   *fp;
+	int		    i;
 
 	http_get_stats(st->http, &hs);
 	ingest_get_stats(st->ingest, &is);
 	if ((fp = open_memstream(&buf, &len)) == NULL)
 		abort();
-	misc_metric(fp, "spamtrend_up", "gauge", "1 while the collector runs.", 1);
+	misc_metric(
+	    fp, "spamtrend_up", "gauge", "1 while the collector runs.", 1);
 	misc_metric(fp, "spamtrend_start_time_seconds", "gauge",
 	    "Unix time the collector started.", (double)st->started);
 	misc_metric(fp, "spamtrend_http_requests_total", "counter",
 	    "HTTP requests received.", (double)hs.requests);
-	fprintf(fp, "# HELP spamtrend_http_responses_total HTTP responses by "
+	fprintf(fp,
+	    "# HELP spamtrend_http_responses_total HTTP responses by "
 	    "status class.\n# TYPE spamtrend_http_responses_total counter\n");
 	for (i = 1; i < 6; i++)
-		fprintf(fp, "spamtrend_http_responses_total{class=\"%dxx\"} %llu\n",
-		    i, (unsigned long long)hs.responses_by_class[i]);
+		fprintf(fp,
+		    "spamtrend_http_responses_total{class=\"%dxx\"} %llu\n", i,
+		    (unsigned long long)hs.responses_by_class[i]);
 	misc_metric(fp, "spamtrend_http_timeouts_total", "counter",
 	    "Requests ended by a timeout.", (double)hs.timeouts);
 	misc_metric(fp, "spamtrend_submissions_accepted_total", "counter",
@@ -214,27 +223,32 @@ misc_metrics(struct http_request *r, void *arg)
 	misc_metric(fp, "spamtrend_flush_steps_total", "counter",
 	    "Steps written to the RRD files.", (double)is.flush_steps);
 	misc_metric(fp, "spamtrend_flush_errors_total", "counter",
-	    "Steps that could not be written in full.", (double)is.flush_errors);
+	    "Steps that could not be written in full.",
+	    (double)is.flush_errors);
 	misc_metric(fp, "spamtrend_flush_last_seconds", "gauge",
 	    "Time taken to write the last step.", is.flush_last_seconds);
 	misc_metric(fp, "spamtrend_flush_lag_seconds", "gauge",
 	    "Seconds between the end of the last written step and now.",
-	    is.flush_last_step > 0 ? (double)(time(NULL) - is.flush_last_step) : 0);
+	    is.flush_last_step > 0 ? (double)(time(NULL) - is.flush_last_step)
+				   : 0);
 	{
-		struct metrics_ctx m = { fp, st->conf, 0 };
+		struct metrics_ctx m = {fp, st->conf, 0};
 
-		fprintf(fp, "# HELP spamtrend_source_messages_total Messages "
+		fprintf(fp,
+		    "# HELP spamtrend_source_messages_total Messages "
 		    "written per source and category since start.\n"
 		    "# TYPE spamtrend_source_messages_total counter\n");
 		ingest_each_source(st->ingest, misc_source_totals, &m);
-		fprintf(fp, "# HELP spamtrend_source_last_step_seconds End of "
+		fprintf(fp,
+		    "# HELP spamtrend_source_last_step_seconds End of "
 		    "the last step written for a source.\n"
 		    "# TYPE spamtrend_source_last_step_seconds gauge\n");
 		m.last = 1;
 		ingest_each_source(st->ingest, misc_source_totals, &m);
 	}
 	fclose(fp);
-	http_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", buf, len, 1);
+	http_respond(
+	    r, 200, "text/plain; version=0.0.4; charset=utf-8", buf, len, 1);
 }
 
 /* Register the routes. */

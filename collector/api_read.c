@@ -27,52 +27,57 @@
 #include "spamtrend.h"
 #include "workers.h"
 
-#define READ_CACHE_ENTRIES	64
-#define READ_CACHE_BYTES	(16 * 1024 * 1024)
-#define READ_KEY_MAX		512
+#define READ_CACHE_ENTRIES 64
+#define READ_CACHE_BYTES   (16 * 1024 * 1024)
+#define READ_KEY_MAX	   512
 
 enum read_kind {
-	READ_PNG, READ_SVG, READ_CSV, READ_JSON, READ_SOURCES, READ_SERIES
+	READ_PNG,
+	READ_SVG,
+	READ_CSV,
+	READ_JSON,
+	READ_SOURCES,
+	READ_SERIES
 };
 
 /* One cached graph: valid while the step it was drawn in is current. */
 struct read_cached {
-	char		 key[READ_KEY_MAX];
-	int64_t		 bucket;
+	char		   key[READ_KEY_MAX];
+	int64_t		   bucket;
 	struct render_area area;
-	unsigned char	*data;
-	size_t		 len;
-	uint64_t	 used;
+	unsigned char	  *data;
+	size_t		   len;
+	uint64_t	   used;
 };
 
 struct read_cache {
-	pthread_mutex_t		lock;
-	struct read_cached	entries[READ_CACHE_ENTRIES];
-	size_t			bytes;
-	uint64_t		clock;
+	pthread_mutex_t	   lock;
+	struct read_cached entries[READ_CACHE_ENTRIES];
+	size_t		   bytes;
+	uint64_t	   clock;
 };
 
 /* Per-request state handed to a worker. */
 struct read_job {
-	struct spamtrend	*st;
-	struct http_request	*req;
-	enum read_kind		 kind;
-	struct query		 q;
-	int64_t			 now;
-	char			 key[READ_KEY_MAX];
+	struct spamtrend    *st;
+	struct http_request *req;
+	enum read_kind	     kind;
+	struct query	     q;
+	int64_t		     now;
+	char		     key[READ_KEY_MAX];
 };
 
 /* The route arguments: one per endpoint, sharing the context. */
 struct read_route {
-	struct spamtrend	*st;
-	struct read_cache	*cache;
-	enum read_kind		 kind;
+	struct spamtrend  *st;
+	struct read_cache *cache;
+	enum read_kind	   kind;
 };
 
 /* The read side's state, hung off struct spamtrend. */
 struct api_read {
-	struct read_cache	cache;
-	struct read_route	routes[6];
+	struct read_cache cache;
+	struct read_route routes[6];
 };
 
 /* Find key in the cache for the current step; copies the bytes out. */
@@ -81,7 +86,7 @@ read_cache_get(struct read_cache *c, const char *key, int64_t bucket,
     unsigned char **data, size_t *len, struct render_area *area)
 {
 	size_t i;
-	int found = 0;
+	int    found = 0;
 
 	pthread_mutex_lock(&c->lock);
 	for (i = 0; i < READ_CACHE_ENTRIES; i++) {
@@ -109,8 +114,8 @@ read_cache_put(struct read_cache *c, const char *key, int64_t bucket,
     const unsigned char *data, size_t len, const struct render_area *area)
 {
 	struct read_cached *victim;
-	unsigned char *copy;
-	size_t i;
+	unsigned char	   *copy;
+	size_t		    i;
 
 	if (len > READ_CACHE_BYTES / 4 || (copy = malloc(len)) == NULL)
 		return;
@@ -131,8 +136,8 @@ read_cache_put(struct read_cache *c, const char *key, int64_t bucket,
 		for (i = 0; i < READ_CACHE_ENTRIES; i++) {
 			struct read_cached *e = &c->entries[i];
 
-			if (e->data != NULL && (victim == NULL ||
-			    e->used < victim->used))
+			if (e->data != NULL &&
+			    (victim == NULL || e->used < victim->used))
 				victim = e;
 		}
 		if (victim == NULL || c->bytes + len <= READ_CACHE_BYTES)
@@ -170,15 +175,15 @@ read_cache_put(struct read_cache *c, const char *key, int64_t bucket,
 
 /* Fill the parser's settings from the configuration. */
 static void
-read_settings(const struct spamtrend *st, int64_t now,
-    struct query_settings *s)
+read_settings(const struct spamtrend *st, int64_t now, struct query_settings *s)
 {
 	struct store_archive ar[STORE_ARCHIVES];
-	unsigned i;
+	unsigned	     i;
 
 	memset(s, 0, sizeof(*s));
 	s->now = now;
-	s->categories = (const char (*)[ST_CATEGORY_MAX + 1])st->conf->categories;
+	s->categories =
+	    (const char(*)[ST_CATEGORY_MAX + 1]) st->conf->categories;
 	s->ncategories = st->conf->ncategories;
 	s->narchives = store_layout(st->conf->step, ar);
 	for (i = 0; i < s->narchives; i++) {
@@ -189,9 +194,9 @@ read_settings(const struct spamtrend *st, int64_t now,
 
 /* The state query_set needs while iterating the arguments. */
 struct read_parse {
-	struct query			*q;
-	const struct query_settings	*s;
-	struct st_error			*e;
+	struct query		    *q;
+	const struct query_settings *s;
+	struct st_error		    *e;
 };
 
 /* Apply one query argument ("category" is taken for "categories"). */
@@ -211,7 +216,7 @@ api_query(struct http_request *req, const struct spamtrend *st, int64_t now,
     struct query *q, struct st_error *e)
 {
 	struct query_settings s;
-	struct read_parse p;
+	struct read_parse     p;
 
 	read_settings(st, now, &s);
 	query_init(q, &s);
@@ -247,7 +252,7 @@ static void
 read_answer(struct http_request *req, struct csv_buf *b, const char *ctype)
 {
 	size_t len;
-	char *text;
+	char  *text;
 
 	if ((text = csv_take(b, &len)) == NULL) {
 		http_fail(req, 500, "internal", NULL, "out of memory");
@@ -274,7 +279,8 @@ read_graph_respond(struct http_request *req, int svg, unsigned char *img,
 		    (long long)area->end);
 		http_add_header(req, "X-Graph-Range", v);
 	}
-	http_respond(req, 200, svg ? "image/svg+xml" : "image/png", img, len, 1);
+	http_respond(
+	    req, 200, svg ? "image/svg+xml" : "image/png", img, len, 1);
 }
 
 /* Draw a graph. */
@@ -282,12 +288,12 @@ static void
 read_graph(struct read_job *j, struct read_cache *c)
 {
 	struct render_request r;
-	struct render_mark marks[RENDER_MAX_MARKS];
-	char texts[RENDER_MAX_MARKS][EVENTS_MARK_TEXT];
-	struct render_area area;
-	struct st_error e;
-	unsigned char *img;
-	size_t len;
+	struct render_mark    marks[RENDER_MAX_MARKS];
+	char		      texts[RENDER_MAX_MARKS][EVENTS_MARK_TEXT];
+	struct render_area    area;
+	struct st_error	      e;
+	unsigned char	     *img;
+	size_t		      len;
 
 	memset(&r, 0, sizeof(r));
 	r.source = j->q.source;
@@ -297,8 +303,9 @@ read_graph(struct read_job *j, struct read_cache *c)
 	r.end = j->q.end;
 	r.width = j->q.width;
 	r.height = j->q.height;
-	r.view = j->q.view == QUERY_STACKED ? RENDER_STACKED :
-	    j->q.view == QUERY_RATIO ? RENDER_RATIO : RENDER_LINES;
+	r.view = j->q.view == QUERY_STACKED ? RENDER_STACKED
+	    : j->q.view == QUERY_RATIO	    ? RENDER_RATIO
+					    : RENDER_LINES;
 	r.compare = j->q.compare;
 	r.svg = j->kind == READ_SVG;
 	r.marks = marks;
@@ -316,22 +323,23 @@ read_graph(struct read_job *j, struct read_cache *c)
 static void
 read_export(struct read_job *j)
 {
-	struct csv_buf b = { 0 };
-	struct series s;
+	struct csv_buf	b = {0};
+	struct series	s;
 	struct st_error e;
-	char disp[ST_SOURCE_MAX + 96];
+	char		disp[ST_SOURCE_MAX + 96];
 
 	if (export_fetch(j->st->store, j->q.source, j->q.start, j->q.end,
-	    j->q.step, j->q.cats, j->q.ncats,
-	    strcmp(j->q.source, ST_TOTAL_SOURCE) == 0, &s, &e) == -1) {
+		j->q.step, j->q.cats, j->q.ncats,
+		strcmp(j->q.source, ST_TOTAL_SOURCE) == 0, &s, &e) == -1) {
 		http_respond_error(j->req, &e);
 		return;
 	}
 	if (j->kind == READ_CSV) {
 		csv_series(&b, &s);
-		snprintf(disp, sizeof(disp), "attachment; filename=\""
-		    "spamtrend-%s-%lld-%lld.csv\"", j->q.source,
-		    (long long)j->q.start, (long long)j->q.end);
+		snprintf(disp, sizeof(disp),
+		    "attachment; filename=\""
+		    "spamtrend-%s-%lld-%lld.csv\"",
+		    j->q.source, (long long)j->q.start, (long long)j->q.end);
 		http_add_header(j->req, "Content-Disposition", disp);
 		series_free(&s);
 		read_answer(j->req, &b, "text/csv; charset=utf-8");
@@ -347,12 +355,12 @@ static void
 read_sources(struct read_job *j)
 {
 	struct spamtrend *st = j->st;
-	struct csv_buf b = { 0 };
-	struct series s;
-	struct st_error e;
-	int64_t first, last, sums[ST_MAX_CATEGORIES];
-	char **names;
-	size_t n, i;
+	struct csv_buf	  b = {0};
+	struct series	  s;
+	struct st_error	  e;
+	int64_t		  first, last, sums[ST_MAX_CATEGORIES];
+	char		**names;
+	size_t		  n, i;
 
 	if (store_list_sources(st->store, &names, &n) == -1) {
 		http_fail(j->req, 500, "store_error", NULL,
@@ -366,12 +374,15 @@ read_sources(struct read_job *j)
 		export_first_seen(st->store, names[i], &first);
 		csv_printf(&b, "%s{\"name\":", i > 0 ? "," : "");
 		csv_json_string(&b, names[i]);
-		csv_printf(&b, ",\"first_seen\":%lld,\"last_seen\":%lld,"
-		    "\"stale\":%s,\"last_day\":", (long long)first,
-		    (long long)last, j->now - last >
-		    (int64_t)st->conf->stale_after ? "true" : "false");
+		csv_printf(&b,
+		    ",\"first_seen\":%lld,\"last_seen\":%lld,"
+		    "\"stale\":%s,\"last_day\":",
+		    (long long)first, (long long)last,
+		    j->now - last > (int64_t)st->conf->stale_after ? "true"
+								   : "false");
 		if (export_fetch(st->store, names[i], j->now - 86400, j->now,
-		    st->conf->step, j->q.cats, j->q.ncats, 1, &s, &e) == 0) {
+			st->conf->step, j->q.cats, j->q.ncats, 1, &s,
+			&e) == 0) {
 			read_totals(&b, &s, sums);
 			series_free(&s);
 		} else
@@ -387,31 +398,33 @@ read_sources(struct read_job *j)
 static void
 read_series(struct read_job *j)
 {
-	struct csv_buf b = { 0 };
-	struct series cur, prev;
+	struct csv_buf	b = {0};
+	struct series	cur, prev;
 	struct st_error e;
-	int64_t span, sums[ST_MAX_CATEGORIES], psums[ST_MAX_CATEGORIES], v;
-	int missing = strcmp(j->q.source, ST_TOTAL_SOURCE) == 0;
-	size_t row;
+	int64_t	 span, sums[ST_MAX_CATEGORIES], psums[ST_MAX_CATEGORIES], v;
+	int	 missing = strcmp(j->q.source, ST_TOTAL_SOURCE) == 0;
+	size_t	 row;
 	unsigned c;
 
 	span = j->q.end - j->q.start;
 	if (export_fetch(j->st->store, j->q.source, j->q.start, j->q.end,
-	    j->q.step, j->q.cats, j->q.ncats, missing, &cur, &e) == -1) {
+		j->q.step, j->q.cats, j->q.ncats, missing, &cur, &e) == -1) {
 		http_respond_error(j->req, &e);
 		return;
 	}
 	if (export_fetch(j->st->store, j->q.source, j->q.start - span,
-	    j->q.start, cur.step, j->q.cats, j->q.ncats, 1, &prev, &e) == -1) {
+		j->q.start, cur.step, j->q.cats, j->q.ncats, 1, &prev,
+		&e) == -1) {
 		series_free(&cur);
 		http_respond_error(j->req, &e);
 		return;
 	}
 	csv_printf(&b, "{\"source\":");
 	csv_json_string(&b, cur.source);
-	csv_printf(&b, ",\"start\":%lld,\"end\":%lld,\"step\":%u,"
-	    "\"categories\":[", (long long)j->q.start, (long long)j->q.end,
-	    cur.step);
+	csv_printf(&b,
+	    ",\"start\":%lld,\"end\":%lld,\"step\":%u,"
+	    "\"categories\":[",
+	    (long long)j->q.start, (long long)j->q.end, cur.step);
 	for (c = 0; c < cur.ncat; c++) {
 		if (c > 0)
 			csv_printf(&b, ",");
@@ -432,9 +445,10 @@ read_series(struct read_job *j)
 	}
 	csv_printf(&b, "],\"totals\":");
 	read_totals(&b, &cur, sums);
-	csv_printf(&b, ",\"previous\":{\"start\":%lld,\"end\":%lld,"
-	    "\"totals\":", (long long)(j->q.start - span),
-	    (long long)j->q.start);
+	csv_printf(&b,
+	    ",\"previous\":{\"start\":%lld,\"end\":%lld,"
+	    "\"totals\":",
+	    (long long)(j->q.start - span), (long long)j->q.start);
 	read_totals(&b, &prev, psums);
 	csv_printf(&b, "},\"change_pct\":{");
 	for (c = 0; c < cur.ncat; c++) {
@@ -444,8 +458,9 @@ read_series(struct read_job *j)
 		if (psums[c] == 0)
 			csv_printf(&b, ":null");
 		else
-			csv_printf(&b, ":%.1f", 100.0 * (double)(sums[c] -
-			    psums[c]) / (double)psums[c]);
+			csv_printf(&b, ":%.1f",
+			    100.0 * (double)(sums[c] - psums[c]) /
+				(double)psums[c]);
 	}
 	csv_printf(&b, "}}");
 	series_free(&cur);
@@ -484,12 +499,12 @@ static void
 read_handle(struct http_request *req, void *arg)
 {
 	struct read_route *rt = arg;
-	struct spamtrend *st = rt->st;
-	struct st_error e;
-	struct read_job *j;
+	struct spamtrend  *st = rt->st;
+	struct st_error	   e;
+	struct read_job	  *j;
 	struct render_area area;
-	unsigned char *img;
-	size_t len;
+	unsigned char	  *img;
+	size_t		   len;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		http_fail(req, 500, "internal", NULL, "out of memory");
@@ -505,22 +520,23 @@ read_handle(struct http_request *req, void *arg)
 		return;
 	}
 	if (http_query(req, "drops") == NULL)
-		j->q.drops = 1;		/* graphs mark drops unless drops=0 */
+		j->q.drops = 1; /* graphs mark drops unless drops=0 */
 	if (j->kind == READ_PNG || j->kind == READ_SVG) {
 		snprintf(j->key, sizeof(j->key), "%d|", (int)j->kind);
 		query_key(&j->q, j->key + strlen(j->key),
 		    sizeof(j->key) - strlen(j->key));
 		if (read_cache_get(rt->cache, j->key, j->now / st->conf->step,
-		    &img, &len, &area)) {
-			read_graph_respond(req, j->kind == READ_SVG, img, len,
-			    &area);
+			&img, &len, &area)) {
+			read_graph_respond(
+			    req, j->kind == READ_SVG, img, len, &area);
 			free(j);
 			return;
 		}
 	}
 	http_defer(req);
 	if (workers_submit(st->workers, read_run, j) == -1) {
-		http_fail(req, 503, "busy", NULL, "too many graph and export "
+		http_fail(req, 503, "busy", NULL,
+		    "too many graph and export "
 		    "requests are waiting; try again shortly");
 		http_resume(req);
 		free(j);
@@ -532,18 +548,18 @@ void
 api_read_routes(struct http *h, struct spamtrend *st)
 {
 	static const struct {
-		const char	*path;
-		enum read_kind	 kind;
+		const char    *path;
+		enum read_kind kind;
 	} routes[] = {
-		{ "/graph.png", READ_PNG },
-		{ "/graph.svg", READ_SVG },
-		{ "/export.csv", READ_CSV },
-		{ "/export.json", READ_JSON },
-		{ "/api/v1/sources", READ_SOURCES },
-		{ "/api/v1/series", READ_SERIES },
+	    {"/graph.png", READ_PNG},
+	    {"/graph.svg", READ_SVG},
+	    {"/export.csv", READ_CSV},
+	    {"/export.json", READ_JSON},
+	    {"/api/v1/sources", READ_SOURCES},
+	    {"/api/v1/series", READ_SERIES},
 	};
 	struct api_read *ar;
-	size_t i;
+	size_t		 i;
 
 	if ((ar = calloc(1, sizeof(*ar))) == NULL)
 		abort();
@@ -564,7 +580,7 @@ void
 api_read_free(struct spamtrend *st)
 {
 	struct api_read *ar = st->read;
-	size_t i;
+	size_t		 i;
 
 	if (ar == NULL)
 		return;

@@ -19,19 +19,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define TOKEN_MAX	256
-#define PATTERNS_MAX	64
+#define TOKEN_MAX    256
+#define PATTERNS_MAX 64
 
 struct token {
-	char	 secret[TOKEN_MAX + 1];
-	size_t	 len;
-	char	*patterns[PATTERNS_MAX];
-	size_t	 npatterns;
+	char   secret[TOKEN_MAX + 1];
+	size_t len;
+	char  *patterns[PATTERNS_MAX];
+	size_t npatterns;
 };
 
 struct auth {
 	pthread_rwlock_t lock;
-	char		*tokens_file;	/* "" for none */
+	char		*tokens_file; /* "" for none */
 	char		*admin_token;
 	char		*read_password;
 	struct token	*tokens;
@@ -42,7 +42,7 @@ struct auth {
 static int
 auth_equal(const char *a, size_t alen, const char *b, size_t blen)
 {
-	size_t i, n = alen > blen ? alen : blen;
+	size_t	      i, n = alen > blen ? alen : blen;
 	unsigned char diff = alen != blen;
 
 	for (i = 0; i < n; i++)
@@ -60,7 +60,7 @@ auth_pattern_match(const char *pattern, const char *host)
 	if (strcmp(pattern, "*") == 0)
 		return 1;
 	if (strncmp(pattern, "*.", 2) == 0) {
-		pl = strlen(pattern + 1);	/* ".example.com" */
+		pl = strlen(pattern + 1); /* ".example.com" */
 		hl = strlen(host);
 		return hl > pl && strcasecmp(host + hl - pl, pattern + 1) == 0;
 	}
@@ -85,12 +85,12 @@ auth_parse(const char *path, struct token **out, size_t *nout, char *err,
     size_t errlen)
 {
 	struct token *t = NULL;
-	size_t n = 0;
-	struct stat sb;
-	char line[4096];
-	unsigned lineno = 0;
-	FILE *fp;
-	int fd;
+	size_t	      n = 0;
+	struct stat   sb;
+	char	      line[4096];
+	unsigned      lineno = 0;
+	FILE	     *fp;
+	int	      fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -102,15 +102,17 @@ auth_parse(const char *path, struct token **out, size_t *nout, char *err,
 		return -1;
 	}
 	if ((sb.st_mode & 077) != 0) {
-		snprintf(err, errlen, "%s: must not be readable by group or "
-		    "others (chmod 600)", path);
+		snprintf(err, errlen,
+		    "%s: must not be readable by group or "
+		    "others (chmod 600)",
+		    path);
 		close(fd);
 		return -1;
 	}
 	if ((fp = fdopen(fd, "r")) == NULL)
 		abort();
 	while (fgets(line, sizeof(line), fp) != NULL) {
-		char *save = NULL, *word;
+		char	     *save = NULL, *word;
 		struct token *tk;
 
 		lineno++;
@@ -122,24 +124,31 @@ auth_parse(const char *path, struct token **out, size_t *nout, char *err,
 		tk = &t[n++];
 		memset(tk, 0, sizeof(*tk));
 		if (strlen(word) < 16 || strlen(word) > TOKEN_MAX) {
-			snprintf(err, errlen, "%s:%u: a token must be 16 to %d "
-			    "characters", path, lineno, TOKEN_MAX);
+			snprintf(err, errlen,
+			    "%s:%u: a token must be 16 to %d "
+			    "characters",
+			    path, lineno, TOKEN_MAX);
 			goto fail;
 		}
 		snprintf(tk->secret, sizeof(tk->secret), "%s", word);
 		tk->len = strlen(word);
 		while ((word = strtok_r(NULL, " \t\r\n,", &save)) != NULL) {
 			if (tk->npatterns == PATTERNS_MAX) {
-				snprintf(err, errlen, "%s:%u: more than %d "
-				    "patterns", path, lineno, PATTERNS_MAX);
+				snprintf(err, errlen,
+				    "%s:%u: more than %d "
+				    "patterns",
+				    path, lineno, PATTERNS_MAX);
 				goto fail;
 			}
-			if ((tk->patterns[tk->npatterns++] = strdup(word)) == NULL)
+			if ((tk->patterns[tk->npatterns++] = strdup(word)) ==
+			    NULL)
 				abort();
 		}
 		if (tk->npatterns == 0) {
-			snprintf(err, errlen, "%s:%u: a token needs at least one "
-			    "source pattern", path, lineno);
+			snprintf(err, errlen,
+			    "%s:%u: a token needs at least one "
+			    "source pattern",
+			    path, lineno);
 			goto fail;
 		}
 	}
@@ -168,7 +177,8 @@ auth_create(const char *tokens_file, const char *admin_token,
 	    (a->read_password = strdup(read_password)) == NULL)
 		abort();
 	if (tokens_file[0] != '\0' &&
-	    auth_parse(tokens_file, &a->tokens, &a->ntokens, err, errlen) == -1) {
+	    auth_parse(tokens_file, &a->tokens, &a->ntokens, err, errlen) ==
+		-1) {
 		auth_free(a);
 		return NULL;
 	}
@@ -194,7 +204,7 @@ int
 auth_reload(struct auth *a, char *err, size_t errlen)
 {
 	struct token *t, *old;
-	size_t n, oldn;
+	size_t	      n, oldn;
 
 	if (a->tokens_file[0] == '\0')
 		return 0;
@@ -226,7 +236,8 @@ auth_tokens(struct auth *a)
 static const char *
 auth_bearer(const char *authorization)
 {
-	if (authorization == NULL || strncasecmp(authorization, "Bearer ", 7) != 0)
+	if (authorization == NULL ||
+	    strncasecmp(authorization, "Bearer ", 7) != 0)
 		return NULL;
 	authorization += 7;
 	while (*authorization == ' ')
@@ -239,10 +250,10 @@ int
 auth_reporter(struct auth *a, const char *authorization, int loopback,
     const struct submission *subs, size_t n, struct st_error *e)
 {
-	const char *bearer = auth_bearer(authorization);
+	const char	   *bearer = auth_bearer(authorization);
 	const struct token *found = NULL;
-	size_t i, j;
-	int rc = 0;
+	size_t		    i, j;
+	int		    rc = 0;
 
 	if (a->tokens_file[0] == '\0') {
 		if (loopback)
@@ -257,7 +268,8 @@ auth_reporter(struct auth *a, const char *authorization, int loopback,
 	/* Look at every token so the time taken does not tell which matched. */
 	for (i = 0; i < a->ntokens; i++)
 		if (auth_equal(a->tokens[i].secret, a->tokens[i].len, bearer,
-		    strlen(bearer)) && found == NULL)
+			strlen(bearer)) &&
+		    found == NULL)
 			found = &a->tokens[i];
 	if (found == NULL) {
 		rc = err_set(e, 401, "unauthorized", "Authorization",
@@ -268,16 +280,20 @@ auth_reporter(struct auth *a, const char *authorization, int loopback,
 		int ok = 0;
 
 		for (j = 0; j < found->npatterns && !ok; j++)
-			ok = auth_pattern_match(found->patterns[j], subs[i].source);
+			ok = auth_pattern_match(
+			    found->patterns[j], subs[i].source);
 		if (!ok) {
 			char field[32];
 
 			if (n == 1)
 				snprintf(field, sizeof(field), "source");
 			else
-				snprintf(field, sizeof(field), "[%zu].source", i);
-			rc = err_set(e, 403, "forbidden", field, "this token may "
-			    "not report for %s", subs[i].source);
+				snprintf(
+				    field, sizeof(field), "[%zu].source", i);
+			rc = err_set(e, 403, "forbidden", field,
+			    "this token may "
+			    "not report for %s",
+			    subs[i].source);
 			goto done;
 		}
 	}
@@ -293,10 +309,12 @@ auth_admin(struct auth *a, const char *authorization, struct st_error *e)
 	const char *bearer = auth_bearer(authorization);
 
 	if (a->admin_token[0] == '\0')
-		return err_set(e, 403, "forbidden", "", "no admin_token is "
+		return err_set(e, 403, "forbidden", "",
+		    "no admin_token is "
 		    "configured, so admin actions are disabled");
-	if (bearer == NULL || !auth_equal(a->admin_token, strlen(a->admin_token),
-	    bearer, strlen(bearer)))
+	if (bearer == NULL ||
+	    !auth_equal(
+		a->admin_token, strlen(a->admin_token), bearer, strlen(bearer)))
 		return err_set(e, 401, "unauthorized", "Authorization",
 		    "the admin token is required");
 	return 0;
@@ -309,7 +327,7 @@ auth_base64(const char *in, char *out, size_t cap)
 	static const char tab[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	unsigned v = 0, bits = 0;
-	size_t n = 0;
+	size_t	 n = 0;
 
 	for (; *in != '\0' && *in != '='; in++) {
 		const char *p = strchr(tab, *in);
@@ -334,15 +352,16 @@ int
 auth_reader(struct auth *a, const char *authorization, struct st_error *e)
 {
 	char creds[512], *colon;
-	int n;
+	int  n;
 
 	if (a->read_password[0] == '\0')
 		return 0;
-	if (authorization == NULL || strncasecmp(authorization, "Basic ", 6) != 0 ||
+	if (authorization == NULL ||
+	    strncasecmp(authorization, "Basic ", 6) != 0 ||
 	    (n = auth_base64(authorization + 6, creds, sizeof(creds))) < 0 ||
 	    (colon = memchr(creds, ':', (size_t)n)) == NULL ||
 	    !auth_equal(a->read_password, strlen(a->read_password), colon + 1,
-	    strlen(colon + 1)))
+		strlen(colon + 1)))
 		return err_set(e, 401, "unauthorized", "Authorization",
 		    "this collector needs a password to read");
 	return 0;

@@ -25,15 +25,15 @@ struct auth;
  * NULL with err filled when the tokens file is unreadable, not 0600, or
  * malformed (the line is named).
  */
-struct auth	*auth_create(const char *tokens_file, const char *admin_token,
-		    const char *read_password, char *err, size_t errlen);
-void		 auth_free(struct auth *a);
+struct auth *auth_create(const char *tokens_file, const char *admin_token,
+    const char *read_password, char *err, size_t errlen);
+void	     auth_free(struct auth *a);
 
 /* Reload the tokens file; on failure the old tokens stay and err is filled. */
-int		 auth_reload(struct auth *a, char *err, size_t errlen);
+int auth_reload(struct auth *a, char *err, size_t errlen);
 
 /* Number of reporter tokens loaded (0 without a tokens file). */
-size_t		 auth_tokens(struct auth *a);
+size_t auth_tokens(struct auth *a);
 
 /*
  * May the client with this Authorization header (or NULL) submit for every
@@ -42,19 +42,16 @@ size_t		 auth_tokens(struct auth *a);
  * without a tokens file: 403 "forbidden"), 403 "forbidden" (a source
  * outside the token's patterns, field "[i].source").
  */
-int		 auth_reporter(struct auth *a, const char *authorization,
-		    int loopback, const struct submission *subs, size_t n,
-		    struct st_error *e);
+int auth_reporter(struct auth *a, const char *authorization, int loopback,
+    const struct submission *subs, size_t n, struct st_error *e);
 
 /* Is this the admin token?  -1 with e filled (401/403). */
-int		 auth_admin(struct auth *a, const char *authorization,
-		    struct st_error *e);
+int auth_admin(struct auth *a, const char *authorization, struct st_error *e);
 
 /* May this client read?  -1 with e filled (401 with the field "Authorization"). */
-int		 auth_reader(struct auth *a, const char *authorization,
-		    struct st_error *e);
+int auth_reader(struct auth *a, const char *authorization, struct st_error *e);
 
 /* 1 when host matches pattern ("*", "*.example.com" or an exact name). Pure. */
-int		 auth_pattern_match(const char *pattern, const char *host);
+int auth_pattern_match(const char *pattern, const char *host);
 
 #endif

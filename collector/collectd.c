@@ -23,55 +23,55 @@
 #include "source.h"
 #include "strmap.h"
 
-#define CD_PUTVAL_INTERVAL	10.0	/* collectd's default Interval */
-#define CD_LINE_MAX		4096
+#define CD_PUTVAL_INTERVAL 10.0 /* collectd's default Interval */
+#define CD_LINE_MAX	   4096
 
 /* One mapped data source value, read from the body. */
 struct cd_sample {
-	char			 host[ST_SOURCE_MAX + 1];	/* normalised */
-	char			 id[4 * COLLECTD_NAME_MAX + 8];	/* state key */
-	unsigned		 category;
-	enum collectd_kind	 kind;
-	double			 time;
-	double			 interval;
-	int			 known;		/* 0: "U" or null */
-	int			 negative;	/* the number was below zero */
-	int			 decimal;	/* written with a point or exponent */
-	uint64_t		 u;		/* counter, derive (as read) */
-	double			 g;		/* gauge, absolute */
-	size_t			 sub;		/* index of its submission */
+	char		   host[ST_SOURCE_MAX + 1];	  /* normalised */
+	char		   id[4 * COLLECTD_NAME_MAX + 8]; /* state key */
+	unsigned	   category;
+	enum collectd_kind kind;
+	double		   time;
+	double		   interval;
+	int		   known;    /* 0: "U" or null */
+	int		   negative; /* the number was below zero */
+	int		   decimal;  /* written with a point or exponent */
+	uint64_t	   u;	     /* counter, derive (as read) */
+	double		   g;	     /* gauge, absolute */
+	size_t		   sub;	     /* index of its submission */
 };
 
 /* The previous value of one cumulative data source. */
 struct cd_prev {
-	enum collectd_kind	 kind;
-	double			 time;
-	uint64_t		 u;
+	enum collectd_kind kind;
+	double		   time;
+	uint64_t	   u;
 };
 
 struct collectd_state {
-	struct strmap	*prev;
-	size_t		 max_keys;
+	struct strmap *prev;
+	size_t	       max_keys;
 };
 
 /* A body being read: the samples found so far and the tallies. */
 struct cd_parse {
-	const struct collectd_map	*map;
-	struct cd_sample		*samples;
-	size_t				 n;
-	size_t				 cap;
-	struct collectd_result		*res;
-	struct st_error			*e;
-	int64_t				 now;
+	const struct collectd_map *map;
+	struct cd_sample	  *samples;
+	size_t			   n;
+	size_t			   cap;
+	struct collectd_result	  *res;
+	struct st_error		  *e;
+	int64_t			   now;
 };
 
 /* The names of one value list, as read. */
 struct cd_names {
-	const char	*host;
-	const char	*plugin;
-	const char	*plugin_instance;
-	const char	*type;
-	const char	*type_instance;
+	const char *host;
+	const char *plugin;
+	const char *plugin_instance;
+	const char *type;
+	const char *type_instance;
 };
 
 /* The kind a name stands for, or -1. */
@@ -79,13 +79,13 @@ static int
 collectd_kind_of(const char *name, size_t len)
 {
 	static const struct {
-		const char		*name;
-		enum collectd_kind	 kind;
+		const char	  *name;
+		enum collectd_kind kind;
 	} kinds[] = {
-		{ "gauge", COLLECTD_GAUGE },
-		{ "derive", COLLECTD_DERIVE },
-		{ "counter", COLLECTD_COUNTER },
-		{ "absolute", COLLECTD_ABSOLUTE },
+	    {"gauge", COLLECTD_GAUGE},
+	    {"derive", COLLECTD_DERIVE},
+	    {"counter", COLLECTD_COUNTER},
+	    {"absolute", COLLECTD_ABSOLUTE},
 	};
 	size_t i;
 
@@ -122,15 +122,15 @@ collectd_rule_parse(struct collectd_rule *r, const char *p, size_t len,
     char *err, size_t errlen)
 {
 	const char *eq, *colon, *keyend, *part[3], *ds = NULL;
-	size_t plen[3], nparts = 0, catlen;
+	size_t	    plen[3], nparts = 0, catlen;
 	const char *cat, *q;
-	unsigned i;
-	int kind;
+	unsigned    i;
+	int	    kind;
 
 	memset(r, 0, sizeof(*r));
 	if ((eq = memchr(p, '=', len)) == NULL) {
-		snprintf(err, errlen, "collectd_map: '%.*s' is not key=category",
-		    (int)len, p);
+		snprintf(err, errlen,
+		    "collectd_map: '%.*s' is not key=category", (int)len, p);
 		return -1;
 	}
 	keyend = eq;
@@ -149,17 +149,25 @@ collectd_rule_parse(struct collectd_rule *r, const char *p, size_t len,
 		}
 		q = slash + 1;
 	}
-	if (nparts < 2 || q > keyend || (nparts == 3 &&
-	    part[2] + plen[2] != keyend) || plen[nparts - 2] == 0) {
-		snprintf(err, errlen, "collectd_map: '%.*s' is not type/instance "
-		    "or plugin/type/instance", (int)(keyend - p), p);
+	if (nparts < 2 || q > keyend ||
+	    (nparts == 3 && part[2] + plen[2] != keyend) ||
+	    plen[nparts - 2] == 0) {
+		snprintf(err, errlen,
+		    "collectd_map: '%.*s' is not type/instance "
+		    "or plugin/type/instance",
+		    (int)(keyend - p), p);
 		return -1;
 	}
-	if ((nparts == 3 && collectd_copy_name(r->plugin, part[0], plen[0]) == -1) ||
-	    collectd_copy_name(r->type, part[nparts - 2], plen[nparts - 2]) == -1 ||
-	    collectd_copy_name(r->type_instance, part[nparts - 1],
-	    plen[nparts - 1]) == -1 || (ds != NULL &&
-	    (ds == eq || collectd_copy_name(r->dsname, ds, (size_t)(eq - ds)) == -1))) {
+	if ((nparts == 3 &&
+		collectd_copy_name(r->plugin, part[0], plen[0]) == -1) ||
+	    collectd_copy_name(r->type, part[nparts - 2], plen[nparts - 2]) ==
+		-1 ||
+	    collectd_copy_name(
+		r->type_instance, part[nparts - 1], plen[nparts - 1]) == -1 ||
+	    (ds != NULL &&
+		(ds == eq ||
+		    collectd_copy_name(r->dsname, ds, (size_t)(eq - ds)) ==
+			-1))) {
 		snprintf(err, errlen, "collectd_map: bad name in '%.*s'",
 		    (int)(eq - p), p);
 		return -1;
@@ -168,11 +176,14 @@ collectd_rule_parse(struct collectd_rule *r, const char *p, size_t len,
 	catlen = len - (size_t)(cat - p);
 	r->kind = COLLECTD_AS_SENT;
 	if ((colon = memchr(cat, ':', catlen)) != NULL) {
-		kind = collectd_kind_of(colon + 1, catlen - (size_t)(colon + 1 - cat));
+		kind = collectd_kind_of(
+		    colon + 1, catlen - (size_t)(colon + 1 - cat));
 		if (kind == -1) {
-			snprintf(err, errlen, "collectd_map: '%.*s' is not gauge, "
+			snprintf(err, errlen,
+			    "collectd_map: '%.*s' is not gauge, "
 			    "derive, counter or absolute",
-			    (int)(catlen - (size_t)(colon + 1 - cat)), colon + 1);
+			    (int)(catlen - (size_t)(colon + 1 - cat)),
+			    colon + 1);
 			return -1;
 		}
 		r->kind = (enum collectd_kind)kind;
@@ -184,17 +195,17 @@ collectd_rule_parse(struct collectd_rule *r, const char *p, size_t len,
 			r->category = i;
 			return 0;
 		}
-	return 1;	/* a category that is not configured */
+	return 1; /* a category that is not configured */
 }
 
 /* Parse the comma-separated rules of text into m. */
 int
-collectd_map_parse(struct collectd_map *m, const char *text,
+collectd_map_parse(struct collectd_map *m, const char	   *text,
     const char (*categories)[ST_CATEGORY_MAX + 1], unsigned ncategories,
     char *err, size_t errlen)
 {
 	const char *p = text;
-	size_t o;
+	size_t	    o;
 
 	memset(m, 0, sizeof(*m));
 	while (*p != '\0') {
@@ -216,8 +227,8 @@ collectd_map_parse(struct collectd_map *m, const char *text,
 			return -1;
 		case 1:
 			o = strlen(m->skipped);
-			snprintf(m->skipped + o, sizeof(m->skipped) - o, "%s%.*s",
-			    o > 0 ? "," : "", (int)len, p);
+			snprintf(m->skipped + o, sizeof(m->skipped) - o,
+			    "%s%.*s", o > 0 ? "," : "", (int)len, p);
 			break;
 		default:
 			m->n++;
@@ -249,7 +260,7 @@ collectd_match(const struct collectd_map *m, const struct cd_names *nm,
     const char *dsname, size_t nvalues)
 {
 	const struct collectd_rule *any = NULL;
-	size_t i;
+	size_t			    i;
 
 	for (i = 0; i < m->n; i++) {
 		const struct collectd_rule *r = &m->rules[i];
@@ -257,14 +268,14 @@ collectd_match(const struct collectd_map *m, const struct cd_names *nm,
 		if (strcmp(r->type, nm->type) != 0 ||
 		    strcmp(r->type_instance, nm->type_instance) != 0)
 			continue;
-		if (r->dsname[0] == '\0' ? nvalues != 1 :
-		    strcmp(r->dsname, dsname) != 0)
+		if (r->dsname[0] == '\0' ? nvalues != 1
+					 : strcmp(r->dsname, dsname) != 0)
 			continue;
 		if (r->plugin[0] == '\0') {
 			if (any == NULL)
 				any = r;
-		} else if (collectd_plugin_match(r->plugin, nm->plugin,
-		    nm->plugin_instance))
+		} else if (collectd_plugin_match(
+			       r->plugin, nm->plugin, nm->plugin_instance))
 			return r;
 	}
 	return any;
@@ -275,23 +286,24 @@ collectd_match(const struct collectd_map *m, const struct cd_names *nm,
  * Returns 0, or -1 with e filled (bad host, too many values).
  */
 static int
-collectd_add(struct cd_parse *cp, const struct cd_names *nm,
-    const char *dsname, size_t nvalues, enum collectd_kind sent,
-    double time, double interval, const struct cd_sample *v,
-    const char *field)
+collectd_add(struct cd_parse *cp, const struct cd_names *nm, const char *dsname,
+    size_t nvalues, enum collectd_kind sent, double time, double interval,
+    const struct cd_sample *v, const char *field)
 {
 	const struct collectd_rule *r;
-	struct cd_sample *s;
+	struct cd_sample	   *s;
 
 	cp->res->values++;
 	if ((r = collectd_match(cp->map, nm, dsname, nvalues)) == NULL)
 		return 0;
 	cp->res->mapped++;
 	if (cp->n == COLLECTD_MAX_VALUES)
-		return err_set(cp->e, 413, "batch_too_large", field, "at most %d "
-		    "mapped values in one body", COLLECTD_MAX_VALUES);
+		return err_set(cp->e, 413, "batch_too_large", field,
+		    "at most %d "
+		    "mapped values in one body",
+		    COLLECTD_MAX_VALUES);
 	if (cp->n == cp->cap) {
-		size_t cap = cp->cap == 0 ? 16 : cp->cap * 2;
+		size_t		  cap = cp->cap == 0 ? 16 : cp->cap * 2;
 		struct cd_sample *ns;
 
 		if ((ns = reallocarray(cp->samples, cap, sizeof(*ns))) == NULL)
@@ -301,8 +313,8 @@ collectd_add(struct cd_parse *cp, const struct cd_names *nm,
 	}
 	s = &cp->samples[cp->n];
 	*s = *v;
-	if (source_normalise(nm->host, strlen(nm->host), s->host, field,
-	    cp->e) == -1)
+	if (source_normalise(
+		nm->host, strlen(nm->host), s->host, field, cp->e) == -1)
 		return -1;
 	snprintf(s->id, sizeof(s->id), "%s-%s/%s-%s:%s", nm->plugin,
 	    nm->plugin_instance, nm->type, nm->type_instance, dsname);
@@ -323,8 +335,9 @@ collectd_json_str(json_t *o, const char *name, const char **out)
 	*out = "";
 	if (v == NULL || json_is_null(v))
 		return 0;
-	if (!json_is_string(v) || strlen(json_string_value(v)) >=
-	    (strcmp(name, "host") == 0 ? 1024 : COLLECTD_NAME_MAX))
+	if (!json_is_string(v) ||
+	    strlen(json_string_value(v)) >=
+		(strcmp(name, "host") == 0 ? 1024 : COLLECTD_NAME_MAX))
 		return -1;
 	*out = json_string_value(v);
 	return 0;
@@ -334,13 +347,13 @@ collectd_json_str(json_t *o, const char *name, const char **out)
 static int
 collectd_json_list(struct cd_parse *cp, json_t *o, size_t i)
 {
-	static const char *names[] = { "host", "plugin", "plugin_instance",
-	    "type", "type_instance" };
-	const char **slots[5];
+	static const char *names[] = {
+	    "host", "plugin", "plugin_instance", "type", "type_instance"};
+	const char    **slots[5];
 	struct cd_names nm;
-	json_t *values, *dstypes, *dsnames, *jt, *ji;
-	char field[96];
-	size_t j, nv;
+	json_t	       *values, *dstypes, *dsnames, *jt, *ji;
+	char		field[96];
+	size_t		j, nv;
 
 	slots[0] = &nm.host;
 	slots[1] = &nm.plugin;
@@ -349,13 +362,15 @@ collectd_json_list(struct cd_parse *cp, json_t *o, size_t i)
 	slots[4] = &nm.type_instance;
 	if (!json_is_object(o)) {
 		snprintf(field, sizeof(field), "[%zu]", i);
-		return err_set(cp->e, 400, "bad_json", field, "a value list is "
+		return err_set(cp->e, 400, "bad_json", field,
+		    "a value list is "
 		    "a JSON object");
 	}
 	for (j = 0; j < 5; j++)
 		if (collectd_json_str(o, names[j], slots[j]) == -1) {
 			snprintf(field, sizeof(field), "[%zu].%s", i, names[j]);
-			return err_set(cp->e, 400, "bad_json", field, "expected "
+			return err_set(cp->e, 400, "bad_json", field,
+			    "expected "
 			    "a short string");
 		}
 	values = json_object_get(o, "values");
@@ -364,32 +379,36 @@ collectd_json_list(struct cd_parse *cp, json_t *o, size_t i)
 	jt = json_object_get(o, "time");
 	ji = json_object_get(o, "interval");
 	if (!json_is_array(values) || !json_is_array(dstypes) ||
-	    !json_is_array(dsnames) || json_array_size(dstypes) !=
-	    json_array_size(values) || json_array_size(dsnames) !=
-	    json_array_size(values)) {
+	    !json_is_array(dsnames) ||
+	    json_array_size(dstypes) != json_array_size(values) ||
+	    json_array_size(dsnames) != json_array_size(values)) {
 		snprintf(field, sizeof(field), "[%zu].values", i);
-		return err_set(cp->e, 400, "bad_json", field, "values, dstypes "
+		return err_set(cp->e, 400, "bad_json", field,
+		    "values, dstypes "
 		    "and dsnames are arrays of the same length");
 	}
 	if (!json_is_number(jt) || !json_is_number(ji)) {
 		snprintf(field, sizeof(field), "[%zu].%s", i,
 		    json_is_number(jt) ? "interval" : "time");
-		return err_set(cp->e, 400, "bad_json", field, "expected a number");
+		return err_set(
+		    cp->e, 400, "bad_json", field, "expected a number");
 	}
 	nv = json_array_size(values);
 	for (j = 0; j < nv; j++) {
-		json_t *v = json_array_get(values, j);
-		json_t *t = json_array_get(dstypes, j);
-		json_t *dn = json_array_get(dsnames, j);
+		json_t		*v = json_array_get(values, j);
+		json_t		*t = json_array_get(dstypes, j);
+		json_t		*dn = json_array_get(dsnames, j);
 		struct cd_sample s;
-		int kind;
+		int		 kind;
 
 		snprintf(field, sizeof(field), "[%zu].values[%zu]", i, j);
-		if (!json_is_string(t) || (kind = collectd_kind_of(
-		    json_string_value(t), strlen(json_string_value(t)))) == -1 ||
+		if (!json_is_string(t) ||
+		    (kind = collectd_kind_of(json_string_value(t),
+			 strlen(json_string_value(t)))) == -1 ||
 		    !json_is_string(dn) ||
 		    strlen(json_string_value(dn)) >= COLLECTD_NAME_MAX)
-			return err_set(cp->e, 400, "bad_json", field, "each value "
+			return err_set(cp->e, 400, "bad_json", field,
+			    "each value "
 			    "needs a dstype (gauge, derive, counter, absolute) "
 			    "and a dsname");
 		memset(&s, 0, sizeof(s));
@@ -406,14 +425,15 @@ collectd_json_list(struct cd_parse *cp, json_t *o, size_t i)
 			s.known = isfinite(x);
 			s.negative = x < 0;
 			s.g = x;
-			s.u = x >= 0 && x < 18446744073709551616.0 ?
-			    (uint64_t)x : 0;
+			s.u = x >= 0 && x < 18446744073709551616.0 ? (uint64_t)x
+								   : 0;
 		} else if (!json_is_null(v))
-			return err_set(cp->e, 400, "bad_json", field, "a value is "
+			return err_set(cp->e, 400, "bad_json", field,
+			    "a value is "
 			    "a number or null");
 		if (collectd_add(cp, &nm, json_string_value(dn), nv,
-		    (enum collectd_kind)kind, json_number_value(jt),
-		    json_number_value(ji), &s, field) == -1)
+			(enum collectd_kind)kind, json_number_value(jt),
+			json_number_value(ji), &s, field) == -1)
 			return -1;
 	}
 	return 0;
@@ -424,9 +444,9 @@ static int
 collectd_parse_json(struct cd_parse *cp, const char *body, size_t len)
 {
 	json_error_t je;
-	json_t *root;
-	size_t i;
-	int rc = -1;
+	json_t	    *root;
+	size_t	     i;
+	int	     rc = -1;
 
 	if ((root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je)) == NULL)
 		return err_set(cp->e, 400, "bad_json", "body", "line %d: %s",
@@ -435,11 +455,13 @@ collectd_parse_json(struct cd_parse *cp, const char *body, size_t len)
 		rc = collectd_json_list(cp, root, 0);
 	else if (json_is_array(root)) {
 		for (i = 0; i < json_array_size(root); i++)
-			if (collectd_json_list(cp, json_array_get(root, i), i) == -1)
+			if (collectd_json_list(
+				cp, json_array_get(root, i), i) == -1)
 				goto done;
 		rc = 0;
 	} else
-		err_set(cp->e, 400, "bad_json", "body", "expected an array of "
+		err_set(cp->e, 400, "bad_json", "body",
+		    "expected an array of "
 		    "value lists");
 done:
 	json_decref(root);
@@ -460,7 +482,8 @@ collectd_putval_number(const char *p, size_t len, struct cd_sample *s)
 	if (strcmp(buf, "U") == 0)
 		return 0;
 	errno = 0;
-	if (strspn(buf + (buf[0] == '-'), "0123456789") == len - (buf[0] == '-')) {
+	if (strspn(buf + (buf[0] == '-'), "0123456789") ==
+	    len - (buf[0] == '-')) {
 		if (buf[0] == '-') {
 			long long v = strtoll(buf, &end, 10);
 
@@ -556,35 +579,38 @@ static int
 collectd_putval_line(struct cd_parse *cp, char *line, size_t lineno)
 {
 	struct cd_names nm;
-	char field[96], *p = line, *w, *ident;
-	double interval = CD_PUTVAL_INTERVAL;
-	int lists = 0;
+	char		field[96], *p = line, *w, *ident;
+	double		interval = CD_PUTVAL_INTERVAL;
+	int		lists = 0;
 
 	snprintf(field, sizeof(field), "line %zu", lineno);
 	if ((w = collectd_word(&p)) == NULL)
 		return 0;
 	if (strcmp(w, "PUTVAL") != 0)
-		return err_set(cp->e, 400, "bad_command", field, "only PUTVAL "
+		return err_set(cp->e, 400, "bad_command", field,
+		    "only PUTVAL "
 		    "lines are understood");
 	if ((ident = collectd_word(&p)) == NULL ||
 	    collectd_putval_ident(ident, &nm) == -1)
-		return err_set(cp->e, 400, "bad_command", field, "expected "
+		return err_set(cp->e, 400, "bad_command", field,
+		    "expected "
 		    "PUTVAL \"host/plugin[-instance]/type[-instance]\"");
 	while ((w = collectd_word(&p)) != NULL) {
-		char *end, dsname[24];
+		char	   *end, dsname[24];
 		const char *q, *colon;
-		double t;
-		size_t nv = 0, k;
+		double	    t;
+		size_t	    nv = 0, k;
 
 		if (strchr(w, '=') != NULL) {
 			if (strncmp(w, "interval=", 9) == 0) {
 				interval = strtod(w + 9, &end);
 				if (*end != '\0' || !isfinite(interval))
 					return err_set(cp->e, 400,
-					    "bad_command", field, "bad "
+					    "bad_command", field,
+					    "bad "
 					    "interval=");
 			}
-			continue;	/* other options (meta) do not count */
+			continue; /* other options (meta) do not count */
 		}
 		if ((colon = strchr(w, ':')) == NULL)
 			return err_set(cp->e, 400, "bad_command", field,
@@ -600,17 +626,18 @@ collectd_putval_line(struct cd_parse *cp, char *line, size_t lineno)
 		for (q = colon; *q != '\0'; q++)
 			nv += *q == ':';
 		for (q = colon + 1, k = 0; k < nv; k++) {
-			size_t len = strcspn(q, ":");
+			size_t		 len = strcspn(q, ":");
 			struct cd_sample s;
 
 			if (collectd_putval_number(q, len, &s) == -1)
 				return err_set(cp->e, 400, "bad_command", field,
-				    "bad value '%.*s'", (int)(len > 40 ? 40 : len),
-				    q);
+				    "bad value '%.*s'",
+				    (int)(len > 40 ? 40 : len), q);
 			snprintf(dsname, sizeof(dsname), "%zu", k);
-			if (collectd_add(cp, &nm, nv == 1 ? "value" : dsname, nv,
-			    s.decimal ? COLLECTD_GAUGE : COLLECTD_DERIVE,
-			    t, interval, &s, field) == -1)
+			if (collectd_add(cp, &nm, nv == 1 ? "value" : dsname,
+				nv,
+				s.decimal ? COLLECTD_GAUGE : COLLECTD_DERIVE, t,
+				interval, &s, field) == -1)
 				return -1;
 			q += len + (q[len] == ':');
 		}
@@ -625,12 +652,12 @@ collectd_putval_line(struct cd_parse *cp, char *line, size_t lineno)
 static int
 collectd_parse_putval(struct cd_parse *cp, const char *body, size_t len)
 {
-	char line[CD_LINE_MAX];
+	char   line[CD_LINE_MAX];
 	size_t off = 0, lineno = 0;
 
 	while (off < len) {
 		const char *nl = memchr(body + off, '\n', len - off);
-		size_t l = (nl != NULL ? (size_t)(nl - body) : len) - off;
+		size_t	    l = (nl != NULL ? (size_t)(nl - body) : len) - off;
 
 		lineno++;
 		if (l >= sizeof(line)) {
@@ -704,29 +731,35 @@ collectd_place(struct cd_sample *s, const struct submission_rules *rules,
     int64_t now, struct submission *subs, size_t *nsubs, struct st_error *e)
 {
 	int64_t t;
-	long iv;
-	size_t i;
+	long	iv;
+	size_t	i;
 
 	if (!isfinite(s->time) || s->time < 1 || s->time > 1e12)
-		return err_set(e, 422, "bad_time", "time", "the time %.3f is "
-		    "not a unix time", s->time);
+		return err_set(e, 422, "bad_time", "time",
+		    "the time %.3f is "
+		    "not a unix time",
+		    s->time);
 	t = llround(s->time);
 	if (t > now + (int64_t)rules->max_future)
-		return err_set(e, 422, "time_in_future", "time", "the time %"
-		    PRId64 " is more than %u s ahead of the clock", t,
-		    rules->max_future);
+		return err_set(e, 422, "time_in_future", "time",
+		    "the time %" PRId64 " is more than %u s ahead of the clock",
+		    t, rules->max_future);
 	if (!isfinite(s->interval) || s->interval <= 0 ||
 	    s->interval > rules->max_interval)
-		return err_set(e, 422, "bad_interval", "interval", "an interval "
-		    "is more than 0 and at most %u s", rules->max_interval);
+		return err_set(e, 422, "bad_interval", "interval",
+		    "an interval "
+		    "is more than 0 and at most %u s",
+		    rules->max_interval);
 	if ((iv = lround(s->interval)) < 1)
 		iv = 1;
-	if (s->known && (s->kind == COLLECTD_GAUGE ||
-	    s->kind == COLLECTD_ABSOLUTE) && (s->g < 0 ||
-	    llround(s->g) > (long long)rules->max_count))
-		return err_set(e, 422, "bad_count", "values", "a %s count is "
-		    "from 0 to %llu", s->kind == COLLECTD_GAUGE ? "gauge" :
-		    "absolute", (unsigned long long)rules->max_count);
+	if (s->known &&
+	    (s->kind == COLLECTD_GAUGE || s->kind == COLLECTD_ABSOLUTE) &&
+	    (s->g < 0 || llround(s->g) > (long long)rules->max_count))
+		return err_set(e, 422, "bad_count", "values",
+		    "a %s count is "
+		    "from 0 to %llu",
+		    s->kind == COLLECTD_GAUGE ? "gauge" : "absolute",
+		    (unsigned long long)rules->max_count);
 	for (i = 0; i < *nsubs; i++)
 		if (subs[i].time == t && subs[i].interval == (uint32_t)iv &&
 		    strcmp(subs[i].source, s->host) == 0) {
@@ -734,8 +767,10 @@ collectd_place(struct cd_sample *s, const struct submission_rules *rules,
 			return 0;
 		}
 	if (*nsubs == rules->max_batch)
-		return err_set(e, 413, "batch_too_large", "body", "the values "
-		    "make more than %u submissions", rules->max_batch);
+		return err_set(e, 413, "batch_too_large", "body",
+		    "the values "
+		    "make more than %u submissions",
+		    rules->max_batch);
 	memcpy(subs[i].source, s->host, sizeof(s->host));
 	subs[i].time = t;
 	subs[i].interval = (uint32_t)iv;
@@ -752,9 +787,9 @@ static int
 collectd_delta(struct collectd_state *st, const struct cd_sample *s,
     struct collectd_result *res, uint64_t *out)
 {
-	char key[ST_SOURCE_MAX + 1 + sizeof(s->id)];
+	char		key[ST_SOURCE_MAX + 1 + sizeof(s->id)];
 	struct cd_prev *p;
-	uint64_t cur;
+	uint64_t	cur;
 
 	if (!s->known)
 		return -1;
@@ -791,7 +826,7 @@ collectd_delta(struct collectd_state *st, const struct cd_sample *s,
 	if (cur >= p->u)
 		*out = cur - p->u;
 	else {
-		*out = cur;	/* the source restarted: count from zero */
+		*out = cur; /* the source restarted: count from zero */
 		res->resets++;
 	}
 	p->time = s->time;
@@ -804,15 +839,16 @@ int
 collectd_parse(const char *body, size_t len, int putval,
     const struct collectd_map *m, const struct submission_rules *rules,
     struct collectd_state *st, int64_t now,
-    int (*allow)(void *arg, const struct submission *subs, size_t n,
-    struct st_error *e), void *allow_arg, struct submission **out,
-    size_t *n, struct collectd_result *res, struct st_error *e)
+    int (*allow)(
+	void *arg, const struct submission *subs, size_t n, struct st_error *e),
+    void *allow_arg, struct submission **out, size_t *n,
+    struct collectd_result *res, struct st_error *e)
 {
-	struct cd_parse cp;
+	struct cd_parse	   cp;
 	struct submission *subs = NULL;
-	unsigned char *live = NULL;
-	size_t nsubs = 0, i, kept;
-	int rc = -1;
+	unsigned char	  *live = NULL;
+	size_t		   nsubs = 0, i, kept;
+	int		   rc = -1;
 
 	*out = NULL;
 	*n = 0;
@@ -822,8 +858,8 @@ collectd_parse(const char *body, size_t len, int putval,
 	cp.res = res;
 	cp.e = e;
 	cp.now = now;
-	if ((putval ? collectd_parse_putval(&cp, body, len) :
-	    collectd_parse_json(&cp, body, len)) == -1)
+	if ((putval ? collectd_parse_putval(&cp, body, len)
+		    : collectd_parse_json(&cp, body, len)) == -1)
 		goto done;
 	if (cp.n > 0) {
 		size_t cap = cp.n < rules->max_batch ? cp.n : rules->max_batch;
@@ -834,15 +870,16 @@ collectd_parse(const char *body, size_t len, int putval,
 	}
 	/* Every check that can fail comes before the state changes. */
 	for (i = 0; i < cp.n; i++)
-		if (collectd_place(&cp.samples[i], rules, now, subs, &nsubs,
-		    e) == -1)
+		if (collectd_place(
+			&cp.samples[i], rules, now, subs, &nsubs, e) == -1)
 			goto done;
-	if (allow != NULL && nsubs > 0 && allow(allow_arg, subs, nsubs, e) == -1)
+	if (allow != NULL && nsubs > 0 &&
+	    allow(allow_arg, subs, nsubs, e) == -1)
 		goto done;
 	for (i = 0; i < cp.n; i++) {
-		struct cd_sample *s = &cp.samples[i];
+		struct cd_sample  *s = &cp.samples[i];
 		struct submission *sub = &subs[s->sub];
-		uint64_t d, *c;
+		uint64_t	   d, *c;
 
 		if (collectd_delta(st, s, res, &d) == -1)
 			continue;
@@ -855,8 +892,8 @@ collectd_parse(const char *body, size_t len, int putval,
 		if (live[i]) {
 			if (kept != i)
 				subs[kept] = subs[i];
-			subs[kept].hash = submission_hash(&subs[kept],
-			    rules->ncategories);
+			subs[kept].hash =
+			    submission_hash(&subs[kept], rules->ncategories);
 			kept++;
 		}
 	if (kept > 0) {

@@ -18,34 +18,34 @@
 #include "limits.h"
 #include "submission.h"
 
-#define COLLECTD_MAX_RULES	64
-#define COLLECTD_MAX_VALUES	20000	/* values in one body */
+#define COLLECTD_MAX_RULES  64
+#define COLLECTD_MAX_VALUES 20000 /* values in one body */
 
 /* How a value accumulates. */
 enum collectd_kind {
-	COLLECTD_AS_SENT,	/* in a map rule: take the kind the data gives */
+	COLLECTD_AS_SENT, /* in a map rule: take the kind the data gives */
 	COLLECTD_GAUGE,
 	COLLECTD_DERIVE,
 	COLLECTD_COUNTER,
 	COLLECTD_ABSOLUTE
 };
 
-#define COLLECTD_NAME_MAX	64	/* plugin, type, instance, data source names */
+#define COLLECTD_NAME_MAX 64 /* plugin, type, instance, data source names */
 
 /* One map rule: values whose names match count as category. */
 struct collectd_rule {
-	char			 plugin[COLLECTD_NAME_MAX];	/* "" any */
-	char			 type[COLLECTD_NAME_MAX];
-	char			 type_instance[COLLECTD_NAME_MAX];
-	char			 dsname[COLLECTD_NAME_MAX];	/* "" single value */
-	unsigned		 category;	/* index into the categories */
-	enum collectd_kind	 kind;
+	char		   plugin[COLLECTD_NAME_MAX]; /* "" any */
+	char		   type[COLLECTD_NAME_MAX];
+	char		   type_instance[COLLECTD_NAME_MAX];
+	char		   dsname[COLLECTD_NAME_MAX]; /* "" single value */
+	unsigned	   category; /* index into the categories */
+	enum collectd_kind kind;
 };
 
 struct collectd_map {
-	struct collectd_rule	 rules[COLLECTD_MAX_RULES];
-	size_t			 n;
-	char			 skipped[512];	/* rules left out, for a warning */
+	struct collectd_rule rules[COLLECTD_MAX_RULES];
+	size_t		     n;
+	char		     skipped[512]; /* rules left out, for a warning */
 };
 
 /*
@@ -58,25 +58,25 @@ struct collectd_map {
  * default map suits a daemon counting fewer categories).  -1 with err
  * filled on a malformed rule.
  */
-int	collectd_map_parse(struct collectd_map *m, const char *text,
-	    const char (*categories)[ST_CATEGORY_MAX + 1], unsigned ncategories,
-	    char *err, size_t errlen);
+int collectd_map_parse(struct collectd_map *m, const char  *text,
+    const char (*categories)[ST_CATEGORY_MAX + 1], unsigned ncategories,
+    char *err, size_t errlen);
 
 struct collectd_state;
 
 /* The previous values, at most max_keys of them (new keys beyond are ignored). */
-struct collectd_state	*collectd_state_create(size_t max_keys);
-void			 collectd_state_free(struct collectd_state *s);
+struct collectd_state *collectd_state_create(size_t max_keys);
+void		       collectd_state_free(struct collectd_state *s);
 /* Number of (host, value) pairs remembered. */
-size_t			 collectd_state_keys(const struct collectd_state *s);
+size_t collectd_state_keys(const struct collectd_state *s);
 
 /* What one body held, for the answer and the logs. */
 struct collectd_result {
-	size_t	values;		/* data source values read */
-	size_t	mapped;		/* of which matched a rule */
-	size_t	primed;		/* first samples of a cumulative value */
-	size_t	resets;		/* cumulative values that went backwards */
-	size_t	repeats;	/* samples not newer than the last one */
+	size_t values;	/* data source values read */
+	size_t mapped;	/* of which matched a rule */
+	size_t primed;	/* first samples of a cumulative value */
+	size_t resets;	/* cumulative values that went backwards */
+	size_t repeats; /* samples not newer than the last one */
 };
 
 /*
@@ -92,11 +92,12 @@ struct collectd_result {
  * 422 "bad_source", "bad_time", "time_in_future", "bad_interval",
  * "bad_count".
  */
-int	collectd_parse(const char *body, size_t len, int putval,
-	    const struct collectd_map *m, const struct submission_rules *rules,
-	    struct collectd_state *st, int64_t now,
-	    int (*allow)(void *arg, const struct submission *subs, size_t n,
-	    struct st_error *e), void *allow_arg, struct submission **out,
-	    size_t *n, struct collectd_result *res, struct st_error *e);
+int collectd_parse(const char *body, size_t len, int putval,
+    const struct collectd_map *m, const struct submission_rules *rules,
+    struct collectd_state *st, int64_t now,
+    int (*allow)(
+	void *arg, const struct submission *subs, size_t n, struct st_error *e),
+    void *allow_arg, struct submission **out, size_t *n,
+    struct collectd_result *res, struct st_error *e);
 
 #endif

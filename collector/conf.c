@@ -18,91 +18,99 @@
 enum conf_type { CT_STR, CT_UINT, CT_SIZE };
 
 struct conf_option {
-	const char		*name;
-	enum conf_type		 type;
-	size_t			 offset;
-	unsigned long long	 min;
-	unsigned long long	 max;
-	const char		*def;
-	const char		*help;
+	const char	  *name;
+	enum conf_type	   type;
+	size_t		   offset;
+	unsigned long long min;
+	unsigned long long max;
+	const char	  *def;
+	const char	  *help;
 };
 
 #define OFF(f) offsetof(struct conf, f)
 
 static const struct conf_option conf_options[] = {
-	{ "listen", CT_STR, OFF(listen), 0, 0, "127.0.0.1:8080",
-	  "address and port to serve on (ADDR:PORT, [V6]:PORT; port 0 picks a free one)" },
-	{ "data_dir", CT_STR, OFF(data_dir), 0, 0, "./spamtrend-data",
-	  "directory for the RRD files and the journal" },
-	{ "web_dir", CT_STR, OFF(web_dir), 0, 0, WEB_DIR_DEFAULT,
-	  "directory of the web UI's static files" },
-	{ "categories", CT_STR, OFF(categories_list), 0, 0, "spam,ham,virus,rejected",
-	  "comma-separated categories that may be counted ([a-z0-9_], at most 16)" },
-	{ "step", CT_UINT, OFF(step), 10, 3600, "60",
-	  "seconds per step (fixed when a file is created)" },
-	{ "lateness", CT_UINT, OFF(lateness), 1, 60, "2",
-	  "steps a step stays open for late submissions" },
-	{ "max_future", CT_UINT, OFF(max_future), 0, 3600, "300",
-	  "seconds a submission's time may be ahead of the clock" },
-	{ "max_interval", CT_UINT, OFF(max_interval), 1, 86400, "3600",
-	  "largest interval a submission may cover, in seconds" },
-	{ "max_body", CT_SIZE, OFF(max_body), 64, 1ULL << 30, "1048576",
-	  "largest request body on the wire, in bytes" },
-	{ "max_inflated", CT_SIZE, OFF(max_inflated), 64, 1ULL << 30, "1048576",
-	  "largest request body after gzip decoding, in bytes" },
-	{ "max_batch", CT_UINT, OFF(max_batch), 1, 100000, "1000",
-	  "most submissions in one batch" },
-	{ "max_depth", CT_UINT, OFF(max_depth), 2, 64, "8",
-	  "deepest JSON nesting accepted" },
-	{ "max_count", CT_SIZE, OFF(max_count), 1, 1000000000000ULL, "1000000000",
-	  "largest count per category in one submission" },
-	{ "max_connections", CT_UINT, OFF(max_connections), 1, 1000000, "4096",
-	  "most simultaneous connections" },
-	{ "max_per_ip", CT_UINT, OFF(max_per_ip), 0, 1000000, "512",
-	  "most simultaneous connections from one address (0: no limit)" },
-	{ "idle_timeout", CT_UINT, OFF(idle_timeout), 1, 3600, "30",
-	  "seconds a connection may stay silent" },
-	{ "request_timeout", CT_UINT, OFF(request_timeout), 1, 3600, "60",
-	  "seconds a whole request may take to arrive (ends a slow drip)" },
-	{ "max_sources", CT_UINT, OFF(max_sources), 1, 10000000, "100000",
-	  "most distinct sources" },
-	{ "new_sources_per_minute", CT_UINT, OFF(new_sources_per_minute), 1, 10000000, "1000",
-	  "most sources first seen in one minute" },
-	{ "min_free_disk", CT_SIZE, OFF(min_free_disk), 0, ULLONG_MAX, "104857600",
-	  "refuse new sources (507) when the data directory has less free space, in bytes" },
-	{ "idempotency_ttl", CT_UINT, OFF(idempotency_ttl), 60, 7 * 86400, "600",
-	  "seconds an idempotency key is remembered" },
-	{ "journal_segment", CT_SIZE, OFF(journal_segment), 4096, 1ULL << 34, "67108864",
-	  "bytes before the journal starts a new segment" },
-	{ "tokens_file", CT_STR, OFF(tokens_file), 0, 0, "",
-	  "reporter tokens file (mode 0600); without it only loopback may submit" },
-	{ "admin_token", CT_STR, OFF(admin_token), 0, 0, "",
-	  "bearer token for admin actions (events)" },
-	{ "read_password", CT_STR, OFF(read_password), 0, 0, "",
-	  "password for reading the UI and API (HTTP basic auth, any user name)" },
-	{ "tls_cert", CT_STR, OFF(tls_cert), 0, 0, "",
-	  "PEM certificate file: serve HTTPS" },
-	{ "tls_key", CT_STR, OFF(tls_key), 0, 0, "",
-	  "PEM private key file for tls_cert" },
-	{ "rrdcached", CT_STR, OFF(rrdcached), 0, 0, "",
-	  "send RRD updates through rrdcached at unix:/path or host:port" },
-	{ "http_threads", CT_UINT, OFF(http_threads), 1, 64, "2",
-	  "threads serving HTTP (each with its own connections)" },
-	{ "event_loop", CT_STR, OFF(event_loop), 0, 0, "poll",
-	  "how connections are watched: poll or epoll" },
-	{ "render_threads", CT_UINT, OFF(render_threads), 1, 64, "1",
-	  "threads rendering graphs and exports" },
-	{ "render_queue", CT_UINT, OFF(render_queue), 1, 10000, "32",
-	  "graphs and exports that may wait; beyond, 503" },
-	{ "stale_after", CT_UINT, OFF(stale_after), 60, 30 * 86400, "600",
-	  "seconds without data before a source is marked stale" },
-	{ "log_target", CT_STR, OFF(log_target), 0, 0, "stderr",
-	  "stderr (for systemd's journal or a supervisor) or syslog" },
-	{ "log_level", CT_STR, OFF(log_level), 0, 0, "info",
-	  "error, warning, info or debug" },
-	{ "collectd_map", CT_STR, OFF(collectd_map), 0, 0,
-	  "mail_counter/spam=spam,mail_counter/ham=ham,mail_counter/virus=virus,mail_counter/rejected=rejected",
-	  "collectd values counted at /api/v1/collectd: [plugin/]type/type_instance[:dsname]=category[:kind], comma-separated" },
+    {"listen", CT_STR, OFF(listen), 0, 0, "127.0.0.1:8080",
+	"address and port to serve on (ADDR:PORT, [V6]:PORT; port 0 picks a "
+	"free one)"},
+    {"data_dir", CT_STR, OFF(data_dir), 0, 0, "./spamtrend-data",
+	"directory for the RRD files and the journal"},
+    {"web_dir", CT_STR, OFF(web_dir), 0, 0, WEB_DIR_DEFAULT,
+	"directory of the web UI's static files"},
+    {"categories", CT_STR, OFF(categories_list), 0, 0,
+	"spam,ham,virus,rejected",
+	"comma-separated categories that may be counted ([a-z0-9_], at most "
+	"16)"},
+    {"step", CT_UINT, OFF(step), 10, 3600, "60",
+	"seconds per step (fixed when a file is created)"},
+    {"lateness", CT_UINT, OFF(lateness), 1, 60, "2",
+	"steps a step stays open for late submissions"},
+    {"max_future", CT_UINT, OFF(max_future), 0, 3600, "300",
+	"seconds a submission's time may be ahead of the clock"},
+    {"max_interval", CT_UINT, OFF(max_interval), 1, 86400, "3600",
+	"largest interval a submission may cover, in seconds"},
+    {"max_body", CT_SIZE, OFF(max_body), 64, 1ULL << 30, "1048576",
+	"largest request body on the wire, in bytes"},
+    {"max_inflated", CT_SIZE, OFF(max_inflated), 64, 1ULL << 30, "1048576",
+	"largest request body after gzip decoding, in bytes"},
+    {"max_batch", CT_UINT, OFF(max_batch), 1, 100000, "1000",
+	"most submissions in one batch"},
+    {"max_depth", CT_UINT, OFF(max_depth), 2, 64, "8",
+	"deepest JSON nesting accepted"},
+    {"max_count", CT_SIZE, OFF(max_count), 1, 1000000000000ULL, "1000000000",
+	"largest count per category in one submission"},
+    {"max_connections", CT_UINT, OFF(max_connections), 1, 1000000, "4096",
+	"most simultaneous connections"},
+    {"max_per_ip", CT_UINT, OFF(max_per_ip), 0, 1000000, "512",
+	"most simultaneous connections from one address (0: no limit)"},
+    {"idle_timeout", CT_UINT, OFF(idle_timeout), 1, 3600, "30",
+	"seconds a connection may stay silent"},
+    {"request_timeout", CT_UINT, OFF(request_timeout), 1, 3600, "60",
+	"seconds a whole request may take to arrive (ends a slow drip)"},
+    {"max_sources", CT_UINT, OFF(max_sources), 1, 10000000, "100000",
+	"most distinct sources"},
+    {"new_sources_per_minute", CT_UINT, OFF(new_sources_per_minute), 1,
+	10000000, "1000", "most sources first seen in one minute"},
+    {"min_free_disk", CT_SIZE, OFF(min_free_disk), 0, ULLONG_MAX, "104857600",
+	"refuse new sources (507) when the data directory has less free space, "
+	"in bytes"},
+    {"idempotency_ttl", CT_UINT, OFF(idempotency_ttl), 60, 7 * 86400, "600",
+	"seconds an idempotency key is remembered"},
+    {"journal_segment", CT_SIZE, OFF(journal_segment), 4096, 1ULL << 34,
+	"67108864", "bytes before the journal starts a new segment"},
+    {"tokens_file", CT_STR, OFF(tokens_file), 0, 0, "",
+	"reporter tokens file (mode 0600); without it only loopback may "
+	"submit"},
+    {"admin_token", CT_STR, OFF(admin_token), 0, 0, "",
+	"bearer token for admin actions (events)"},
+    {"read_password", CT_STR, OFF(read_password), 0, 0, "",
+	"password for reading the UI and API (HTTP basic auth, any user name)"},
+    {"tls_cert", CT_STR, OFF(tls_cert), 0, 0, "",
+	"PEM certificate file: serve HTTPS"},
+    {"tls_key", CT_STR, OFF(tls_key), 0, 0, "",
+	"PEM private key file for tls_cert"},
+    {"rrdcached", CT_STR, OFF(rrdcached), 0, 0, "",
+	"send RRD updates through rrdcached at unix:/path or host:port"},
+    {"http_threads", CT_UINT, OFF(http_threads), 1, 64, "2",
+	"threads serving HTTP (each with its own connections)"},
+    {"event_loop", CT_STR, OFF(event_loop), 0, 0, "poll",
+	"how connections are watched: poll or epoll"},
+    {"render_threads", CT_UINT, OFF(render_threads), 1, 64, "1",
+	"threads rendering graphs and exports"},
+    {"render_queue", CT_UINT, OFF(render_queue), 1, 10000, "32",
+	"graphs and exports that may wait; beyond, 503"},
+    {"stale_after", CT_UINT, OFF(stale_after), 60, 30 * 86400, "600",
+	"seconds without data before a source is marked stale"},
+    {"log_target", CT_STR, OFF(log_target), 0, 0, "stderr",
+	"stderr (for systemd's journal or a supervisor) or syslog"},
+    {"log_level", CT_STR, OFF(log_level), 0, 0, "info",
+	"error, warning, info or debug"},
+    {"collectd_map", CT_STR, OFF(collectd_map), 0, 0,
+	"mail_counter/spam=spam,mail_counter/ham=ham,mail_counter/"
+	"virus=virus,mail_counter/rejected=rejected",
+	"collectd values counted at /api/v1/collectd: "
+	"[plugin/]type/type_instance[:dsname]=category[:kind], "
+	"comma-separated"},
 };
 
 #define NOPTIONS (sizeof(conf_options) / sizeof(conf_options[0]))
@@ -111,7 +119,7 @@ static const struct conf_option conf_options[] = {
 static const struct conf_option *
 conf_find(const char *name)
 {
-	char norm[64];
+	char   norm[64];
 	size_t i;
 
 	for (i = 0; name[i] != '\0' && i < sizeof(norm) - 1; i++)
@@ -128,7 +136,7 @@ static int
 conf_parse_number(const char *s, int sizes, unsigned long long *out)
 {
 	unsigned long long v, mul = 1;
-	char *end;
+	char		  *end;
 
 	if (!isdigit((unsigned char)s[0]))
 		return -1;
@@ -138,9 +146,21 @@ conf_parse_number(const char *s, int sizes, unsigned long long *out)
 		return -1;
 	if (sizes && *end != '\0' && end[1] == '\0') {
 		switch (*end) {
-		case 'k': case 'K': mul = 1ULL << 10; end++; break;
-		case 'm': case 'M': mul = 1ULL << 20; end++; break;
-		case 'g': case 'G': mul = 1ULL << 30; end++; break;
+		case 'k':
+		case 'K':
+			mul = 1ULL << 10;
+			end++;
+			break;
+		case 'm':
+		case 'M':
+			mul = 1ULL << 20;
+			end++;
+			break;
+		case 'g':
+		case 'G':
+			mul = 1ULL << 30;
+			end++;
+			break;
 		}
 	}
 	if (*end != '\0' || (mul > 1 && v > ULLONG_MAX / mul))
@@ -155,14 +175,15 @@ conf_apply(struct conf *c, const struct conf_option *o, const char *value,
     char *err, size_t errlen)
 {
 	unsigned long long v;
-	char *p = (char *)c + o->offset;
+	char		  *p = (char *)c + o->offset;
 
 	if (o->type == CT_STR) {
 		char **sp = (char **)(void *)p;
-		char *dup;
+		char  *dup;
 
 		if (strlen(value) > 4096) {
-			snprintf(err, errlen, "value of %s is too long", o->name);
+			snprintf(
+			    err, errlen, "value of %s is too long", o->name);
 			return -1;
 		}
 		if ((dup = strdup(value)) == NULL)
@@ -173,8 +194,9 @@ conf_apply(struct conf *c, const struct conf_option *o, const char *value,
 	}
 	if (conf_parse_number(value, o->type == CT_SIZE, &v) == -1 ||
 	    v < o->min || v > o->max) {
-		snprintf(err, errlen, "bad value '%s' for %s (a number from %llu to %llu)",
-		    value, o->name, o->min, o->max);
+		snprintf(err, errlen,
+		    "bad value '%s' for %s (a number from %llu to %llu)", value,
+		    o->name, o->min, o->max);
 		return -1;
 	}
 	if (o->type == CT_UINT)
@@ -188,13 +210,13 @@ conf_apply(struct conf *c, const struct conf_option *o, const char *value,
 void
 conf_defaults(struct conf *c)
 {
-	char err[256];
+	char   err[256];
 	size_t i;
 
 	memset(c, 0, sizeof(*c));
 	for (i = 0; i < NOPTIONS; i++)
 		if (conf_apply(c, &conf_options[i], conf_options[i].def, err,
-		    sizeof(err)) == -1)
+			sizeof(err)) == -1)
 			abort();
 }
 
@@ -206,7 +228,8 @@ conf_clear(struct conf *c)
 
 	for (i = 0; i < NOPTIONS; i++)
 		if (conf_options[i].type == CT_STR) {
-			char **sp = (char **)(void *)((char *)c + conf_options[i].offset);
+			char **sp = (char **)(void *)((char *)c +
+			    conf_options[i].offset);
 
 			free(*sp);
 			*sp = NULL;
@@ -245,10 +268,10 @@ conf_trim(char *s)
 int
 conf_load_file(struct conf *c, const char *path, char *err, size_t errlen)
 {
-	char line[8192], why[512];
-	FILE *fp;
+	char	 line[8192], why[512];
+	FILE	*fp;
 	unsigned lineno = 0;
-	int rc = -1;
+	int	 rc = -1;
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -259,15 +282,16 @@ conf_load_file(struct conf *c, const char *path, char *err, size_t errlen)
 
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(fp)) {
-			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
+			snprintf(
+			    err, errlen, "%s:%u: line too long", path, lineno);
 			goto done;
 		}
 		s = conf_trim(line);
 		if (*s == '\0' || *s == '#')
 			continue;
 		if ((eq = strchr(s, '=')) == NULL) {
-			snprintf(err, errlen, "%s:%u: expected 'name = value'", path,
-			    lineno);
+			snprintf(err, errlen, "%s:%u: expected 'name = value'",
+			    path, lineno);
 			goto done;
 		}
 		*eq = '\0';
@@ -298,7 +322,7 @@ static int
 conf_parse_categories(struct conf *c, char *err, size_t errlen)
 {
 	const char *p = c->categories_list;
-	unsigned n = 0, i;
+	unsigned    n = 0, i;
 
 	while (*p != '\0') {
 		size_t len = strcspn(p, ", ");
@@ -308,24 +332,29 @@ conf_parse_categories(struct conf *c, char *err, size_t errlen)
 			continue;
 		}
 		if (n == ST_MAX_CATEGORIES || len > ST_CATEGORY_MAX) {
-			snprintf(err, errlen, "categories: at most %d names of at "
-			    "most %d characters", ST_MAX_CATEGORIES,
-			    ST_CATEGORY_MAX);
+			snprintf(err, errlen,
+			    "categories: at most %d names of at "
+			    "most %d characters",
+			    ST_MAX_CATEGORIES, ST_CATEGORY_MAX);
 			return -1;
 		}
 		for (i = 0; i < len; i++)
 			if (!(islower((unsigned char)p[i]) ||
-			    isdigit((unsigned char)p[i]) || p[i] == '_')) {
-				snprintf(err, errlen, "categories: '%.*s' may use "
-				    "only a-z, 0-9 and _", (int)len, p);
+				isdigit((unsigned char)p[i]) || p[i] == '_')) {
+				snprintf(err, errlen,
+				    "categories: '%.*s' may use "
+				    "only a-z, 0-9 and _",
+				    (int)len, p);
 				return -1;
 			}
 		memcpy(c->categories[n], p, len);
 		c->categories[n][len] = '\0';
 		for (i = 0; i < n; i++)
 			if (strcmp(c->categories[i], c->categories[n]) == 0) {
-				snprintf(err, errlen, "categories: '%s' is listed "
-				    "twice", c->categories[n]);
+				snprintf(err, errlen,
+				    "categories: '%s' is listed "
+				    "twice",
+				    c->categories[n]);
 				return -1;
 			}
 		n++;
@@ -343,8 +372,8 @@ conf_parse_categories(struct conf *c, char *err, size_t errlen)
 int
 conf_finish(struct conf *c, char *err, size_t errlen)
 {
-	static const char *levels[] = { "error", "warning", "info", "debug" };
-	size_t i;
+	static const char *levels[] = {"error", "warning", "info", "debug"};
+	size_t		   i;
 
 	if (conf_parse_categories(c, err, errlen) == -1)
 		return -1;
@@ -369,7 +398,8 @@ conf_finish(struct conf *c, char *err, size_t errlen)
 	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
 		if (strcmp(c->log_level, levels[i]) == 0)
 			return 0;
-	snprintf(err, errlen, "log_level: expected error, warning, info or debug");
+	snprintf(
+	    err, errlen, "log_level: expected error, warning, info or debug");
 	return -1;
 }
 
@@ -380,7 +410,7 @@ conf_usage(FILE *fp)
 	size_t i;
 
 	for (i = 0; i < NOPTIONS; i++) {
-		char flag[64];
+		char   flag[64];
 		size_t j;
 
 		snprintf(flag, sizeof(flag), "--%s", conf_options[i].name);
@@ -402,7 +432,7 @@ conf_dump(const struct conf *c, FILE *fp)
 
 	for (i = 0; i < NOPTIONS; i++) {
 		const struct conf_option *o = &conf_options[i];
-		const char *p = (const char *)c + o->offset;
+		const char		 *p = (const char *)c + o->offset;
 
 		if (o->type == CT_STR) {
 			const char *v = *(char *const *)(const void *)p;
@@ -412,7 +442,8 @@ conf_dump(const struct conf *c, FILE *fp)
 				v = v[0] != '\0' ? "(set)" : "";
 			fprintf(fp, "%s = %s\n", o->name, v);
 		} else if (o->type == CT_UINT)
-			fprintf(fp, "%s = %u\n", o->name, *(const unsigned *)(const void *)p);
+			fprintf(fp, "%s = %u\n", o->name,
+			    *(const unsigned *)(const void *)p);
 		else
 			fprintf(fp, "%s = %llu\n", o->name,
 			    *(const unsigned long long *)(const void *)p);

@@ -10,7 +10,7 @@
 #include <pthread.h>
 #include <string.h>
 
-static uint32_t crc32c_table[256];
+static uint32_t	      crc32c_table[256];
 static pthread_once_t crc32c_once = PTHREAD_ONCE_INIT;
 
 /* Fill the table for the reflected polynomial 0x82F63B78. */
@@ -46,7 +46,7 @@ __attribute__((target("sse4.2"))) static uint32_t
 crc32c_hw(uint32_t crc, const void *p, size_t len)
 {
 	const unsigned char *b = p;
-	uint64_t c = ~crc & 0xffffffffU, w;
+	uint64_t	     c = ~crc & 0xffffffffU, w;
 
 	while (len >= 8) {
 		memcpy(&w, b, 8);

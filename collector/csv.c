@@ -20,7 +20,7 @@ static int
 csv_reserve(struct csv_buf *b, size_t n)
 {
 	size_t cap;
-	char *p;
+	char  *p;
 
 	if (b->failed)
 		return -1;
@@ -54,7 +54,7 @@ void
 csv_printf(struct csv_buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int	n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
@@ -72,7 +72,7 @@ void
 csv_json_string(struct csv_buf *b, const char *s)
 {
 	unsigned char c;
-	char esc[8];
+	char	      esc[8];
 
 	csv_append(b, "\"", 1);
 	for (; *s != '\0'; s++) {
@@ -166,10 +166,10 @@ csv_iso8601(int64_t t, char *out, size_t len)
 int
 csv_series(struct csv_buf *b, const struct series *s)
 {
-	char iso[32];
-	size_t row;
+	char	 iso[32];
+	size_t	 row;
 	unsigned c;
-	int64_t t, v;
+	int64_t	 t, v;
 
 	csv_printf(b, "time,iso8601");
 	for (c = 0; c < s->ncat; c++) {
@@ -198,10 +198,10 @@ csv_series(struct csv_buf *b, const struct series *s)
 int
 csv_series_json(struct csv_buf *b, const struct series *s)
 {
-	char iso[32];
-	size_t row;
+	char	 iso[32];
+	size_t	 row;
 	unsigned c;
-	int64_t t, v;
+	int64_t	 t, v;
 
 	csv_printf(b, "{\"source\":");
 	csv_json_string(b, s->source);

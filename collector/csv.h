@@ -12,41 +12,41 @@ struct series;
 
 /* A growable text buffer; failed is set (and text kept short) on no memory. */
 struct csv_buf {
-	char	*data;
-	size_t	 len;
-	size_t	 cap;
-	int	 failed;
+	char  *data;
+	size_t len;
+	size_t cap;
+	int    failed;
 };
 
 /* Append formatted text. */
-void	csv_printf(struct csv_buf *b, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
+void csv_printf(struct csv_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Append s as a JSON string literal, quotes included (bytes >= 0x80 kept). */
-void	csv_json_string(struct csv_buf *b, const char *s);
+void csv_json_string(struct csv_buf *b, const char *s);
 /*
  * Append s as one CSV cell: a cell that could start a spreadsheet formula
  * (= + - @ tab CR) gets a leading single quote; a cell holding a comma,
  * quote or line break is quoted with "" for ".
  */
-void	csv_cell(struct csv_buf *b, const char *s);
+void csv_cell(struct csv_buf *b, const char *s);
 /* Take the text (NUL terminated, caller frees); the buffer is emptied. */
-char	*csv_take(struct csv_buf *b, size_t *len);
-void	csv_buf_free(struct csv_buf *b);
+char *csv_take(struct csv_buf *b, size_t *len);
+void  csv_buf_free(struct csv_buf *b);
 
 /* Write t as "YYYY-MM-DDTHH:MM:SSZ" (21 bytes with the NUL). */
-void	csv_iso8601(int64_t t, char *out, size_t len);
+void csv_iso8601(int64_t t, char *out, size_t len);
 
 /*
  * The series as CSV: header "time,iso8601,<category>...", one row per step
  * labelled with the end of its span, exact integers, empty cells for
  * unknown.  Returns 0, or -1 when out of memory.
  */
-int	csv_series(struct csv_buf *b, const struct series *s);
+int csv_series(struct csv_buf *b, const struct series *s);
 
 /*
  * The series as JSON: {"source":..,"step":S,"categories":[..],"rows":[{"time":T,
  * "iso8601":"..","<category>":N|null,...}]}.  Returns 0 or -1.
  */
-int	csv_series_json(struct csv_buf *b, const struct series *s);
+int csv_series_json(struct csv_buf *b, const struct series *s);
 
 #endif

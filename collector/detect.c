@@ -62,8 +62,8 @@ static double
 detect_baseline(const double *v, const unsigned char *mask, size_t i,
     size_t before, const struct detect_params *p)
 {
-	double w[64];
-	size_t k, kmin, known = 0, j;
+	double	 w[64];
+	size_t	 k, kmin, known = 0, j;
 	unsigned weeks = p->weeks < 32 ? p->weeks : 32;
 
 	kmin = i < before ? 1 : (i - before) / DETECT_WEEK + 1;
@@ -109,10 +109,10 @@ detect_round1(double x)
  * the medians of the expected and the seen hourly values.
  */
 static void
-detect_measure(const double *v, const unsigned char *mask, size_t n,
-    int64_t t0, size_t s, size_t e, int ended,
-    const struct detect_params *p, double *scratch_a, double *scratch_b,
-    double *scratch_c, struct detect_finding *f)
+detect_measure(const double *v, const unsigned char *mask, size_t n, int64_t t0,
+    size_t s, size_t e, int ended, const struct detect_params *p,
+    double *scratch_a, double *scratch_b, double *scratch_c,
+    struct detect_finding *f)
 {
 	size_t i, k = 0, lim, from;
 	double b, r_shift, r_end;
@@ -158,8 +158,8 @@ detect_measure(const double *v, const unsigned char *mask, size_t n,
 	if (isnan(r_end) || fabs(1.0 - r_shift) < 1e-9)
 		f->recovered_pct = NAN;
 	else {
-		f->recovered_pct = detect_round1((r_end - r_shift) /
-		    (1.0 - r_shift) * 100.0);
+		f->recovered_pct =
+		    detect_round1((r_end - r_shift) / (1.0 - r_shift) * 100.0);
 		if (f->recovered_pct < 0)
 			f->recovered_pct = 0;
 	}
@@ -188,11 +188,11 @@ detect_shifts(const double *v, size_t n, int64_t t0,
     const struct detect_params *p, struct detect_finding **out)
 {
 	struct detect_finding f, *found = NULL;
-	double *sa = NULL, *sb = NULL, *sc = NULL;
-	unsigned char *mask = NULL;
+	double		     *sa = NULL, *sb = NULL, *sc = NULL;
+	unsigned char	     *mask = NULL;
 	size_t nfound = 0, cap = 0, i, run = 0, runstart = 0, s = 0, last = 0;
 	size_t lh = p->level_hours > 0 ? p->level_hours : 1;
-	int rundir = 0, dir = 0, c, inshift = 0;
+	int    rundir = 0, dir = 0, c, inshift = 0;
 
 	*out = NULL;
 	if (n == 0 || p->min_hours == 0)
@@ -205,14 +205,14 @@ detect_shifts(const double *v, size_t n, int64_t t0,
 	for (i = 0; i < n; i++) {
 		if (inshift) {
 			/* The baseline stays the one from before the start. */
-			c = detect_classify(v[i], detect_baseline(v, mask, i, s,
-			    p), p);
+			c = detect_classify(
+			    v[i], detect_baseline(v, mask, i, s, p), p);
 			if (c == dir)
 				last = i;
 			if (i - last <= p->merge_hours)
 				continue;
-			detect_measure(v, mask, n, t0, s, last, 1, p, sa, sb, sc,
-			    &f);
+			detect_measure(
+			    v, mask, n, t0, s, last, 1, p, sa, sb, sc, &f);
 			if (detect_push(&found, &nfound, &cap, &f) == -1)
 				goto fail;
 			/* Shifted hours are no one's baseline. */
@@ -220,7 +220,7 @@ detect_shifts(const double *v, size_t n, int64_t t0,
 			inshift = 0;
 			run = 0;
 			rundir = 0;
-			i = last;	/* rescan the hours after the shift */
+			i = last; /* rescan the hours after the shift */
 			continue;
 		}
 		c = detect_classify(v[i], detect_baseline(v, mask, i, i, p), p);

@@ -17,33 +17,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DETECT_HOUR	3600
-#define DETECT_WEEK	168	/* hours */
+#define DETECT_HOUR 3600
+#define DETECT_WEEK 168 /* hours */
 
 struct detect_params {
-	double		fall;		/* 0.40: a fall of 40 % or more */
-	double		rise;		/* 0.40: a rise of 40 % or more */
-	unsigned	min_hours;	/* 3: hours a shift must last */
-	unsigned	weeks;		/* 4: weeks of history per baseline */
-	unsigned	min_weeks;	/* 2: known weeks needed for a baseline */
-	unsigned	merge_hours;	/* 12: gaps shorter than this are merged */
-	unsigned	level_hours;	/* 24: hours that measure the new level */
-	double		min_baseline;	/* 50 msgs/hour: quieter hours are noise */
+	double	 fall;	       /* 0.40: a fall of 40 % or more */
+	double	 rise;	       /* 0.40: a rise of 40 % or more */
+	unsigned min_hours;    /* 3: hours a shift must last */
+	unsigned weeks;	       /* 4: weeks of history per baseline */
+	unsigned min_weeks;    /* 2: known weeks needed for a baseline */
+	unsigned merge_hours;  /* 12: gaps shorter than this are merged */
+	unsigned level_hours;  /* 24: hours that measure the new level */
+	double	 min_baseline; /* 50 msgs/hour: quieter hours are noise */
 };
 
 /* One sustained shift. */
 struct detect_finding {
-	int64_t		start;		/* unix s, first hour of the shift */
-	int64_t		end;		/* unix s, first hour after it; 0 if ongoing */
-	double		baseline;	/* msgs/hour the shifted hours were expected at */
-	double		level;		/* msgs/hour, median of those hours */
-	double		change_pct;	/* (level / baseline - 1) * 100, one decimal */
-	double		recovered_pct;	/* share of the change undone by the end */
-	size_t		first, last;	/* hour indices of the shift (inclusive) */
+	int64_t start;	    /* unix s, first hour of the shift */
+	int64_t end;	    /* unix s, first hour after it; 0 if ongoing */
+	double	baseline;   /* msgs/hour the shifted hours were expected at */
+	double	level;	    /* msgs/hour, median of those hours */
+	double	change_pct; /* (level / baseline - 1) * 100, one decimal */
+	double	recovered_pct; /* share of the change undone by the end */
+	size_t	first, last;   /* hour indices of the shift (inclusive) */
 };
 
 /* Fill p with the defaults above. */
-void	detect_defaults(struct detect_params *p);
+void detect_defaults(struct detect_params *p);
 
 /*
  * Find the shifts in v[0..n) (messages per hour; NaN = unknown), hour i
@@ -56,10 +56,10 @@ void	detect_defaults(struct detect_params *p);
  * deep the shift went; recovered_pct compares the last level_hours of the
  * series with the same baseline (0: nothing came back, 100: all of it).
  */
-long	detect_shifts(const double *v, size_t n, int64_t t0,
-	    const struct detect_params *p, struct detect_finding **out);
+long detect_shifts(const double *v, size_t n, int64_t t0,
+    const struct detect_params *p, struct detect_finding **out);
 
 /* The median of the n values at x (reordered), ignoring NaN; NaN if none. */
-double	detect_median(double *x, size_t n);
+double detect_median(double *x, size_t n);
 
 #endif

@@ -22,12 +22,12 @@
 #include "source.h"
 
 struct events {
-	pthread_mutex_t	 lock;
-	char		 path[PATH_MAX];
-	char		 dir[PATH_MAX];
-	struct event	*v;
-	size_t		 n, cap;
-	int64_t		 next_id;
+	pthread_mutex_t lock;
+	char		path[PATH_MAX];
+	char		dir[PATH_MAX];
+	struct event   *v;
+	size_t		n, cap;
+	int64_t		next_id;
 };
 
 /* Check text: UTF-8, 1..EVENT_TEXT_CHARS characters, no control characters. */
@@ -35,8 +35,8 @@ int
 events_check_text(const char *text, struct st_error *e)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	size_t chars = 0, len, i;
-	unsigned cp;
+	size_t		     chars = 0, len, i;
+	unsigned	     cp;
 
 	while (*p != '\0') {
 		if (*p < 0x80) {
@@ -70,8 +70,10 @@ events_check_text(const char *text, struct st_error *e)
 	}
 	if (chars == 0 || chars > EVENT_TEXT_CHARS ||
 	    (size_t)((const char *)p - text) > EVENT_TEXT_MAX)
-		return err_set(e, 422, "bad_text", "text", "the text must be 1 "
-		    "to %d characters", EVENT_TEXT_CHARS);
+		return err_set(e, 422, "bad_text", "text",
+		    "the text must be 1 "
+		    "to %d characters",
+		    EVENT_TEXT_CHARS);
 	return 0;
 }
 
@@ -80,7 +82,7 @@ static int
 events_reserve(struct events *ev)
 {
 	struct event *nv;
-	size_t cap;
+	size_t	      cap;
 
 	if (ev->n < ev->cap)
 		return 0;
@@ -108,8 +110,8 @@ events_decode(json_t *o, struct event *out)
 		return -1;
 	out->id = json_integer_value(id);
 	out->time = json_integer_value(t);
-	out->created = json_is_integer(created) ?
-	    json_integer_value(created) : 0;
+	out->created =
+	    json_is_integer(created) ? json_integer_value(created) : 0;
 	snprintf(out->text, sizeof(out->text), "%s", json_string_value(text));
 	src = json_object_get(o, "source");
 	if (json_is_string(src) && *json_string_value(src) != '\0') {
@@ -126,9 +128,9 @@ struct events *
 events_open(const char *data_dir, char *err, size_t errlen)
 {
 	struct events *ev;
-	json_error_t je;
-	json_t *root = NULL, *list, *o, *next;
-	size_t i;
+	json_error_t   je;
+	json_t	      *root = NULL, *list, *o, *next;
+	size_t	       i;
 
 	if ((ev = calloc(1, sizeof(*ev))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -142,8 +144,8 @@ events_open(const char *data_dir, char *err, size_t errlen)
 		return ev;
 	if ((root = json_load_file(ev->path, JSON_REJECT_DUPLICATES, &je)) ==
 	    NULL) {
-		snprintf(err, errlen, "%s: line %d: %s", ev->path, je.line,
-		    je.text);
+		snprintf(
+		    err, errlen, "%s: line %d: %s", ev->path, je.line, je.text);
 		goto fail;
 	}
 	list = json_object_get(root, "events");
@@ -154,7 +156,8 @@ events_open(const char *data_dir, char *err, size_t errlen)
 		goto fail;
 	}
 	ev->next_id = json_integer_value(next);
-	json_array_foreach(list, i, o) {
+	json_array_foreach(list, i, o)
+	{
 		if (events_reserve(ev) == -1) {
 			snprintf(err, errlen, "out of memory");
 			goto fail;
@@ -193,8 +196,8 @@ events_encode(const struct event *x)
 {
 	return json_pack("{s:I,s:I,s:s?,s:s,s:I}", "id", (json_int_t)x->id,
 	    "time", (json_int_t)x->time, "source",
-	    x->source[0] != '\0' ? x->source : NULL, "text", x->text,
-	    "created", (json_int_t)x->created);
+	    x->source[0] != '\0' ? x->source : NULL, "text", x->text, "created",
+	    (json_int_t)x->created);
 }
 
 /* The event as compact JSON text. */
@@ -202,7 +205,7 @@ char *
 events_to_json(const struct event *x)
 {
 	json_t *o;
-	char *s;
+	char   *s;
 
 	if ((o = events_encode(x)) == NULL)
 		return NULL;
@@ -215,11 +218,11 @@ events_to_json(const struct event *x)
 static int
 events_save_locked(struct events *ev, struct st_error *e)
 {
-	char tmp[PATH_MAX + 8], *text = NULL;
+	char	tmp[PATH_MAX + 8], *text = NULL;
 	json_t *root, *list;
-	size_t i, len, off;
+	size_t	i, len, off;
 	ssize_t w;
-	int fd = -1, ret = -1;
+	int	fd = -1, ret = -1;
 
 	if ((root = json_object()) == NULL || (list = json_array()) == NULL) {
 		json_decref(root);
@@ -235,8 +238,9 @@ events_save_locked(struct events *ev, struct st_error *e)
 	}
 	len = strlen(text);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", ev->path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0640)) == -1)
+	if ((fd = open(tmp,
+		 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		 0640)) == -1)
 		goto ioerr;
 	for (off = 0; off < len; off += (size_t)w)
 		if ((w = write(fd, text + off, len - off)) <= 0)
@@ -273,14 +277,16 @@ events_add(struct events *ev, int64_t time, const char *source,
     const char *text, int64_t now, struct event *out, struct st_error *e)
 {
 	struct event *x;
-	int ret = -1;
+	int	      ret = -1;
 
 	if (events_check_text(text, e) == -1)
 		return -1;
 	pthread_mutex_lock(&ev->lock);
 	if (ev->n >= EVENTS_MAX) {
-		err_set(e, 422, "too_many_events", "", "there are already %d "
-		    "events; delete some first", EVENTS_MAX);
+		err_set(e, 422, "too_many_events", "",
+		    "there are already %d "
+		    "events; delete some first",
+		    EVENTS_MAX);
 		goto done;
 	}
 	if (events_reserve(ev) == -1) {
@@ -313,24 +319,24 @@ int
 events_delete(struct events *ev, int64_t id, struct st_error *e)
 {
 	struct event gone;
-	size_t i;
-	int ret = -1;
+	size_t	     i;
+	int	     ret = -1;
 
 	pthread_mutex_lock(&ev->lock);
 	for (i = 0; i < ev->n; i++)
 		if (ev->v[i].id == id)
 			break;
 	if (i == ev->n) {
-		err_set(e, 404, "not_found", "id", "no event %lld",
-		    (long long)id);
+		err_set(
+		    e, 404, "not_found", "id", "no event %lld", (long long)id);
 		goto done;
 	}
 	gone = ev->v[i];
 	memmove(&ev->v[i], &ev->v[i + 1], (ev->n - i - 1) * sizeof(ev->v[0]));
 	ev->n--;
 	if (events_save_locked(ev, e) == -1) {
-		memmove(&ev->v[i + 1], &ev->v[i], (ev->n - i) *
-		    sizeof(ev->v[0]));
+		memmove(
+		    &ev->v[i + 1], &ev->v[i], (ev->n - i) * sizeof(ev->v[0]));
 		ev->v[i] = gone;
 		ev->n++;
 		goto done;
@@ -354,8 +360,8 @@ events_cmp(const void *a, const void *b)
 
 /* Copy the matching events out, sorted by time. */
 int
-events_list(struct events *ev, int64_t start, int64_t end,
-    const char *source, struct event **out, size_t *n)
+events_list(struct events *ev, int64_t start, int64_t end, const char *source,
+    struct event **out, size_t *n)
 {
 	size_t i, k = 0;
 

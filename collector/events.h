@@ -15,15 +15,15 @@
 #include "error.h"
 #include "limits.h"
 
-#define EVENT_TEXT_CHARS	200	/* characters (code points) */
-#define EVENT_TEXT_MAX		(4 * EVENT_TEXT_CHARS)	/* bytes */
-#define EVENTS_MAX		10000
+#define EVENT_TEXT_CHARS 200			/* characters (code points) */
+#define EVENT_TEXT_MAX	 (4 * EVENT_TEXT_CHARS) /* bytes */
+#define EVENTS_MAX	 10000
 
 struct event {
-	int64_t	id;
-	int64_t	time;			/* unix seconds */
-	int64_t	created;		/* unix seconds */
-	char	source[ST_SOURCE_MAX + 1];	/* "" for every source */
+	int64_t id;
+	int64_t time;			   /* unix seconds */
+	int64_t created;		   /* unix seconds */
+	char	source[ST_SOURCE_MAX + 1]; /* "" for every source */
 	char	text[EVENT_TEXT_MAX + 1];
 };
 
@@ -33,14 +33,14 @@ struct events;
  * Load <data_dir>/events.json (none yet: an empty list).  NULL with err
  * filled when the file is unreadable or not ours.
  */
-struct events	*events_open(const char *data_dir, char *err, size_t errlen);
-void		 events_free(struct events *ev);
+struct events *events_open(const char *data_dir, char *err, size_t errlen);
+void	       events_free(struct events *ev);
 
 /*
  * Check text: 1..EVENT_TEXT_CHARS characters of UTF-8 with no control
  * characters.  0, or -1 with e filled (422 "bad_text", field "text").  Pure.
  */
-int	events_check_text(const char *text, struct st_error *e);
+int events_check_text(const char *text, struct st_error *e);
 
 /*
  * Add an event (text checked, source already normalised or "") and save
@@ -48,12 +48,11 @@ int	events_check_text(const char *text, struct st_error *e);
  * bad text or a full list, 500 when the file cannot be written (then the
  * list is unchanged).
  */
-int	events_add(struct events *ev, int64_t time, const char *source,
-	    const char *text, int64_t now, struct event *out,
-	    struct st_error *e);
+int events_add(struct events *ev, int64_t time, const char *source,
+    const char *text, int64_t now, struct event *out, struct st_error *e);
 
 /* Delete event id and save.  -1 with e filled: 404, or 500 on a write error. */
-int	events_delete(struct events *ev, int64_t id, struct st_error *e);
+int events_delete(struct events *ev, int64_t id, struct st_error *e);
 
 /*
  * The events with start <= time <= end, by time, for source (NULL or "":
@@ -61,10 +60,10 @@ int	events_delete(struct events *ev, int64_t id, struct st_error *e);
  * malloc'd array the caller frees (NULL when *n is 0).  -1 when out of
  * memory.
  */
-int	events_list(struct events *ev, int64_t start, int64_t end,
-	    const char *source, struct event **out, size_t *n);
+int events_list(struct events *ev, int64_t start, int64_t end,
+    const char *source, struct event **out, size_t *n);
 
-#define EVENTS_MARK_TEXT	(EVENT_TEXT_MAX + 64)
+#define EVENTS_MARK_TEXT (EVENT_TEXT_MAX + 64)
 
 struct render_mark;
 struct spamtrend;
@@ -78,13 +77,12 @@ struct spamtrend;
  * thread: it takes the store lock and the events mutex, one after the
  * other.
  */
-unsigned	 api_events_marks(struct spamtrend *st, const char *source,
-		    const unsigned *cats, unsigned ncats, int64_t start,
-		    int64_t end, int drops, struct render_mark *marks,
-		    char (*texts)[EVENTS_MARK_TEXT], unsigned max);
+unsigned api_events_marks(struct spamtrend *st, const char *source,
+    const unsigned *cats, unsigned ncats, int64_t start, int64_t end, int drops,
+    struct render_mark *marks, char (*texts)[EVENTS_MARK_TEXT], unsigned max);
 
 /* The event as compact JSON text ({"id","time","source","text","created"}; a
  * null source is for every source), malloc'd, or NULL when out of memory. */
-char	*events_to_json(const struct event *x);
+char *events_to_json(const struct event *x);
 
 #endif

@@ -21,33 +21,33 @@
 #include "strmap.h"
 
 struct flush_item {
-	struct flush_item	*next;
-	struct flush_step	*steps;
-	size_t			 n;
+	struct flush_item *next;
+	struct flush_step *steps;
+	size_t		   n;
 };
 
 struct flush {
-	struct store		*store;
-	unsigned		 ncategories;
-	unsigned		 sync_every;
-	pthread_t		 thread;
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 wake;		/* work queued or stopping */
-	pthread_cond_t		 idle;		/* queue drained */
-	struct flush_item	*head, **tail;
-	int			 busy;
-	int			 stopping;
-	int64_t			 written_through;	/* writer thread only */
-	int64_t			 synced_through;	/* under lock */
-	int			 failing;	/* writer thread only */
-	struct flush_stats	 stats;		/* under lock */
-	struct strmap		*totals;	/* source -> struct flush_total; under lock */
+	struct store	  *store;
+	unsigned	   ncategories;
+	unsigned	   sync_every;
+	pthread_t	   thread;
+	pthread_mutex_t	   lock;
+	pthread_cond_t	   wake; /* work queued or stopping */
+	pthread_cond_t	   idle; /* queue drained */
+	struct flush_item *head, **tail;
+	int		   busy;
+	int		   stopping;
+	int64_t		   written_through; /* writer thread only */
+	int64_t		   synced_through;  /* under lock */
+	int		   failing;	    /* writer thread only */
+	struct flush_stats stats;	    /* under lock */
+	struct strmap *totals; /* source -> struct flush_total; under lock */
 };
 
 /* Messages written per source since start, for /metrics. */
 struct flush_total {
-	uint64_t	counts[ST_MAX_CATEGORIES];
-	int64_t		last_step;
+	uint64_t counts[ST_MAX_CATEGORIES];
+	int64_t	 last_step;
 };
 
 /* Seconds on the monotonic clock. */
@@ -62,11 +62,11 @@ flush_clock(void)
 
 /* Add a written update to source's running totals; lock held. */
 static void
-flush_count(struct flush *f, const char *source, int64_t st,
-    const uint64_t *counts)
+flush_count(
+    struct flush *f, const char *source, int64_t st, const uint64_t *counts)
 {
 	struct flush_total *t = strmap_get(f->totals, source);
-	unsigned c;
+	unsigned	    c;
 
 	if (t == NULL) {
 		if ((t = calloc(1, sizeof(*t))) == NULL)
@@ -85,14 +85,15 @@ flush_count(struct flush *f, const char *source, int64_t st,
  * skipped, -1 on failure.
  */
 static int
-flush_write(struct flush *f, const char *source, int64_t st,
-    const uint64_t *counts)
+flush_write(
+    struct flush *f, const char *source, int64_t st, const uint64_t *counts)
 {
 	char err[512];
-	int attempt, rc;
+	int  attempt, rc;
 
 	for (attempt = 0; attempt < 3; attempt++) {
-		rc = store_write(f->store, source, st, counts, err, sizeof(err));
+		rc =
+		    store_write(f->store, source, st, counts, err, sizeof(err));
 		if (rc == 0) {
 			pthread_mutex_lock(&f->lock);
 			flush_count(f, source, st, counts);
@@ -101,22 +102,23 @@ flush_write(struct flush *f, const char *source, int64_t st,
 		if (rc >= 0)
 			return 0;
 		if (attempt == 0 && !f->failing)
-			log_error("writing %s at %lld: %s", source, (long long)st,
-			    err);
+			log_error("writing %s at %lld: %s", source,
+			    (long long)st, err);
 	}
 	return -1;
 }
 
 /* Write one closed step: every source, then _total. */
 static int
-flush_step_write(struct flush *f, const struct flush_step *fs, uint64_t *updates)
+flush_step_write(
+    struct flush *f, const struct flush_step *fs, uint64_t *updates)
 {
 	size_t i;
-	int failed = 0;
+	int    failed = 0;
 
 	for (i = 0; i < fs->n; i++) {
 		if (flush_write(f, fs->entries[i].source, fs->step,
-		    fs->entries[i].counts) == -1)
+			fs->entries[i].counts) == -1)
 			failed = 1;
 		(*updates)++;
 	}
@@ -136,12 +138,12 @@ static int
 flush_step_until_written(struct flush *f, const struct flush_step *fs)
 {
 	unsigned delay = 1;
-	int counted = 0;
+	int	 counted = 0;
 
 	for (;;) {
-		double t0 = flush_clock();
-		uint64_t updates = 0;
-		int rc = flush_step_write(f, fs, &updates);
+		double		t0 = flush_clock();
+		uint64_t	updates = 0;
+		int		rc = flush_step_write(f, fs, &updates);
 		struct timespec ts;
 
 		pthread_mutex_lock(&f->lock);
@@ -156,14 +158,16 @@ flush_step_until_written(struct flush *f, const struct flush_step *fs)
 			pthread_mutex_unlock(&f->lock);
 			if (f->failing)
 				log_info("step %lld written after all; writing "
-				    "goes on", (long long)fs->step);
+					 "goes on",
+				    (long long)fs->step);
 			f->failing = 0;
 			f->written_through = fs->step;
 			return 0;
 		}
 		f->stats.errors++;
 		if (!f->failing)
-			log_error("step %lld could not be written in full; retrying "
+			log_error(
+			    "step %lld could not be written in full; retrying "
 			    "(the journal keeps its submissions)",
 			    (long long)fs->step);
 		f->failing = 1;
@@ -185,8 +189,8 @@ static void *
 flush_main(void *arg)
 {
 	struct flush *f = arg;
-	double last_sync = flush_clock();
-	char err[512];
+	double	      last_sync = flush_clock();
+	char	      err[512];
 
 	/*
 	 * Writing RRD files is mostly kernel time; let the threads that
@@ -196,8 +200,8 @@ flush_main(void *arg)
 	pthread_mutex_lock(&f->lock);
 	for (;;) {
 		struct flush_item *it;
-		size_t i;
-		int need_sync, gave_up = 0;
+		size_t		   i;
+		int		   need_sync, gave_up = 0;
 
 		while (f->head == NULL && !f->stopping) {
 			f->busy = 0;
@@ -214,7 +218,8 @@ flush_main(void *arg)
 		pthread_mutex_unlock(&f->lock);
 
 		for (i = 0; i < it->n && !gave_up; i++)
-			gave_up = flush_step_until_written(f, &it->steps[i]) == -1;
+			gave_up =
+			    flush_step_until_written(f, &it->steps[i]) == -1;
 		aggregate_free_steps(it->steps, it->n);
 		free(it);
 		if (gave_up) {
@@ -366,15 +371,15 @@ flush_get_stats(struct flush *f, struct flush_stats *out)
 }
 
 struct each_ctx {
-	void	(*fn)(void *, const char *, const uint64_t *, int64_t);
-	void	*arg;
+	void (*fn)(void *, const char *, const uint64_t *, int64_t);
+	void *arg;
 };
 
 /* Sweep callback: report one source and keep it. */
 static int
 flush_each_one(void *arg, const char *key, void *value)
 {
-	struct each_ctx *c = arg;
+	struct each_ctx		 *c = arg;
 	const struct flush_total *t = value;
 
 	c->fn(c->arg, key, t->counts, t->last_step);
@@ -383,10 +388,10 @@ flush_each_one(void *arg, const char *key, void *value)
 
 /* Report every source's running totals. */
 void
-flush_each_source(struct flush *f, void (*fn)(void *, const char *,
-    const uint64_t *, int64_t), void *arg)
+flush_each_source(struct flush *f,
+    void (*fn)(void *, const char *, const uint64_t *, int64_t), void *arg)
 {
-	struct each_ctx c = { fn, arg };
+	struct each_ctx c = {fn, arg};
 
 	pthread_mutex_lock(&f->lock);
 	strmap_sweep(f->totals, flush_each_one, &c);

@@ -32,71 +32,72 @@
 
 #include "log.h"
 
-#define MAX_ROUTES	64
-#define MAX_HEADERS	8
+#define MAX_ROUTES  64
+#define MAX_HEADERS 8
 
 /* Headers every response carries. */
 static const struct {
-	const char	*name;
-	const char	*value;
+	const char *name;
+	const char *value;
 } http_security_headers[] = {
-	{ "X-Content-Type-Options", "nosniff" },
-	{ "X-Frame-Options", "DENY" },
-	{ "Referrer-Policy", "no-referrer" },
-	{ "Content-Security-Policy", "default-src 'self'; img-src 'self' data: "
-	  "blob:; style-src 'self'; script-src 'self'; object-src 'none'; "
-	  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'" },
+    {"X-Content-Type-Options", "nosniff"},
+    {"X-Frame-Options", "DENY"},
+    {"Referrer-Policy", "no-referrer"},
+    {"Content-Security-Policy",
+	"default-src 'self'; img-src 'self' data: "
+	"blob:; style-src 'self'; script-src 'self'; object-src 'none'; "
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"},
 };
 
 struct route {
-	char		 method[8];
-	char		 path[64];
-	int		 prefix;	/* path ended in '*' */
-	http_handler_fn	 fn;
-	void		*arg;
+	char		method[8];
+	char		path[64];
+	int		prefix; /* path ended in '*' */
+	http_handler_fn fn;
+	void	       *arg;
 };
 
 struct http {
-	struct http_settings	 s;
-	char			*listen;
-	char			*cert, *key;	/* PEM contents */
-	struct MHD_Daemon	*daemon;
-	struct route		 routes[MAX_ROUTES];
-	size_t			 nroutes;
-	int			(*gate)(struct http_request *, void *);
-	void			*gate_arg;
-	atomic_int		 deferred;	/* requests suspended now */
-	atomic_int		 running;	/* handlers running now */
-	atomic_int		 stopping;
-	_Atomic uint64_t	 requests;
-	_Atomic uint64_t	 by_class[6];
-	_Atomic uint64_t	 refused;
-	_Atomic uint64_t	 timeouts;
+	struct http_settings s;
+	char		    *listen;
+	char		    *cert, *key; /* PEM contents */
+	struct MHD_Daemon   *daemon;
+	struct route	     routes[MAX_ROUTES];
+	size_t		     nroutes;
+	int (*gate)(struct http_request *, void *);
+	void		*gate_arg;
+	atomic_int	 deferred; /* requests suspended now */
+	atomic_int	 running;  /* handlers running now */
+	atomic_int	 stopping;
+	_Atomic uint64_t requests;
+	_Atomic uint64_t by_class[6];
+	_Atomic uint64_t refused;
+	_Atomic uint64_t timeouts;
 };
 
 struct http_request {
-	struct http		*h;
-	struct MHD_Connection	*conn;
-	const char		*method;
-	const char		*path;
-	const struct route	*route;
-	struct timespec		 started;
-	int			 checked;	/* headers checked */
-	int			 deferred;
-	int			 suspended;
-	char			 peer[64];
-	char			*body;
-	size_t			 body_len, body_cap;
-	size_t			 drained;	/* body bytes dropped after an early answer */
+	struct http	      *h;
+	struct MHD_Connection *conn;
+	const char	      *method;
+	const char	      *path;
+	const struct route    *route;
+	struct timespec	       started;
+	int		       checked; /* headers checked */
+	int		       deferred;
+	int		       suspended;
+	char		       peer[64];
+	char		      *body;
+	size_t		       body_len, body_cap;
+	size_t drained; /* body bytes dropped after an early answer */
 	/* The answer, once decided. */
-	int			 answered;
-	int			 status;
-	char			 ctype[64];
-	void			*resp_body;
-	size_t			 resp_len;
-	char			*hdr_name[MAX_HEADERS];
-	char			*hdr_value[MAX_HEADERS];
-	size_t			 nhdr;
+	int    answered;
+	int    status;
+	char   ctype[64];
+	void  *resp_body;
+	size_t resp_len;
+	char  *hdr_name[MAX_HEADERS];
+	char  *hdr_value[MAX_HEADERS];
+	size_t nhdr;
 };
 
 /* Seconds since the request line arrived. */
@@ -115,16 +116,17 @@ static int
 http_parse_listen(const char *spec, struct sockaddr_storage *ss,
     socklen_t *sslen, char *err, size_t errlen)
 {
-	char host[128];
+	char	    host[128];
 	const char *colon, *port;
-	long p;
-	char *end;
+	long	    p;
+	char	   *end;
 
 	memset(ss, 0, sizeof(*ss));
 	if (spec[0] == '[') {
 		const char *rb = strchr(spec, ']');
 
-		if (rb == NULL || rb[1] != ':' || (size_t)(rb - spec - 1) >= sizeof(host))
+		if (rb == NULL || rb[1] != ':' ||
+		    (size_t)(rb - spec - 1) >= sizeof(host))
 			goto bad;
 		memcpy(host, spec + 1, rb - spec - 1);
 		host[rb - spec - 1] = '\0';
@@ -164,8 +166,10 @@ http_parse_listen(const char *spec, struct sockaddr_storage *ss,
 	}
 	return 0;
 bad:
-	snprintf(err, errlen, "listen: expected ADDR:PORT or [V6ADDR]:PORT "
-	    "with a numeric address, got '%s'", spec);
+	snprintf(err, errlen,
+	    "listen: expected ADDR:PORT or [V6ADDR]:PORT "
+	    "with a numeric address, got '%s'",
+	    spec);
 	return -1;
 }
 
@@ -175,7 +179,7 @@ http_read_file(const char *path, char *err, size_t errlen)
 {
 	FILE *fp;
 	char *buf;
-	long n;
+	long  n;
 
 	if ((fp = fopen(path, "rb")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -213,8 +217,10 @@ http_create(const struct http_settings *s, char *err, size_t errlen)
 		abort();
 	h->s.listen = h->listen;
 	if (s->tls_cert != NULL && s->tls_cert[0] != '\0') {
-		if ((h->cert = http_read_file(s->tls_cert, err, errlen)) == NULL ||
-		    (h->key = http_read_file(s->tls_key, err, errlen)) == NULL) {
+		if ((h->cert = http_read_file(s->tls_cert, err, errlen)) ==
+			NULL ||
+		    (h->key = http_read_file(s->tls_key, err, errlen)) ==
+			NULL) {
 			http_free(h);
 			return NULL;
 		}
@@ -228,7 +234,7 @@ http_route(struct http *h, const char *method, const char *path,
     http_handler_fn fn, void *arg)
 {
 	struct route *rt;
-	size_t len = strlen(path);
+	size_t	      len = strlen(path);
 
 	if (h->nroutes == MAX_ROUTES)
 		abort();
@@ -245,8 +251,8 @@ http_route(struct http *h, const char *method, const char *path,
 
 /* Set the read gate. */
 void
-http_set_read_gate(struct http *h, int (*gate)(struct http_request *, void *),
-    void *arg)
+http_set_read_gate(
+    struct http *h, int (*gate)(struct http_request *, void *), void *arg)
 {
 	h->gate = gate;
 	h->gate_arg = arg;
@@ -266,7 +272,7 @@ static const struct route *
 http_find_route(struct http *h, const char *method, const char *path,
     char *allow, size_t allowlen)
 {
-	size_t i;
+	size_t	    i;
 	const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
 
 	allow[0] = '\0';
@@ -279,10 +285,13 @@ http_find_route(struct http *h, const char *method, const char *path,
 			return rt;
 		if (strstr(allow, rt->method) == NULL) {
 			if (allow[0] != '\0')
-				strncat(allow, ", ", allowlen - strlen(allow) - 1);
-			strncat(allow, rt->method, allowlen - strlen(allow) - 1);
+				strncat(
+				    allow, ", ", allowlen - strlen(allow) - 1);
+			strncat(
+			    allow, rt->method, allowlen - strlen(allow) - 1);
 			if (strcmp(rt->method, "GET") == 0)
-				strncat(allow, ", HEAD", allowlen - strlen(allow) - 1);
+				strncat(allow, ", HEAD",
+				    allowlen - strlen(allow) - 1);
 		}
 	}
 	return NULL;
@@ -308,26 +317,27 @@ static enum MHD_Result
 http_queue(struct http_request *r)
 {
 	struct MHD_Response *resp;
-	enum MHD_Result ret;
-	size_t i;
+	enum MHD_Result	     ret;
+	size_t		     i;
 
-	resp = MHD_create_response_from_buffer(r->resp_len, r->resp_body,
-	    MHD_RESPMEM_MUST_FREE);
+	resp = MHD_create_response_from_buffer(
+	    r->resp_len, r->resp_body, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL)
 		return MHD_NO;
 	r->resp_body = NULL;
 	if (r->ctype[0] != '\0')
 		MHD_add_response_header(resp, "Content-Type", r->ctype);
-	for (i = 0; i < sizeof(http_security_headers) /
-	    sizeof(http_security_headers[0]); i++)
+	for (i = 0; i <
+	     sizeof(http_security_headers) / sizeof(http_security_headers[0]);
+	     i++)
 		MHD_add_response_header(resp, http_security_headers[i].name,
 		    http_security_headers[i].value);
 	for (i = 0; i < r->nhdr; i++)
 		MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
 	if (MHD_get_response_header(resp, "Cache-Control") == NULL)
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
-	if (r->status == 413 || r->status == 408 || (r->status == 400 &&
-	    !r->checked))
+	if (r->status == 413 || r->status == 408 ||
+	    (r->status == 400 && !r->checked))
 		MHD_add_response_header(resp, "Connection", "close");
 	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
@@ -340,8 +350,8 @@ http_queue(struct http_request *r)
 static void *
 http_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	struct http *h = cls;
-	struct http_request *r;
+	struct http		       *h = cls;
+	struct http_request	       *r;
 	const union MHD_ConnectionInfo *ci;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
@@ -354,11 +364,15 @@ http_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 		const struct sockaddr *sa = ci->client_addr;
 
 		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)
-			    (const void *)sa)->sin_addr, r->peer, sizeof(r->peer));
+			inet_ntop(AF_INET,
+			    &((const struct sockaddr_in *)(const void *)sa)
+				 ->sin_addr,
+			    r->peer, sizeof(r->peer));
 		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
-			    (const void *)sa)->sin6_addr, r->peer, sizeof(r->peer));
+			inet_ntop(AF_INET6,
+			    &((const struct sockaddr_in6 *)(const void *)sa)
+				 ->sin6_addr,
+			    r->peer, sizeof(r->peer));
 	}
 	atomic_fetch_add(&h->requests, 1);
 	return r;
@@ -383,15 +397,15 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* Header iterator state for the smuggling checks. */
 struct header_scan {
-	int	content_length;
-	int	transfer_encoding;
-	int	bad_te;
+	int content_length;
+	int transfer_encoding;
+	int bad_te;
 };
 
 /* Count the framing headers of a request. */
 static enum MHD_Result
-http_scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
+http_scan_header(
+    void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	struct header_scan *hs = cls;
 
@@ -411,8 +425,10 @@ http_too_large(struct http_request *r, const char *field)
 {
 	struct st_error e;
 
-	err_set(&e, 413, "body_too_large", field, "the body is larger than the "
-	    "limit of %zu bytes", r->h->s.max_body);
+	err_set(&e, 413, "body_too_large", field,
+	    "the body is larger than the "
+	    "limit of %zu bytes",
+	    r->h->s.max_body);
 	http_respond_error(r, &e);
 }
 
@@ -420,12 +436,13 @@ http_too_large(struct http_request *r, const char *field)
 static void
 http_check_headers(struct http_request *r)
 {
-	struct header_scan hs = { 0, 0, 0 };
-	const char *cl;
-	char allow[64];
+	struct header_scan hs = {0, 0, 0};
+	const char	  *cl;
+	char		   allow[64];
 
 	r->checked = 1;
-	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, http_scan_header, &hs);
+	MHD_get_connection_values(
+	    r->conn, MHD_HEADER_KIND, http_scan_header, &hs);
 	if (hs.content_length > 1) {
 		http_fail(r, 400, "bad_framing", "Content-Length",
 		    "more than one Content-Length header");
@@ -444,18 +461,20 @@ http_check_headers(struct http_request *r)
 		r->checked = 0;
 		return;
 	}
-	cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-	    "Content-Length");
+	cl = MHD_lookup_connection_value(
+	    r->conn, MHD_HEADER_KIND, "Content-Length");
 	if (cl != NULL && strtoull(cl, NULL, 10) > r->h->s.max_body) {
 		http_too_large(r, "Content-Length");
 		return;
 	}
 	if (http_elapsed(r) > r->h->s.request_timeout) {
-		http_fail(r, 408, "request_timeout", "", "the request headers "
+		http_fail(r, 408, "request_timeout", "",
+		    "the request headers "
 		    "took too long to arrive");
 		return;
 	}
-	r->route = http_find_route(r->h, r->method, r->path, allow, sizeof(allow));
+	r->route =
+	    http_find_route(r->h, r->method, r->path, allow, sizeof(allow));
 	if (r->route == NULL && allow[0] != '\0') {
 		http_add_header(r, "Allow", allow);
 		http_fail(r, 405, "method_not_allowed", "method",
@@ -498,7 +517,7 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
-	struct http *h = cls;
+	struct http	    *h = cls;
 	struct http_request *r = *con_cls;
 
 	if (r == NULL)
@@ -508,7 +527,8 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		r->suspended = 0;
 		atomic_fetch_sub(&h->deferred, 1);
 		if (!r->answered)
-			http_fail(r, 500, "internal", "", "no answer was produced");
+			http_fail(
+			    r, 500, "internal", "", "no answer was produced");
 		return http_queue(r);
 	}
 	if (!r->checked && !r->answered) {
@@ -548,12 +568,13 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 	atomic_fetch_add(&h->running, 1);
 	if (atomic_load(&h->stopping)) {
 		atomic_fetch_sub(&h->running, 1);
-		http_fail(r, 503, "shutting_down", "", "the collector is stopping");
+		http_fail(
+		    r, 503, "shutting_down", "", "the collector is stopping");
 		return http_queue(r);
 	}
-	if (h->gate != NULL && (strcmp(method, "GET") == 0 ||
-	    strcmp(method, "HEAD") == 0) && strcmp(url, "/healthz") != 0 &&
-	    h->gate(r, h->gate_arg) == -1) {
+	if (h->gate != NULL &&
+	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) &&
+	    strcmp(url, "/healthz") != 0 && h->gate(r, h->gate_arg) == -1) {
 		atomic_fetch_sub(&h->running, 1);
 		return http_queue(r);
 	}
@@ -576,7 +597,7 @@ int
 http_start(struct http *h, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
-	socklen_t sslen;
+	socklen_t		sslen;
 	/*
 	 * poll() by default: libmicrohttpd 0.9.75's epoll mode stalls answers
 	 * that are queued at once (not suspended) past about 128 busy
@@ -586,8 +607,8 @@ http_start(struct http *h, char *err, size_t errlen)
 	    (h->s.epoll ? MHD_USE_EPOLL : MHD_USE_POLL) |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	const union MHD_DaemonInfo *di;
-	struct MHD_OptionItem opts[16];
-	size_t n;
+	struct MHD_OptionItem	    opts[16];
+	size_t			    n;
 
 	if (http_parse_listen(h->s.listen, &ss, &sslen, err, errlen) == -1)
 		return -1;
@@ -596,35 +617,36 @@ http_start(struct http *h, char *err, size_t errlen)
 	if (h->cert != NULL)
 		flags |= MHD_USE_TLS;
 	n = 0;
-	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss };
-	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
-	    h->s.max_connections, NULL };
-	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    h->s.max_per_ip, NULL };
-	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
-	    h->s.idle_timeout, NULL };
-	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    8192, NULL };
-	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_BACKLOG_SIZE,
-	    1024, NULL };
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+	opts[n++] = (struct MHD_OptionItem){
+	    MHD_OPTION_CONNECTION_LIMIT, h->s.max_connections, NULL};
+	opts[n++] = (struct MHD_OptionItem){
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->s.max_per_ip, NULL};
+	opts[n++] = (struct MHD_OptionItem){
+	    MHD_OPTION_CONNECTION_TIMEOUT, h->s.idle_timeout, NULL};
+	opts[n++] = (struct MHD_OptionItem){
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, 8192, NULL};
+	opts[n++] =
+	    (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
 	if (h->s.threads > 1)
-		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
-		    h->s.threads, NULL };
+		opts[n++] = (struct MHD_OptionItem){
+		    MHD_OPTION_THREAD_POOL_SIZE, h->s.threads, NULL};
 	if (h->cert != NULL) {
-		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT,
-		    0, h->cert };
-		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY,
-		    0, h->key };
+		opts[n++] = (struct MHD_OptionItem){
+		    MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert};
+		opts[n++] = (struct MHD_OptionItem){
+		    MHD_OPTION_HTTPS_MEM_KEY, 0, h->key};
 	}
-	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_access, h,
 	    MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, h,
-	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, h,
-	    MHD_OPTION_ARRAY, opts,
-	    MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, h, MHD_OPTION_ARRAY,
+	    opts, MHD_OPTION_END);
 	if (h->daemon == NULL) {
-		snprintf(err, errlen, "cannot listen on %s (in use, not a local "
-		    "address, or bad TLS files)", h->s.listen);
+		snprintf(err, errlen,
+		    "cannot listen on %s (in use, not a local "
+		    "address, or bad TLS files)",
+		    h->s.listen);
 		return -1;
 	}
 	di = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -656,7 +678,7 @@ http_free(struct http *h)
 	if (h->daemon != NULL) {
 		atomic_store(&h->stopping, 1);
 		for (waited = 0; atomic_load(&h->deferred) > 0 && waited < 3000;
-		    waited++)
+		     waited++)
 			usleep(1000);
 		MHD_stop_daemon(h->daemon);
 	}
@@ -689,19 +711,20 @@ http_header(struct http_request *r, const char *name)
 const char *
 http_query(struct http_request *r, const char *name)
 {
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+	return MHD_lookup_connection_value(
+	    r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
 struct query_iter {
-	int	(*fn)(void *, const char *, const char *);
-	void	*arg;
-	int	 rc;
+	int (*fn)(void *, const char *, const char *);
+	void *arg;
+	int   rc;
 };
 
 /* Adapter from MHD's iterator to ours. */
 static enum MHD_Result
-http_query_adapter(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
+http_query_adapter(
+    void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	struct query_iter *qi = cls;
 
@@ -714,10 +737,10 @@ int
 http_query_each(struct http_request *r,
     int (*fn)(void *, const char *, const char *), void *arg)
 {
-	struct query_iter qi = { fn, arg, 0 };
+	struct query_iter qi = {fn, arg, 0};
 
-	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND,
-	    http_query_adapter, &qi);
+	MHD_get_connection_values(
+	    r->conn, MHD_GET_ARGUMENT_KIND, http_query_adapter, &qi);
 	return qi.rc;
 }
 
@@ -733,7 +756,8 @@ http_body(struct http_request *r, size_t *len)
 int
 http_peer_is_loopback(struct http_request *r)
 {
-	return strncmp(r->peer, "127.", 4) == 0 || strcmp(r->peer, "::1") == 0 ||
+	return strncmp(r->peer, "127.", 4) == 0 ||
+	    strcmp(r->peer, "::1") == 0 ||
 	    strncmp(r->peer, "::ffff:127.", 11) == 0;
 }
 
@@ -780,7 +804,7 @@ void
 http_respond_json(struct http_request *r, int status, const char *json)
 {
 	size_t len = strlen(json);
-	char *b;
+	char  *b;
 
 	if ((b = malloc(len + 2)) == NULL)
 		abort();

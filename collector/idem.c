@@ -12,7 +12,7 @@
 #include "strmap.h"
 
 struct idem {
-	struct strmap	*map;	/* key -> struct idem_entry * */
+	struct strmap *map; /* key -> struct idem_entry * */
 };
 
 /* Create an empty table. */
@@ -108,7 +108,7 @@ idem_abort(struct idem *t, const char *key)
 }
 
 struct idem_sweep {
-	int64_t	now;
+	int64_t now;
 	size_t	removed;
 };
 
@@ -130,7 +130,7 @@ idem_expire_entry(void *arg, const char *key, void *value)
 size_t
 idem_expire(struct idem *t, int64_t now)
 {
-	struct idem_sweep s = { now, 0 };
+	struct idem_sweep s = {now, 0};
 
 	strmap_sweep(t->map, idem_expire_entry, &s);
 	return s.removed;

@@ -36,15 +36,14 @@
 #include "source.h"
 #include "step.h"
 
-#define IMPORT_MAX_FILES	64
-#define IMPORT_MAX_ERRORS	20
-#define IMPORT_MAX_BYTES	(4ULL << 30)
-#define IMPORT_MAX_CELL		1000000000000000ULL
+#define IMPORT_MAX_FILES  64
+#define IMPORT_MAX_ERRORS 20
+#define IMPORT_MAX_BYTES  (4ULL << 30)
+#define IMPORT_MAX_CELL	  1000000000000000ULL
 
 /* Report one problem at line (0: the file as a whole); counts every call. */
-static void __attribute__((format(printf, 5, 6)))
-import_problem(FILE *errs, size_t *n, const char *path, size_t line,
-    const char *fmt, ...)
+static void __attribute__((format(printf, 5, 6))) import_problem(
+    FILE *errs, size_t *n, const char *path, size_t line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -65,7 +64,7 @@ static size_t
 import_split(char *line, char **cells, size_t max)
 {
 	size_t n = 0;
-	char *p = line;
+	char  *p = line;
 
 	for (;;) {
 		if (n == max)
@@ -83,7 +82,7 @@ static int
 import_number(const char *s, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;
-	size_t i;
+	size_t	 i;
 
 	if (*s == '\0')
 		return -1;
@@ -129,16 +128,16 @@ import_file_clear(struct import_file *f)
 /* Parse and check one CSV text; see import.h. */
 size_t
 import_parse(const char *text, size_t len, const char *path,
-    const char (*categories)[ST_CATEGORY_MAX + 1], unsigned ncat,
-    unsigned step, int64_t now, struct import_file *f, FILE *errs)
+    const char (*categories)[ST_CATEGORY_MAX + 1], unsigned ncat, unsigned step,
+    int64_t now, struct import_file *f, FILE *errs)
 {
-	char *buf = NULL, *line, *next, *cells[ST_MAX_CATEGORIES + 3];
-	char iso[32];
-	int col[ST_MAX_CATEGORIES + 2];	/* file column -> category, -1 */
-	size_t nerr = 0, lineno = 0, ncells, ncols = 0, cap = 0, i, empty;
+	char	*buf = NULL, *line, *next, *cells[ST_MAX_CATEGORIES + 3];
+	char	 iso[32];
+	int	 col[ST_MAX_CATEGORIES + 2]; /* file column -> category, -1 */
+	size_t	 nerr = 0, lineno = 0, ncells, ncols = 0, cap = 0, i, empty;
 	uint64_t t, v, prev = 0, lost = 0;
 	unsigned c, k;
-	int header = 1, seen = 0;
+	int	 header = 1, seen = 0;
 
 	f->first_end = 0;
 	f->res = 0;
@@ -154,7 +153,8 @@ import_parse(const char *text, size_t len, const char *path,
 	memcpy(buf, text, len);
 	buf[len] = '\0';
 	if (memchr(buf, '\0', len) != NULL) {
-		import_problem(errs, &nerr, path, 0, "a NUL byte: not a CSV text");
+		import_problem(
+		    errs, &nerr, path, 0, "a NUL byte: not a CSV text");
 		goto done;
 	}
 	for (line = buf; line != NULL && *line != '\0'; line = next) {
@@ -166,8 +166,8 @@ import_parse(const char *text, size_t len, const char *path,
 			line[--i] = '\0';
 		if (i == 0) {
 			if (next != NULL && *next != '\0')
-				import_problem(errs, &nerr, path, lineno,
-				    "an empty line");
+				import_problem(
+				    errs, &nerr, path, lineno, "an empty line");
 			continue;
 		}
 		ncells = import_split(line, cells, ST_MAX_CATEGORIES + 2);
@@ -185,20 +185,24 @@ import_parse(const char *text, size_t len, const char *path,
 			for (i = 2; i < ncells; i++) {
 				col[i] = -1;
 				for (c = 0; c < ncat; c++)
-					if (strcmp(cells[i], categories[c]) == 0)
+					if (strcmp(cells[i], categories[c]) ==
+					    0)
 						col[i] = (int)c;
 				if (col[i] < 0) {
-					import_problem(errs, &nerr, path, lineno,
+					import_problem(errs, &nerr, path,
+					    lineno,
 					    "unknown category '%.*s' (known: "
-					    "see --categories)", ST_CATEGORY_MAX,
-					    cells[i]);
+					    "see --categories)",
+					    ST_CATEGORY_MAX, cells[i]);
 					continue;
 				}
 				for (k = 2; k < i; k++)
 					if (col[k] == col[i])
-						import_problem(errs, &nerr, path,
-						    lineno, "category '%s' "
-						    "appears twice", cells[i]);
+						import_problem(errs, &nerr,
+						    path, lineno,
+						    "category '%s' "
+						    "appears twice",
+						    cells[i]);
 			}
 			if (nerr > 0)
 				goto done;
@@ -211,23 +215,26 @@ import_parse(const char *text, size_t len, const char *path,
 		 */
 		if (import_number(cells[0], INT64_MAX / 2, &t) == -1 ||
 		    t == 0 || t % step != 0) {
-			import_problem(errs, &nerr, path, lineno, "time '%.20s' "
+			import_problem(errs, &nerr, path, lineno,
+			    "time '%.20s' "
 			    "is not a positive multiple of the %u s step",
 			    cells[0], step);
 			lost++;
 			continue;
 		}
 		if (seen && t <= prev) {
-			import_problem(errs, &nerr, path, lineno, "time %llu "
-			    "is not after the previous row's", (unsigned long
-			    long)t);
+			import_problem(errs, &nerr, path, lineno,
+			    "time %llu "
+			    "is not after the previous row's",
+			    (unsigned long long)t);
 			continue;
 		}
 		if (seen && f->res == 0 && (t - prev) % (lost + 1) == 0 &&
 		    (t - prev) / (lost + 1) <= 366ULL * 86400)
 			f->res = (unsigned)((t - prev) / (lost + 1));
 		if (seen && (f->res == 0 || t - prev != f->res * (lost + 1))) {
-			import_problem(errs, &nerr, path, lineno, "rows are %llu "
+			import_problem(errs, &nerr, path, lineno,
+			    "rows are %llu "
 			    "s apart here and %u s before: the spacing must "
 			    "be constant (fill gaps with empty rows)",
 			    (unsigned long long)(t - prev), f->res);
@@ -239,23 +246,25 @@ import_parse(const char *text, size_t len, const char *path,
 		prev = t;
 		lost = 0;
 		if (ncells != ncols) {
-			import_problem(errs, &nerr, path, lineno, "%zu cells, the "
-			    "header has %zu", ncells > ncols + 1 ? ncols + 1 :
-			    ncells, ncols);
+			import_problem(errs, &nerr, path, lineno,
+			    "%zu cells, the "
+			    "header has %zu",
+			    ncells > ncols + 1 ? ncols + 1 : ncells, ncols);
 			continue;
 		}
 		csv_iso8601((int64_t)t, iso, sizeof(iso));
 		if (cells[1][0] != '\0' && strcmp(cells[1], iso) != 0) {
-			import_problem(errs, &nerr, path, lineno, "iso8601 "
-			    "'%.32s' does not match time %llu (%s)", cells[1],
-			    (unsigned long long)t, iso);
+			import_problem(errs, &nerr, path, lineno,
+			    "iso8601 "
+			    "'%.32s' does not match time %llu (%s)",
+			    cells[1], (unsigned long long)t, iso);
 			continue;
 		}
 		if (f->nrows == cap) {
 			cap = cap ? cap * 2 : 1024;
 			if (import_grow(f, cap, ncat) == -1) {
-				import_problem(errs, &nerr, path, lineno,
-				    "out of memory");
+				import_problem(
+				    errs, &nerr, path, lineno, "out of memory");
 				goto done;
 			}
 		}
@@ -270,17 +279,19 @@ import_parse(const char *text, size_t len, const char *path,
 			continue;
 		}
 		if (empty > 0) {
-			import_problem(errs, &nerr, path, lineno, "some count "
+			import_problem(errs, &nerr, path, lineno,
+			    "some count "
 			    "cells are empty and some are not: a step is "
 			    "known or unknown for every category at once");
 			continue;
 		}
 		for (i = 2; i < ncells; i++) {
-			if (import_number(cells[i], IMPORT_MAX_CELL, &v) == -1) {
+			if (import_number(cells[i], IMPORT_MAX_CELL, &v) ==
+			    -1) {
 				import_problem(errs, &nerr, path, lineno,
 				    "'%.24s' is not a whole number of messages "
-				    "(column %s)", cells[i],
-				    categories[col[i]]);
+				    "(column %s)",
+				    cells[i], categories[col[i]]);
 				break;
 			}
 			f->counts[f->nrows * ncat + (unsigned)col[i]] = v;
@@ -288,8 +299,10 @@ import_parse(const char *text, size_t len, const char *path,
 		if (i < ncells)
 			continue;
 		if ((int64_t)t > now + (int64_t)step) {
-			import_problem(errs, &nerr, path, lineno, "time %llu "
-			    "is in the future", (unsigned long long)t);
+			import_problem(errs, &nerr, path, lineno,
+			    "time %llu "
+			    "is in the future",
+			    (unsigned long long)t);
 			continue;
 		}
 		f->known[f->nrows++] = 1;
@@ -299,8 +312,10 @@ import_parse(const char *text, size_t len, const char *path,
 	if (f->res == 0)
 		f->res = step;
 	if (f->res % step != 0 || f->res > 366U * 86400)
-		import_problem(errs, &nerr, path, 0, "rows are %u s apart: not "
-		    "a multiple of the %u s step", f->res, step);
+		import_problem(errs, &nerr, path, 0,
+		    "rows are %u s apart: not "
+		    "a multiple of the %u s step",
+		    f->res, step);
 done:
 	if (nerr > IMPORT_MAX_ERRORS && errs != NULL)
 		fprintf(errs, "%s: %zu more problems not shown\n", path,
@@ -315,8 +330,8 @@ done:
 static char *
 import_read(const char *path, size_t *len)
 {
-	FILE *fp;
-	char *buf = NULL, *nb;
+	FILE  *fp;
+	char  *buf = NULL, *nb;
 	size_t cap = 0, n;
 
 	*len = 0;
@@ -330,8 +345,10 @@ import_read(const char *path, size_t *len)
 			cap = cap ? cap * 2 : 1 << 20;
 			if (cap > IMPORT_MAX_BYTES ||
 			    (nb = realloc(buf, cap)) == NULL) {
-				fprintf(stderr, "spamtrendd import: %s: too "
-				    "large\n", path);
+				fprintf(stderr,
+				    "spamtrendd import: %s: too "
+				    "large\n",
+				    path);
 				goto fail;
 			}
 			buf = nb;
@@ -357,10 +374,10 @@ fail:
 static int
 import_copy(const char *src, const char *dst)
 {
-	char buf[65536];
+	char	    buf[65536];
 	struct stat sb;
-	ssize_t n, w, off;
-	int in, out, ret = -1;
+	ssize_t	    n, w, off;
+	int	    in, out, ret = -1;
 
 	if (lstat(src, &sb) == -1) {
 		if (errno == ENOENT)
@@ -370,8 +387,8 @@ import_copy(const char *src, const char *dst)
 		return -1;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		fprintf(stderr, "spamtrendd import: %s: not a regular file\n",
-		    src);
+		fprintf(
+		    stderr, "spamtrendd import: %s: not a regular file\n", src);
 		return -1;
 	}
 	if ((in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
@@ -380,7 +397,7 @@ import_copy(const char *src, const char *dst)
 		return -1;
 	}
 	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    sb.st_mode & 0777)) == -1) {
+		 sb.st_mode & 0777)) == -1) {
 		fprintf(stderr, "spamtrendd import: %s: %s\n", dst,
 		    strerror(errno));
 		close(in);
@@ -416,17 +433,18 @@ import_row_at(const struct import_file *f, int64_t t)
 
 /* The first and last step labels with known data in f; 0 when none. */
 static int
-import_known_span(const struct import_file *f, unsigned step, int64_t *lo,
-    int64_t *hi)
+import_known_span(
+    const struct import_file *f, unsigned step, int64_t *lo, int64_t *hi)
 {
 	size_t i;
-	int any = 0;
+	int    any = 0;
 
 	for (i = 0; i < f->nrows; i++) {
 		if (!f->known[i])
 			continue;
 		if (!any)
-			*lo = f->first_end + (int64_t)i * f->res - f->res + step;
+			*lo =
+			    f->first_end + (int64_t)i * f->res - f->res + step;
 		*hi = f->first_end + (int64_t)i * f->res;
 		any = 1;
 	}
@@ -471,12 +489,12 @@ import_write(struct store *st, struct import_file *files, size_t nfiles,
     unsigned ncat, unsigned step, int64_t total_last)
 {
 	uint64_t counts[ST_MAX_CATEGORIES], total[ST_MAX_CATEGORIES];
-	char err[512];
-	int64_t lo = INT64_MAX, hi = INT64_MIN, a, b, t;
-	size_t i, steps = 0, total_steps = 0, total_skipped = 0;
+	char	 err[512];
+	int64_t	 lo = INT64_MAX, hi = INT64_MIN, a, b, t;
+	size_t	 i, steps = 0, total_steps = 0, total_skipped = 0;
 	unsigned c;
-	long row;
-	int any;
+	long	 row;
+	int	 any;
 
 	for (i = 0; i < nfiles; i++)
 		if (import_known_span(&files[i], step, &a, &b)) {
@@ -490,18 +508,19 @@ import_write(struct store *st, struct import_file *files, size_t nfiles,
 		any = 0;
 		for (i = 0; i < nfiles; i++) {
 			const struct import_file *f = &files[i];
-			int64_t end;
+			int64_t			  end;
 
 			if ((row = import_row_at(f, t)) < 0 || !f->known[row])
 				continue;
 			end = f->first_end + (int64_t)row * f->res;
 			for (c = 0; c < ncat; c++) {
-				counts[c] = step_share(f->counts[(size_t)row *
-				    ncat + c], end, f->res, step, t);
+				counts[c] = step_share(
+				    f->counts[(size_t)row * ncat + c], end,
+				    f->res, step, t);
 				total[c] += counts[c];
 			}
 			if (store_write(st, f->source, t, counts, err,
-			    sizeof(err)) == -1) {
+				sizeof(err)) == -1) {
 				fprintf(stderr, "spamtrendd import: %s: %s\n",
 				    f->source, err);
 				return -1;
@@ -516,17 +535,18 @@ import_write(struct store *st, struct import_file *files, size_t nfiles,
 			continue;
 		}
 		if (store_write(st, ST_TOTAL_SOURCE, t, total, err,
-		    sizeof(err)) == -1) {
+			sizeof(err)) == -1) {
 			fprintf(stderr, "spamtrendd import: _total: %s\n", err);
 			return -1;
 		}
 		total_steps++;
 	}
 	printf("spamtrendd import: wrote %zu steps of %zu source%s; "
-	    "_total: %zu steps added\n", steps, nfiles, nfiles == 1 ? "" : "s",
-	    total_steps);
+	       "_total: %zu steps added\n",
+	    steps, nfiles, nfiles == 1 ? "" : "s", total_steps);
 	if (total_skipped > 0)
-		fprintf(stderr, "spamtrendd import: warning: %zu steps are at "
+		fprintf(stderr,
+		    "spamtrendd import: warning: %zu steps are at "
 		    "or before _total's last update and were not added to "
 		    "_total (it keeps what it had for those times)\n",
 		    total_skipped);
@@ -539,13 +559,13 @@ import_write(struct store *st, struct import_file *files, size_t nfiles,
  * must have the same layout.  Fills *total_last.  Returns the problems.
  */
 static size_t
-import_check_store(struct store *st, const char *tmp,
-    struct import_file *files, size_t nfiles, int64_t *total_last)
+import_check_store(struct store *st, const char *tmp, struct import_file *files,
+    size_t nfiles, int64_t *total_last)
 {
-	char path[PATH_MAX], when[32];
+	char	    path[PATH_MAX], when[32];
 	struct stat sb;
-	int64_t last;
-	size_t i, r, nerr = 0;
+	int64_t	    last;
+	size_t	    i, r, nerr = 0;
 	const char *names[IMPORT_MAX_FILES + 1];
 
 	for (i = 0; i < nfiles; i++)
@@ -553,16 +573,20 @@ import_check_store(struct store *st, const char *tmp,
 	names[nfiles] = ST_TOTAL_SOURCE;
 	for (i = 0; i <= nfiles; i++) {
 		if (store_last(st, names[i], &last) == -1) {
-			fprintf(stderr, "spamtrendd import: %s: cannot read "
-			    "its file\n", names[i]);
+			fprintf(stderr,
+			    "spamtrendd import: %s: cannot read "
+			    "its file\n",
+			    names[i]);
 			nerr++;
 			continue;
 		}
 		import_path(path, sizeof(path), tmp, names[i], ".corrupt");
 		if (lstat(path, &sb) == 0) {
-			fprintf(stderr, "spamtrendd import: %s.rrd: not a file "
+			fprintf(stderr,
+			    "spamtrendd import: %s.rrd: not a file "
 			    "of this layout (another step or other categories;"
-			    " see --step, --categories, --config)\n", names[i]);
+			    " see --step, --categories, --config)\n",
+			    names[i]);
 			nerr++;
 			continue;
 		}
@@ -574,16 +598,18 @@ import_check_store(struct store *st, const char *tmp,
 			continue;
 		csv_iso8601(last, when, sizeof(when));
 		for (r = 0; r < files[i].nrows; r++) {
-			int64_t end = files[i].first_end + (int64_t)r *
-			    files[i].res;
+			int64_t end =
+			    files[i].first_end + (int64_t)r * files[i].res;
 
-			if (files[i].known[r] && end - (int64_t)files[i].res <
-			    last)
+			if (files[i].known[r] &&
+			    end - (int64_t)files[i].res < last)
 				import_problem(stderr, &nerr, files[i].path,
-				    files[i].lines[r], "row ending %lld overlaps "
+				    files[i].lines[r],
+				    "row ending %lld overlaps "
 				    "data already stored for %s (last update "
-				    "%lld, %s)", (long long)end,
-				    files[i].source, (long long)last, when);
+				    "%lld, %s)",
+				    (long long)end, files[i].source,
+				    (long long)last, when);
 		}
 	}
 	return nerr;
@@ -593,12 +619,12 @@ import_check_store(struct store *st, const char *tmp,
 static void
 import_cleanup(const char *tmp, struct import_file *files, size_t nfiles)
 {
-	char path[PATH_MAX];
+	char   path[PATH_MAX];
 	size_t i;
 
 	for (i = 0; i <= nfiles; i++) {
-		const char *name = i < nfiles ? files[i].source :
-		    ST_TOTAL_SOURCE;
+		const char *name =
+		    i < nfiles ? files[i].source : ST_TOTAL_SOURCE;
 
 		import_path(path, sizeof(path), tmp, name, "");
 		unlink(path);
@@ -612,18 +638,18 @@ import_cleanup(const char *tmp, struct import_file *files, size_t nfiles)
 int
 import_main(int argc, char **argv)
 {
-	struct import_file files[IMPORT_MAX_FILES];
+	struct import_file    files[IMPORT_MAX_FILES];
 	struct store_settings ss;
-	struct store *st = NULL;
-	struct conf c;
-	char err[1024], tmp[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
-	char *text;
-	const char *paths[IMPORT_MAX_FILES];
-	char names[IMPORT_MAX_FILES][ST_SOURCE_MAX + 1];
+	struct store	     *st = NULL;
+	struct conf	      c;
+	char		err[1024], tmp[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+	char	       *text;
+	const char     *paths[IMPORT_MAX_FILES];
+	char		names[IMPORT_MAX_FILES][ST_SOURCE_MAX + 1];
 	struct st_error e;
-	size_t nfiles = 0, i, j, len, nerr = 0;
-	int64_t now = (int64_t)time(NULL), total_last = 0;
-	int lockfd = -1, rc = 1, made_tmp = 0, dfd;
+	size_t		nfiles = 0, i, j, len, nerr = 0;
+	int64_t		now = (int64_t)time(NULL), total_last = 0;
+	int		lockfd = -1, rc = 1, made_tmp = 0, dfd;
 
 	conf_defaults(&c);
 	memset(files, 0, sizeof(files));
@@ -648,27 +674,33 @@ import_main(int argc, char **argv)
 		}
 		if (strcmp(a, "--source") == 0) {
 			if (i + 2 >= (size_t)argc) {
-				fprintf(stderr, "spamtrendd import: --source "
+				fprintf(stderr,
+				    "spamtrendd import: --source "
 				    "needs a NAME and a FILE\n");
 				rc = 2;
 				goto done;
 			}
 			if (nfiles == IMPORT_MAX_FILES) {
-				fprintf(stderr, "spamtrendd import: at most %d "
-				    "files at once\n", IMPORT_MAX_FILES);
+				fprintf(stderr,
+				    "spamtrendd import: at most %d "
+				    "files at once\n",
+				    IMPORT_MAX_FILES);
 				rc = 2;
 				goto done;
 			}
 			if (source_normalise(argv[i + 1], strlen(argv[i + 1]),
-			    names[nfiles], "--source", &e) == -1) {
-				fprintf(stderr, "spamtrendd import: --source "
-				    "'%s': %s\n", argv[i + 1], e.detail);
+				names[nfiles], "--source", &e) == -1) {
+				fprintf(stderr,
+				    "spamtrendd import: --source "
+				    "'%s': %s\n",
+				    argv[i + 1], e.detail);
 				rc = 2;
 				goto done;
 			}
 			for (j = 0; j < nfiles; j++)
 				if (strcmp(names[j], names[nfiles]) == 0) {
-					fprintf(stderr, "spamtrendd import: "
+					fprintf(stderr,
+					    "spamtrendd import: "
 					    "source %s given twice\n",
 					    names[j]);
 					rc = 2;
@@ -678,16 +710,19 @@ import_main(int argc, char **argv)
 			i += 2;
 			continue;
 		}
-		if (strcmp(a, "--data-dir") == 0 || strcmp(a, "--categories")
-		    == 0 || strcmp(a, "--step") == 0) {
+		if (strcmp(a, "--data-dir") == 0 ||
+		    strcmp(a, "--categories") == 0 ||
+		    strcmp(a, "--step") == 0) {
 			if (i + 1 >= (size_t)argc) {
-				fprintf(stderr, "spamtrendd import: %s needs a "
-				    "value\n", a);
+				fprintf(stderr,
+				    "spamtrendd import: %s needs a "
+				    "value\n",
+				    a);
 				rc = 2;
 				goto done;
 			}
 			if (conf_set(&c, a + 2, argv[i + 1], err,
-			    sizeof(err)) == -1) {
+				sizeof(err)) == -1) {
 				fprintf(stderr, "spamtrendd import: %s: %s\n",
 				    a, err);
 				rc = 2;
@@ -696,8 +731,10 @@ import_main(int argc, char **argv)
 			i++;
 			continue;
 		}
-		fprintf(stderr, "spamtrendd import: unexpected argument '%s' "
-		    "(see --help)\n", a);
+		fprintf(stderr,
+		    "spamtrendd import: unexpected argument '%s' "
+		    "(see --help)\n",
+		    a);
 		rc = 2;
 		goto done;
 	}
@@ -719,15 +756,17 @@ import_main(int argc, char **argv)
 		goto done;
 	}
 	snprintf(src, sizeof(src), "%s/.lock", c.data_dir);
-	if ((lockfd = open(src, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600)) == -1) {
+	if ((lockfd = open(
+		 src, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1) {
 		fprintf(stderr, "spamtrendd import: %s: %s\n", src,
 		    strerror(errno));
 		goto done;
 	}
 	if (flock(lockfd, LOCK_EX | LOCK_NB) == -1) {
-		fprintf(stderr, "spamtrendd import: %s is in use by a running "
-		    "spamtrendd; stop it first\n", c.data_dir);
+		fprintf(stderr,
+		    "spamtrendd import: %s is in use by a running "
+		    "spamtrendd; stop it first\n",
+		    c.data_dir);
 		goto done;
 	}
 
@@ -738,14 +777,16 @@ import_main(int argc, char **argv)
 			continue;
 		}
 		nerr += import_parse(text, len, paths[i],
-		    (const char (*)[ST_CATEGORY_MAX + 1])c.categories,
+		    (const char(*)[ST_CATEGORY_MAX + 1]) c.categories,
 		    c.ncategories, c.step, now, &files[i], stderr);
 		memcpy(files[i].source, names[i], sizeof(files[i].source));
 		free(text);
 	}
 	if (nerr > 0) {
-		fprintf(stderr, "spamtrendd import: %zu problem%s; nothing was "
-		    "written\n", nerr, nerr == 1 ? "" : "s");
+		fprintf(stderr,
+		    "spamtrendd import: %zu problem%s; nothing was "
+		    "written\n",
+		    nerr, nerr == 1 ? "" : "s");
 		goto done;
 	}
 
@@ -768,20 +809,22 @@ import_main(int argc, char **argv)
 	memset(&ss, 0, sizeof(ss));
 	ss.data_dir = tmp;
 	ss.step = c.step;
-	ss.categories = (const char (*)[ST_CATEGORY_MAX + 1])c.categories;
+	ss.categories = (const char(*)[ST_CATEGORY_MAX + 1]) c.categories;
 	ss.ncategories = c.ncategories;
 	if ((st = store_create(&ss, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "spamtrendd import: %s\n", err);
 		goto done;
 	}
-	if ((nerr = import_check_store(st, tmp, files, nfiles,
-	    &total_last)) > 0) {
-		fprintf(stderr, "spamtrendd import: %zu problem%s; nothing was "
-		    "written\n", nerr, nerr == 1 ? "" : "s");
+	if ((nerr = import_check_store(st, tmp, files, nfiles, &total_last)) >
+	    0) {
+		fprintf(stderr,
+		    "spamtrendd import: %zu problem%s; nothing was "
+		    "written\n",
+		    nerr, nerr == 1 ? "" : "s");
 		goto done;
 	}
-	if (import_write(st, files, nfiles, c.ncategories, c.step,
-	    total_last) == -1) {
+	if (import_write(
+		st, files, nfiles, c.ncategories, c.step, total_last) == -1) {
 		fprintf(stderr, "spamtrendd import: nothing was written\n");
 		goto done;
 	}
@@ -801,14 +844,15 @@ import_main(int argc, char **argv)
 		import_path(src, sizeof(src), tmp, name, "");
 		import_path(dst, sizeof(dst), c.data_dir, name, "");
 		if (lstat(src, &sb) == -1)
-			continue;	/* _total untouched and absent */
+			continue; /* _total untouched and absent */
 		if (rename(src, dst) == -1) {
 			fprintf(stderr, "spamtrendd import: rename %s: %s\n",
 			    dst, strerror(errno));
 			goto done;
 		}
 	}
-	if ((dfd = open(c.data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+	if ((dfd = open(c.data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) !=
+	    -1) {
 		fsync(dfd);
 		close(dfd);
 	}

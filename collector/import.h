@@ -13,15 +13,15 @@
 
 /* One parsed CSV file: rows of counts by configured category index. */
 struct import_file {
-	char		 source[ST_SOURCE_MAX + 1];
-	const char	*path;
-	int64_t		 first_end;	/* label (end) of row 0 */
-	unsigned	 res;		/* seconds per row, a multiple of the step */
-	size_t		 nrows;
-	unsigned char	*known;		/* per row: 1 known, 0 unknown */
-	uint64_t	*counts;	/* nrows * ncategories; categories not
+	char	       source[ST_SOURCE_MAX + 1];
+	const char    *path;
+	int64_t	       first_end; /* label (end) of row 0 */
+	unsigned       res;	  /* seconds per row, a multiple of the step */
+	size_t	       nrows;
+	unsigned char *known;  /* per row: 1 known, 0 unknown */
+	uint64_t      *counts; /* nrows * ncategories; categories not
 					   in the file are 0 */
-	size_t		*lines;		/* per row: its line number */
+	size_t	      *lines;  /* per row: its line number */
 };
 
 /*
@@ -34,17 +34,17 @@ struct import_file {
  * "path:line: ..." (at most 20 of them).  Returns the number of problems;
  * on 0, f is filled (free with import_file_clear).  No other I/O.
  */
-size_t	import_parse(const char *text, size_t len, const char *path,
-	    const char (*categories)[ST_CATEGORY_MAX + 1], unsigned ncat,
-	    unsigned step, int64_t now, struct import_file *f, FILE *errs);
+size_t import_parse(const char *text, size_t len, const char *path,
+    const char (*categories)[ST_CATEGORY_MAX + 1], unsigned ncat, unsigned step,
+    int64_t now, struct import_file *f, FILE *errs);
 
 /* Free the rows of f. */
-void	import_file_clear(struct import_file *f);
+void import_file_clear(struct import_file *f);
 
 /*
  * Run `spamtrendd import` with argv[0] = "import".  Returns the process
  * exit status: 0 imported, 1 refused or failed (nothing written), 2 usage.
  */
-int	import_main(int argc, char **argv);
+int import_main(int argc, char **argv);
 
 #endif

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#define INFLATE_CHUNK	16384	/* first allocation and smallest growth */
+#define INFLATE_CHUNK 16384 /* first allocation and smallest growth */
 
 /*
  * Make room for at least one more byte after used, doubling but never past
@@ -21,7 +21,7 @@ static int
 inflate_grow(char **buf, size_t *size, size_t used, size_t cap)
 {
 	size_t want;
-	char *p;
+	char  *p;
 
 	if (used < *size)
 		return 0;
@@ -41,9 +41,9 @@ inflate_gzip(const void *in, size_t inlen, size_t cap, char **out,
     size_t *outlen, struct st_error *e)
 {
 	z_stream zs;
-	char *buf = NULL;
-	size_t size = 0, used = 0, room;
-	int zr, rc = -1, inited = 0;
+	char	*buf = NULL;
+	size_t	 size = 0, used = 0, room;
+	int	 zr, rc = -1, inited = 0;
 
 	*out = NULL;
 	*outlen = 0;
@@ -51,7 +51,8 @@ inflate_gzip(const void *in, size_t inlen, size_t cap, char **out,
 		cap = SIZE_MAX / 2;
 	memset(&zs, 0, sizeof(zs));
 	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
-		err_set(e, 500, "internal", "body", "cannot start the gzip "
+		err_set(e, 500, "internal", "body",
+		    "cannot start the gzip "
 		    "decoder");
 		goto fail;
 	}
@@ -59,15 +60,15 @@ inflate_gzip(const void *in, size_t inlen, size_t cap, char **out,
 	zs.next_in = (Bytef *)(uintptr_t)in;
 	zs.avail_in = 0;
 	if (inlen == 0) {
-		err_set(e, 400, "bad_gzip", "Content-Encoding",
-		    "empty gzip body");
+		err_set(
+		    e, 400, "bad_gzip", "Content-Encoding", "empty gzip body");
 		goto fail;
 	}
 	for (;;) {
 		/* Feed at most UINT_MAX bytes at a time (avail_in is uInt). */
 		if (zs.avail_in == 0 && inlen > 0) {
-			zs.avail_in = inlen > 0x40000000 ? 0x40000000 :
-			    (uInt)inlen;
+			zs.avail_in =
+			    inlen > 0x40000000 ? 0x40000000 : (uInt)inlen;
 			inlen -= zs.avail_in;
 		}
 		if (inflate_grow(&buf, &size, used, cap) == -1) {

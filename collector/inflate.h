@@ -17,7 +17,7 @@
  * by the caller, and 0 is returned.  On failure returns -1 with e filled:
  * 413 "inflated_too_large" or 400 "bad_gzip" (field "Content-Encoding").
  */
-int	inflate_gzip(const void *in, size_t inlen, size_t cap, char **out,
-	    size_t *outlen, struct st_error *e);
+int inflate_gzip(const void *in, size_t inlen, size_t cap, char **out,
+    size_t *outlen, struct st_error *e);
 
 #endif

@@ -38,37 +38,37 @@
 #define KEY_LEN (ST_SOURCE_MAX + ST_KEY_MAX + 2)
 
 struct pending {
-	struct pending		*next;
-	struct submission	*subs;
-	size_t			 n;
-	unsigned char		*dup;		/* 1: an idempotent repeat */
-	int64_t			 received;
-	ingest_done_fn		 done;
-	void			*arg;
+	struct pending	  *next;
+	struct submission *subs;
+	size_t		   n;
+	unsigned char	  *dup; /* 1: an idempotent repeat */
+	int64_t		   received;
+	ingest_done_fn	   done;
+	void		  *arg;
 };
 
 struct ingest {
-	const struct conf	*conf;
-	unsigned		 step;
-	unsigned		 ncategories;
-	char			 state_path[4200];
-	struct journal		*journal;
-	struct aggregate	*agg;		/* commit thread only */
-	struct flush		*flush;
-	pthread_t		 thread;
-	int			 running;
+	const struct conf *conf;
+	unsigned	   step;
+	unsigned	   ncategories;
+	char		   state_path[4200];
+	struct journal	  *journal;
+	struct aggregate  *agg; /* commit thread only */
+	struct flush	  *flush;
+	pthread_t	   thread;
+	int		   running;
 
-	pthread_mutex_t		 lock;		/* guards everything below */
-	pthread_cond_t		 wake;
-	struct pending		*head, **tail;
-	int			 stopping;
-	int64_t			 watermark;	/* steps <= this are closed */
-	int			 degraded;
-	struct idem		*idem;
-	struct strmap		*known;		/* source -> (void *)1 */
-	int64_t			 new_minute;
-	unsigned		 new_count;
-	struct ingest_stats	 stats;
+	pthread_mutex_t	    lock; /* guards everything below */
+	pthread_cond_t	    wake;
+	struct pending	   *head, **tail;
+	int		    stopping;
+	int64_t		    watermark; /* steps <= this are closed */
+	int		    degraded;
+	struct idem	   *idem;
+	struct strmap	   *known; /* source -> (void *)1 */
+	int64_t		    new_minute;
+	unsigned	    new_count;
+	struct ingest_stats stats;
 };
 
 /* The latest closed step label at wall time now. */
@@ -84,7 +84,7 @@ ingest_watermark_at(const struct ingest *in, int64_t now)
 static void
 ingest_iso(int64_t t, char *buf, size_t len)
 {
-	time_t tt = (time_t)t;
+	time_t	  tt = (time_t)t;
 	struct tm tm;
 
 	gmtime_r(&tt, &tm);
@@ -99,8 +99,8 @@ ingest_fail(ingest_done_fn done, void *arg, int status, const char *code,
 	char body[768];
 
 	snprintf(body, sizeof(body),
-	    "{\"error\":\"%s\",\"field\":\"%s\",\"detail\":\"%s\"}", code, field,
-	    detail);
+	    "{\"error\":\"%s\",\"field\":\"%s\",\"detail\":\"%s\"}", code,
+	    field, detail);
 	done(arg, status, body);
 }
 
@@ -119,7 +119,7 @@ static int64_t
 ingest_read_state(const struct ingest *in)
 {
 	long long w = 0;
-	FILE *fp;
+	FILE	 *fp;
 
 	if ((fp = fopen(in->state_path, "r")) == NULL)
 		return 0;
@@ -133,7 +133,7 @@ ingest_read_state(const struct ingest *in)
 static void
 ingest_write_state(const struct ingest *in, int64_t w)
 {
-	char tmp[4300];
+	char  tmp[4300];
 	FILE *fp;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", in->state_path);
@@ -157,7 +157,7 @@ static void
 ingest_close_through(struct ingest *in, int64_t through)
 {
 	struct flush_step *steps;
-	size_t n = aggregate_close(in->agg, through, &steps);
+	size_t		   n = aggregate_close(in->agg, through, &steps);
 
 	flush_push(in->flush, steps, n);
 }
@@ -167,8 +167,8 @@ static int
 ingest_replay_record(void *arg, const struct journal_record *r)
 {
 	struct ingest *in = arg;
-	int64_t w = ingest_watermark_at(in, r->received), first, last;
-	char key[KEY_LEN];
+	int64_t	       w = ingest_watermark_at(in, r->received), first, last;
+	char	       key[KEY_LEN];
 
 	/*
 	 * Live, this record was checked against a watermark that may have
@@ -197,10 +197,10 @@ static void
 ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 {
 	struct journal_record *recs;
-	struct pending *p, *next;
-	size_t nrec = 0, i;
-	char err[512], key[KEY_LEN];
-	int errnum = 0, rc = 0;
+	struct pending	      *p, *next;
+	size_t		       nrec = 0, i;
+	char		       err[512], key[KEY_LEN];
+	int		       errnum = 0, rc = 0;
 
 	for (p = batch; p != NULL; p = p->next)
 		for (i = 0; i < p->n; i++)
@@ -215,10 +215,11 @@ ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 				recs[nrec++].sub = p->subs[i];
 			}
 	if (nrec > 0) {
-		rc = journal_append(in->journal, recs, nrec, now, &errnum, err,
-		    sizeof(err));
+		rc = journal_append(
+		    in->journal, recs, nrec, now, &errnum, err, sizeof(err));
 		if (rc == 0)
-			rc = journal_sync(in->journal, &errnum, err, sizeof(err));
+			rc = journal_sync(
+			    in->journal, &errnum, err, sizeof(err));
 	}
 	free(recs);
 
@@ -226,12 +227,14 @@ ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 	if (rc == -1) {
 		if (!in->degraded)
 			log_error("%s; refusing submissions until the journal "
-			    "can be written again", err);
+				  "can be written again",
+			    err);
 		in->degraded = 1;
 		in->stats.commit_failures++;
 	} else if (nrec > 0) {
 		if (in->degraded)
-			log_info("journal writable again; accepting submissions");
+			log_info(
+			    "journal writable again; accepting submissions");
 		in->degraded = 0;
 		in->stats.commits++;
 		in->stats.accepted += nrec;
@@ -240,8 +243,8 @@ ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 		for (i = 0; i < p->n; i++) {
 			if (p->dup[i] || p->subs[i].id[0] == '\0')
 				continue;
-			idem_key(key, sizeof(key), p->subs[i].source,
-			    p->subs[i].id);
+			idem_key(
+			    key, sizeof(key), p->subs[i].source, p->subs[i].id);
 			if (rc == -1)
 				idem_abort(in->idem, key);
 			else
@@ -252,7 +255,7 @@ ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 
 	for (p = batch; p != NULL; p = next) {
 		size_t accepted = 0, dups = 0, lost = 0;
-		char body[160];
+		char   body[160];
 
 		next = p->next;
 		for (i = 0; i < p->n; i++) {
@@ -263,11 +266,12 @@ ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 				continue;
 			}
 			dups++;
-			idem_key(key, sizeof(key), p->subs[i].source,
-			    p->subs[i].id);
+			idem_key(
+			    key, sizeof(key), p->subs[i].source, p->subs[i].id);
 			pthread_mutex_lock(&in->lock);
 			{
-				const struct idem_entry *e = idem_find(in->idem, key);
+				const struct idem_entry *e =
+				    idem_find(in->idem, key);
 
 				if (e == NULL || e->state != IDEM_DURABLE)
 					lost++;
@@ -278,20 +282,27 @@ ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 			int disk = errnum == ENOSPC || errnum == EDQUOT;
 
 			ingest_fail(p->done, p->arg, disk ? 507 : 503,
-			    disk ? "insufficient_storage" : "journal_unavailable",
-			    "", rc == -1 ? "the submission could not be made "
-			    "durable; nothing was counted; retry later" :
-			    "an earlier try with this id failed; retry");
+			    disk ? "insufficient_storage"
+				 : "journal_unavailable",
+			    "",
+			    rc == -1
+				? "the submission could not be made "
+				  "durable; nothing was counted; retry later"
+				: "an earlier try with this id failed; retry");
 		} else {
 			pthread_mutex_lock(&in->lock);
 			in->stats.duplicates += dups;
 			pthread_mutex_unlock(&in->lock);
 			if (accepted == 0)
-				snprintf(body, sizeof(body), "{\"accepted\":0,"
-				    "\"duplicates\":%zu,\"duplicate\":true}", dups);
+				snprintf(body, sizeof(body),
+				    "{\"accepted\":0,"
+				    "\"duplicates\":%zu,\"duplicate\":true}",
+				    dups);
 			else
-				snprintf(body, sizeof(body), "{\"accepted\":%zu,"
-				    "\"duplicates\":%zu}", accepted, dups);
+				snprintf(body, sizeof(body),
+				    "{\"accepted\":%zu,"
+				    "\"duplicates\":%zu}",
+				    accepted, dups);
 			p->done(p->arg, accepted == 0 ? 200 : 202, body);
 		}
 		free(p->subs);
@@ -305,13 +316,13 @@ static void *
 ingest_main(void *arg)
 {
 	struct ingest *in = arg;
-	int64_t last_gc = 0;
+	int64_t	       last_gc = 0;
 
 	for (;;) {
 		struct pending *batch;
 		struct timespec ts;
-		int64_t now, w;
-		int stopping;
+		int64_t		now, w;
+		int		stopping;
 
 		pthread_mutex_lock(&in->lock);
 		if (in->head == NULL && !in->stopping) {
@@ -353,7 +364,7 @@ ingest_check_new_sources(struct ingest *in, const struct submission *subs,
     size_t n, int64_t now, char *field, size_t fieldlen, char *detail,
     size_t detaillen, int *status, const char **code)
 {
-	size_t i, fresh = 0;
+	size_t	       i, fresh = 0;
 	struct statvfs sv;
 
 	for (i = 0; i < n; i++)
@@ -368,23 +379,28 @@ ingest_check_new_sources(struct ingest *in, const struct submission *subs,
 	if (strmap_count(in->known) + fresh > in->conf->max_sources) {
 		*status = 429;
 		*code = "too_many_sources";
-		snprintf(detail, detaillen, "the collector already has %zu "
-		    "sources (max_sources)", strmap_count(in->known));
+		snprintf(detail, detaillen,
+		    "the collector already has %zu "
+		    "sources (max_sources)",
+		    strmap_count(in->known));
 		goto fail;
 	}
 	if (in->new_count + fresh > in->conf->new_sources_per_minute) {
 		*status = 429;
 		*code = "too_many_new_sources";
-		snprintf(detail, detaillen, "too many new sources this minute "
+		snprintf(detail, detaillen,
+		    "too many new sources this minute "
 		    "(new_sources_per_minute); retry in a minute");
 		goto fail;
 	}
 	if (in->conf->min_free_disk > 0 &&
 	    statvfs(in->conf->data_dir, &sv) == 0 &&
-	    (unsigned long long)sv.f_bavail * sv.f_frsize < in->conf->min_free_disk) {
+	    (unsigned long long)sv.f_bavail * sv.f_frsize <
+		in->conf->min_free_disk) {
 		*status = 507;
 		*code = "insufficient_storage";
-		snprintf(detail, detaillen, "the data directory is short of free "
+		snprintf(detail, detaillen,
+		    "the data directory is short of free "
 		    "space (min_free_disk); new sources are refused");
 		goto fail;
 	}
@@ -409,11 +425,11 @@ ingest_submit(struct ingest *in, struct submission *subs, size_t n,
     const char *header_key, int64_t now, ingest_done_fn done, void *arg)
 {
 	struct pending *p;
-	unsigned char *dup;
-	char key[KEY_LEN], field[64], detail[320], iso[32];
-	const char *code = NULL;
-	size_t i, added = 0, ndup = 0, npending_dup = 0;
-	int status = 0;
+	unsigned char  *dup;
+	char		key[KEY_LEN], field[64], detail[320], iso[32];
+	const char     *code = NULL;
+	size_t		i, added = 0, ndup = 0, npending_dup = 0;
+	int		status = 0;
 
 	if ((dup = calloc(n, 1)) == NULL)
 		abort();
@@ -423,8 +439,8 @@ ingest_submit(struct ingest *in, struct submission *subs, size_t n,
 				snprintf(subs[i].id, sizeof(subs[i].id), "%s",
 				    header_key);
 			else
-				snprintf(subs[i].id, sizeof(subs[i].id), "%s#%zu",
-				    header_key, i);
+				snprintf(subs[i].id, sizeof(subs[i].id),
+				    "%s#%zu", header_key, i);
 		}
 
 	pthread_mutex_lock(&in->lock);
@@ -432,12 +448,13 @@ ingest_submit(struct ingest *in, struct submission *subs, size_t n,
 		status = 503;
 		code = "shutting_down";
 		snprintf(field, sizeof(field), "%s", "");
-		snprintf(detail, sizeof(detail), "the collector is stopping; retry");
+		snprintf(
+		    detail, sizeof(detail), "the collector is stopping; retry");
 		goto fail;
 	}
 	for (i = 0; i < n; i++) {
 		const struct idem_entry *e;
-		int64_t first, last;
+		int64_t			 first, last;
 
 		if (subs[i].id[0] != '\0') {
 			idem_key(key, sizeof(key), subs[i].source, subs[i].id);
@@ -449,10 +466,12 @@ ingest_submit(struct ingest *in, struct submission *subs, size_t n,
 						snprintf(field, sizeof(field),
 						    "Idempotency-Key");
 					else
-						ingest_field(field, sizeof(field),
-						    n, i, "id");
-					snprintf(detail, sizeof(detail), "this id "
-					    "was already used for a submission with "
+						ingest_field(field,
+						    sizeof(field), n, i, "id");
+					snprintf(detail, sizeof(detail),
+					    "this id "
+					    "was already used for a submission "
+					    "with "
 					    "other content");
 					goto fail;
 				}
@@ -462,16 +481,18 @@ ingest_submit(struct ingest *in, struct submission *subs, size_t n,
 				continue;
 			}
 		}
-		step_span(subs[i].time, subs[i].interval, in->step, &first, &last);
+		step_span(
+		    subs[i].time, subs[i].interval, in->step, &first, &last);
 		if (first <= in->watermark) {
 			status = 409;
 			code = "step_closed";
 			ingest_field(field, sizeof(field), n, i, "time");
 			ingest_iso(first, iso, sizeof(iso));
-			snprintf(detail, sizeof(detail), "the step ending at %s "
+			snprintf(detail, sizeof(detail),
+			    "the step ending at %s "
 			    "(%" PRId64 ") is already written; steps ending "
-			    "after %" PRId64 " are open", iso, first,
-			    in->watermark);
+			    "after %" PRId64 " are open",
+			    iso, first, in->watermark);
 			goto fail;
 		}
 		if (subs[i].id[0] != '\0') {
@@ -480,13 +501,15 @@ ingest_submit(struct ingest *in, struct submission *subs, size_t n,
 		}
 	}
 	if (ingest_check_new_sources(in, subs, n, now, field, sizeof(field),
-	    detail, sizeof(detail), &status, &code) == -1)
+		detail, sizeof(detail), &status, &code) == -1)
 		goto fail;
 	if (ndup == n && npending_dup == 0) {
 		in->stats.duplicates += n;
 		pthread_mutex_unlock(&in->lock);
-		snprintf(detail, sizeof(detail), "{\"accepted\":0,\"duplicates\":"
-		    "%zu,\"duplicate\":true}", n);
+		snprintf(detail, sizeof(detail),
+		    "{\"accepted\":0,\"duplicates\":"
+		    "%zu,\"duplicate\":true}",
+		    n);
 		free(subs);
 		free(dup);
 		done(arg, 200, detail);
@@ -527,9 +550,9 @@ ingest_create(const struct conf *c, struct store *st, int recover, char *err,
     size_t errlen)
 {
 	struct journal_settings js;
-	struct ingest *in;
-	char dir[4200];
-	int64_t w;
+	struct ingest	       *in;
+	char			dir[4200];
+	int64_t			w;
 
 	if ((in = calloc(1, sizeof(*in))) == NULL)
 		abort();
@@ -543,11 +566,12 @@ ingest_create(const struct conf *c, struct store *st, int recover, char *err,
 	in->idem = idem_create();
 	in->known = strmap_create();
 	in->agg = aggregate_create(c->ncategories, c->step);
-	snprintf(in->state_path, sizeof(in->state_path), "%s/state", c->data_dir);
+	snprintf(
+	    in->state_path, sizeof(in->state_path), "%s/state", c->data_dir);
 	snprintf(dir, sizeof(dir), "%s/journal", c->data_dir);
 	memset(&js, 0, sizeof(js));
 	js.dir = dir;
-	js.categories = (const char (*)[ST_CATEGORY_MAX + 1])c->categories;
+	js.categories = (const char(*)[ST_CATEGORY_MAX + 1]) c->categories;
 	js.ncategories = c->ncategories;
 	js.step = c->step;
 	js.segment_bytes = c->journal_segment;
@@ -556,7 +580,7 @@ ingest_create(const struct conf *c, struct store *st, int recover, char *err,
 		goto fail;
 	in->flush = flush_create(st, c->ncategories, 30);
 	if (journal_replay(in->journal, ingest_replay_record, in, recover, err,
-	    errlen) == -1)
+		errlen) == -1)
 		goto fail;
 	{
 		char **names;
@@ -597,7 +621,7 @@ void
 ingest_free(struct ingest *in)
 {
 	struct flush_step *steps;
-	size_t n;
+	size_t		   n;
 
 	if (in == NULL)
 		return;
@@ -667,8 +691,8 @@ ingest_get_stats(struct ingest *in, struct ingest_stats *out)
 
 /* Report per-source running totals. */
 void
-ingest_each_source(struct ingest *in, void (*fn)(void *, const char *,
-    const uint64_t *, int64_t), void *arg)
+ingest_each_source(struct ingest *in,
+    void (*fn)(void *, const char *, const uint64_t *, int64_t), void *arg)
 {
 	flush_each_source(in->flush, fn, arg);
 }

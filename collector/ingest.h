@@ -34,14 +34,14 @@ typedef void (*ingest_done_fn)(void *arg, int status, const char *json);
  * recover: cut a corrupt journal segment instead of refusing to start.
  * Returns NULL with err filled.
  */
-struct ingest	*ingest_create(const struct conf *c, struct store *st,
-		    int recover, char *err, size_t errlen);
+struct ingest *ingest_create(const struct conf *c, struct store *st,
+    int recover, char *err, size_t errlen);
 
 /*
  * Stop: answer whatever is queued, write every open step (the current
  * one too), sync, and free.  No submission may be in flight in the caller.
  */
-void		 ingest_free(struct ingest *in);
+void ingest_free(struct ingest *in);
 
 /*
  * Take n validated submissions received at now (ownership of subs passes
@@ -49,38 +49,38 @@ void		 ingest_free(struct ingest *in);
  * becomes the id of a submission that has none ("#<index>" appended in a
  * batch).  Calls done once (see above).
  */
-void		 ingest_submit(struct ingest *in, struct submission *subs,
-		    size_t n, const char *header_key, int64_t now,
-		    ingest_done_fn done, void *arg);
+void ingest_submit(struct ingest *in, struct submission *subs, size_t n,
+    const char *header_key, int64_t now, ingest_done_fn done, void *arg);
 
 /* 1 while journal writes are failing (for /healthz). */
-int		 ingest_degraded(struct ingest *in);
+int ingest_degraded(struct ingest *in);
 
 struct ingest_stats {
-	uint64_t	accepted;	/* submissions made durable */
-	uint64_t	duplicates;
-	uint64_t	rejected_closed;
-	uint64_t	commits;	/* group commits (one fdatasync each) */
-	uint64_t	commit_failures;
-	uint64_t	journal_records;
-	uint64_t	journal_segments;
-	size_t		sources;
-	size_t		open_buckets;
-	size_t		idempotency_keys;
-	int64_t		watermark;	/* steps at or before it are closed */
-	uint64_t	flush_steps;
-	double		flush_last_seconds;
-	int64_t		flush_last_step;
-	uint64_t	flush_errors;
+	uint64_t accepted; /* submissions made durable */
+	uint64_t duplicates;
+	uint64_t rejected_closed;
+	uint64_t commits; /* group commits (one fdatasync each) */
+	uint64_t commit_failures;
+	uint64_t journal_records;
+	uint64_t journal_segments;
+	size_t	 sources;
+	size_t	 open_buckets;
+	size_t	 idempotency_keys;
+	int64_t	 watermark; /* steps at or before it are closed */
+	uint64_t flush_steps;
+	double	 flush_last_seconds;
+	int64_t	 flush_last_step;
+	uint64_t flush_errors;
 };
-void		 ingest_get_stats(struct ingest *in, struct ingest_stats *out);
+void ingest_get_stats(struct ingest *in, struct ingest_stats *out);
 
 /*
  * Call fn for every source with the messages written for it since start,
  * per category, and the last step written (see flush_each_source).
  */
-void		 ingest_each_source(struct ingest *in, void (*fn)(void *arg,
-		    const char *source, const uint64_t *totals, int64_t last_step),
-		    void *arg);
+void ingest_each_source(struct ingest *in,
+    void (*fn)(void *arg, const char *source, const uint64_t *totals,
+	int64_t last_step),
+    void *arg);
 
 #endif

@@ -27,34 +27,34 @@
 #include "log.h"
 #include "step.h"
 
-#define REC_MAGIC	0x314a5453U	/* "STJ1" */
-#define HDR_MAGIC	0x484a5453U	/* "STJH" */
-#define JOURNAL_VERSION	1
+#define REC_MAGIC	0x314a5453U /* "STJ1" */
+#define HDR_MAGIC	0x484a5453U /* "STJH" */
+#define JOURNAL_VERSION 1
 
 struct segment {
-	uint64_t	seq;
-	int64_t		max_step;	/* latest step any record touches */
-	int64_t		max_received;
-	int64_t		opened;		/* when it was started (0 if replayed) */
-	uint64_t	bytes;
-	uint64_t	synced;		/* bytes known to be on disk */
-	uint64_t	records;
+	uint64_t seq;
+	int64_t	 max_step; /* latest step any record touches */
+	int64_t	 max_received;
+	int64_t	 opened; /* when it was started (0 if replayed) */
+	uint64_t bytes;
+	uint64_t synced; /* bytes known to be on disk */
+	uint64_t records;
 };
 
 struct journal {
-	char		*dir;
-	char		 categories[ST_MAX_CATEGORIES][ST_CATEGORY_MAX + 1];
-	unsigned	 ncategories;
-	unsigned	 step;
-	uint64_t	 segment_bytes;
-	unsigned	 segment_age;
-	int		 dirfd;
-	int		 fd;		/* the open segment, or -1 */
-	struct segment	*segs;		/* oldest first; the last is open if fd != -1 */
-	size_t		 nsegs;
-	uint64_t	 next_seq;
-	unsigned char	*buf;		/* encoding buffer */
-	size_t		 bufcap;
+	char	       *dir;
+	char		categories[ST_MAX_CATEGORIES][ST_CATEGORY_MAX + 1];
+	unsigned	ncategories;
+	unsigned	step;
+	uint64_t	segment_bytes;
+	unsigned	segment_age;
+	int		dirfd;
+	int		fd;   /* the open segment, or -1 */
+	struct segment *segs; /* oldest first; the last is open if fd != -1 */
+	size_t		nsegs;
+	uint64_t	next_seq;
+	unsigned char  *buf; /* encoding buffer */
+	size_t		bufcap;
 	struct journal_stats stats;
 };
 
@@ -62,7 +62,10 @@ struct journal {
 static void
 put32(unsigned char *p, uint32_t v)
 {
-	p[0] = v; p[1] = v >> 8; p[2] = v >> 16; p[3] = v >> 24;
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
 }
 
 static void
@@ -97,31 +100,37 @@ journal_frame(unsigned char *buf, uint32_t magic, size_t len)
 
 /* Encode r into buf; returns its length. */
 size_t
-journal_encode(const struct journal_record *r, unsigned ncategories,
-    unsigned char *buf)
+journal_encode(
+    const struct journal_record *r, unsigned ncategories, unsigned char *buf)
 {
 	unsigned char *p = buf + 12;
-	size_t slen = strlen(r->sub.source), klen = strlen(r->sub.id);
-	unsigned i;
+	size_t	       slen = strlen(r->sub.source), klen = strlen(r->sub.id);
+	unsigned       i;
 
-	put64(p, (uint64_t)r->received); p += 8;
-	put64(p, (uint64_t)r->sub.time); p += 8;
-	put32(p, r->sub.interval); p += 4;
-	put64(p, r->sub.hash); p += 8;
+	put64(p, (uint64_t)r->received);
+	p += 8;
+	put64(p, (uint64_t)r->sub.time);
+	p += 8;
+	put32(p, r->sub.interval);
+	p += 4;
+	put64(p, r->sub.hash);
+	p += 8;
 	*p++ = (unsigned char)ncategories;
 	for (i = 0; i < ncategories; i++, p += 8)
 		put64(p, r->sub.counts[i]);
 	*p++ = (unsigned char)slen;
-	memcpy(p, r->sub.source, slen); p += slen;
+	memcpy(p, r->sub.source, slen);
+	p += slen;
 	*p++ = (unsigned char)klen;
-	memcpy(p, r->sub.id, klen); p += klen;
+	memcpy(p, r->sub.id, klen);
+	p += klen;
 	return journal_frame(buf, REC_MAGIC, (size_t)(p - (buf + 12)));
 }
 
 /* Check a frame at buf; 1 ok (payload length in *plen), 0 incomplete, -1 bad. */
 static int
-journal_check_frame(const unsigned char *buf, size_t len, uint32_t magic,
-    size_t *plen)
+journal_check_frame(
+    const unsigned char *buf, size_t len, uint32_t magic, size_t *plen)
 {
 	uint32_t n;
 
@@ -146,9 +155,9 @@ journal_decode(const unsigned char *buf, size_t len, unsigned ncategories,
     struct journal_record *r, size_t *used)
 {
 	const unsigned char *p, *end;
-	size_t plen, slen, klen;
-	unsigned i;
-	int rc;
+	size_t		     plen, slen, klen;
+	unsigned	     i;
+	int		     rc;
 
 	if ((rc = journal_check_frame(buf, len, REC_MAGIC, &plen)) != 1)
 		return rc;
@@ -175,8 +184,8 @@ journal_decode(const unsigned char *buf, size_t len, unsigned ncategories,
 		return -1;
 	memcpy(r->sub.id, p, klen);
 	if (memchr(r->sub.source, '\0', slen) != NULL ||
-	    memchr(r->sub.id, '\0', klen) != NULL ||
-	    r->sub.interval == 0 || r->sub.time <= 0)
+	    memchr(r->sub.id, '\0', klen) != NULL || r->sub.interval == 0 ||
+	    r->sub.time <= 0)
 		return -1;
 	*used = 12 + plen;
 	return 1;
@@ -187,10 +196,12 @@ static size_t
 journal_encode_header(const struct journal *j, unsigned char *buf)
 {
 	unsigned char *p = buf + 12;
-	unsigned i;
+	unsigned       i;
 
-	put32(p, JOURNAL_VERSION); p += 4;
-	put32(p, j->step); p += 4;
+	put32(p, JOURNAL_VERSION);
+	p += 4;
+	put32(p, j->step);
+	p += 4;
 	*p++ = (unsigned char)j->ncategories;
 	for (i = 0; i < j->ncategories; i++) {
 		size_t n = strlen(j->categories[i]);
@@ -208,7 +219,7 @@ journal_check_header(const struct journal *j, const unsigned char *buf,
     size_t len, size_t *used, char *why, size_t whylen)
 {
 	unsigned char want[12 + 9 + ST_MAX_CATEGORIES * (ST_CATEGORY_MAX + 1)];
-	size_t plen, wlen;
+	size_t	      plen, wlen;
 
 	if (journal_check_frame(buf, len, HDR_MAGIC, &plen) != 1) {
 		snprintf(why, whylen, "no valid segment header");
@@ -216,7 +227,8 @@ journal_check_header(const struct journal *j, const unsigned char *buf,
 	}
 	wlen = journal_encode_header(j, want);
 	if (12 + plen != wlen || memcmp(buf + 12, want + 12, plen) != 0) {
-		snprintf(why, whylen, "written with another step or other "
+		snprintf(why, whylen,
+		    "written with another step or other "
 		    "categories than configured now");
 		return -1;
 	}
@@ -285,13 +297,14 @@ static int
 journal_start_segment(struct journal *j, int64_t now)
 {
 	unsigned char hdr[12 + 9 + ST_MAX_CATEGORIES * (ST_CATEGORY_MAX + 1)];
-	char path[4096];
-	size_t len;
-	int fd, saved;
+	char	      path[4096];
+	size_t	      len;
+	int	      fd, saved;
 
 	journal_path(j, j->next_seq, path, sizeof(path));
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC |
-	    O_NOFOLLOW, 0600);
+	fd = open(path,
+	    O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
 	if (fd == -1)
 		return -1;
 	len = journal_encode_header(j, hdr);
@@ -321,7 +334,8 @@ journal_open(const struct journal_settings *s, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", s->dir, strerror(errno));
 		return NULL;
 	}
-	if ((j = calloc(1, sizeof(*j))) == NULL || (j->dir = strdup(s->dir)) == NULL)
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->dir = strdup(s->dir)) == NULL)
 		abort();
 	memcpy(j->categories, s->categories,
 	    s->ncategories * sizeof(j->categories[0]));
@@ -331,7 +345,8 @@ journal_open(const struct journal_settings *s, char *err, size_t errlen)
 	j->segment_age = s->segment_age;
 	j->fd = -1;
 	j->next_seq = 1;
-	j->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	j->dirfd =
+	    open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (j->dirfd == -1) {
 		snprintf(err, errlen, "%s: %s", s->dir, strerror(errno));
 		journal_close(j);
@@ -367,23 +382,24 @@ journal_cmp_seq(const void *a, const void *b)
 
 /* List the segment numbers in the directory, sorted. */
 static int
-journal_list(struct journal *j, uint64_t **out, size_t *n, char *err,
-    size_t errlen)
+journal_list(
+    struct journal *j, uint64_t **out, size_t *n, char *err, size_t errlen)
 {
-	DIR *d;
+	DIR	      *d;
 	struct dirent *de;
-	uint64_t *seqs = NULL;
-	size_t cnt = 0;
+	uint64_t      *seqs = NULL;
+	size_t	       cnt = 0;
 
 	if ((d = opendir(j->dir)) == NULL) {
 		snprintf(err, errlen, "%s: %s", j->dir, strerror(errno));
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
-		char *end;
+		char		  *end;
 		unsigned long long v;
 
-		if (strlen(de->d_name) != 20 || strcmp(de->d_name + 16, ".log") != 0)
+		if (strlen(de->d_name) != 20 ||
+		    strcmp(de->d_name + 16, ".log") != 0)
 			continue;
 		errno = 0;
 		v = strtoull(de->d_name, &end, 10);
@@ -405,10 +421,10 @@ journal_list(struct journal *j, uint64_t **out, size_t *n, char *err,
 static int
 journal_slurp(const char *path, unsigned char **buf, size_t *len)
 {
-	struct stat sb;
+	struct stat    sb;
 	unsigned char *b;
-	size_t off = 0;
-	int fd;
+	size_t	       off = 0;
+	int	       fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return -1;
@@ -436,16 +452,16 @@ journal_slurp(const char *path, unsigned char **buf, size_t *len)
 
 /* 1 if any valid record starts somewhere in buf[from..len). */
 static int
-journal_valid_after(const struct journal *j, const unsigned char *buf,
-    size_t len, size_t from)
+journal_valid_after(
+    const struct journal *j, const unsigned char *buf, size_t len, size_t from)
 {
 	struct journal_record r;
-	size_t off, used;
+	size_t		      off, used;
 
 	for (off = from; off + 12 <= len; off++)
 		if (get32(buf + off) == REC_MAGIC &&
-		    journal_decode(buf + off, len - off, j->ncategories, &r,
-		    &used) == 1)
+		    journal_decode(
+			buf + off, len - off, j->ncategories, &r, &used) == 1)
 			return 1;
 	return 0;
 }
@@ -456,12 +472,14 @@ journal_cut(const char *path, const unsigned char *buf, size_t len, size_t off,
     int keep_rest)
 {
 	char aside[4200];
-	int fd;
+	int  fd;
 
 	if (keep_rest) {
 		snprintf(aside, sizeof(aside), "%s.damaged", path);
-		fd = open(aside, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd == -1 || journal_write_all(fd, buf + off, len - off) == -1 ||
+		fd =
+		    open(aside, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd == -1 ||
+		    journal_write_all(fd, buf + off, len - off) == -1 ||
 		    fsync(fd) == -1) {
 			if (fd != -1)
 				close(fd);
@@ -476,22 +494,23 @@ journal_cut(const char *path, const unsigned char *buf, size_t len, size_t off,
 
 /* Replay every segment, oldest first; see journal.h. */
 int
-journal_replay(struct journal *j, int (*fn)(void *, const struct journal_record *),
-    void *arg, int recover, char *err, size_t errlen)
+journal_replay(struct journal *j,
+    int (*fn)(void *, const struct journal_record *), void *arg, int recover,
+    char *err, size_t errlen)
 {
 	uint64_t *seqs = NULL;
-	size_t nseqs, i;
-	int rc = -1;
+	size_t	  nseqs, i;
+	int	  rc = -1;
 
 	if (journal_list(j, &seqs, &nseqs, err, errlen) == -1)
 		return -1;
 	for (i = 0; i < nseqs; i++) {
-		char path[4096], why[128];
-		unsigned char *buf = NULL;
-		size_t len, off = 0, used;
-		struct segment *seg;
+		char		      path[4096], why[128];
+		unsigned char	     *buf = NULL;
+		size_t		      len, off = 0, used;
+		struct segment	     *seg;
 		struct journal_record r;
-		int last = i + 1 == nseqs, d;
+		int		      last = i + 1 == nseqs, d;
 
 		journal_path(j, seqs[i], path, sizeof(path));
 		if (journal_slurp(path, &buf, &len) == -1) {
@@ -504,26 +523,33 @@ journal_replay(struct journal *j, int (*fn)(void *, const struct journal_record 
 			unlink(path);
 			continue;
 		}
-		if (last && journal_check_frame(buf, len, HDR_MAGIC, &used) != 1 &&
+		if (last &&
+		    journal_check_frame(buf, len, HDR_MAGIC, &used) != 1 &&
 		    !journal_valid_after(j, buf, len, 0)) {
 			/* Its header never reached the disk: nothing acknowledged. */
-			log_warn("journal %s: removing a segment whose header was "
-			    "never completed", path);
+			log_warn(
+			    "journal %s: removing a segment whose header was "
+			    "never completed",
+			    path);
 			free(buf);
 			unlink(path);
 			continue;
 		}
-		if (journal_check_header(j, buf, len, &off, why, sizeof(why)) == -1) {
-			snprintf(err, errlen, "journal segment %s: %s; move the "
-			    "journal directory aside only after its records are "
-			    "no longer needed", path, why);
+		if (journal_check_header(j, buf, len, &off, why, sizeof(why)) ==
+		    -1) {
+			snprintf(err, errlen,
+			    "journal segment %s: %s; move the "
+			    "journal directory aside only after its records "
+			    "are "
+			    "no longer needed",
+			    path, why);
 			free(buf);
 			goto done;
 		}
 		seg = journal_add_segment(j, seqs[i]);
 		while (off < len) {
-			d = journal_decode(buf + off, len - off, j->ncategories,
-			    &r, &used);
+			d = journal_decode(
+			    buf + off, len - off, j->ncategories, &r, &used);
 			if (d == 1) {
 				int64_t st = journal_record_step(j, &r);
 
@@ -534,40 +560,51 @@ journal_replay(struct journal *j, int (*fn)(void *, const struct journal_record 
 				seg->records++;
 				j->stats.replayed++;
 				if (fn(arg, &r) != 0) {
-					snprintf(err, errlen, "replay stopped at "
-					    "%s offset %zu", path, off);
+					snprintf(err, errlen,
+					    "replay stopped at "
+					    "%s offset %zu",
+					    path, off);
 					free(buf);
 					goto done;
 				}
 				off += used;
 				continue;
 			}
-			if (last && !journal_valid_after(j, buf, len, off + 1)) {
-				log_warn("journal %s: cutting off a torn tail of "
+			if (last &&
+			    !journal_valid_after(j, buf, len, off + 1)) {
+				log_warn(
+				    "journal %s: cutting off a torn tail of "
 				    "%zu bytes at offset %zu (a write that was "
-				    "never acknowledged)", path, len - off, off);
+				    "never acknowledged)",
+				    path, len - off, off);
 				if (journal_cut(path, buf, len, off, 0) == -1) {
-					snprintf(err, errlen, "%s: cannot truncate: %s",
-					    path, strerror(errno));
+					snprintf(err, errlen,
+					    "%s: cannot truncate: %s", path,
+					    strerror(errno));
 					free(buf);
 					goto done;
 				}
 				break;
 			}
 			if (!recover) {
-				snprintf(err, errlen, "journal segment %s is corrupt "
-				    "at offset %zu (records follow it); start once "
-				    "with --journal-recover to cut it there and keep "
-				    "the rest in %s.damaged", path, off, path);
+				snprintf(err, errlen,
+				    "journal segment %s is corrupt "
+				    "at offset %zu (records follow it); start "
+				    "once "
+				    "with --journal-recover to cut it there "
+				    "and keep "
+				    "the rest in %s.damaged",
+				    path, off, path);
 				free(buf);
 				goto done;
 			}
-			log_warn("journal %s: corrupt at offset %zu; cut there, "
-			    "%zu bytes kept in %s.damaged", path, off, len - off,
-			    path);
+			log_warn(
+			    "journal %s: corrupt at offset %zu; cut there, "
+			    "%zu bytes kept in %s.damaged",
+			    path, off, len - off, path);
 			if (journal_cut(path, buf, len, off, 1) == -1) {
-				snprintf(err, errlen, "%s: cannot cut: %s", path,
-				    strerror(errno));
+				snprintf(err, errlen, "%s: cannot cut: %s",
+				    path, strerror(errno));
 				free(buf);
 				goto done;
 			}
@@ -607,8 +644,8 @@ journal_append(struct journal *j, const struct journal_record *recs, size_t n,
     int64_t now, int *errnum, char *err, size_t errlen)
 {
 	struct segment *s;
-	size_t need = n * JOURNAL_RECORD_MAX, len = 0, i;
-	int64_t max_step = INT64_MIN, max_recv = INT64_MIN;
+	size_t		need = n * JOURNAL_RECORD_MAX, len = 0, i;
+	int64_t		max_step = INT64_MIN, max_recv = INT64_MIN;
 
 	journal_maybe_rotate(j, now);
 	if (j->fd == -1 && journal_start_segment(j, now) == -1) {
@@ -635,7 +672,8 @@ journal_append(struct journal *j, const struct journal_record *recs, size_t n,
 	s = &j->segs[j->nsegs - 1];
 	if (journal_write_all(j->fd, j->buf, len) == -1) {
 		*errnum = errno;
-		snprintf(err, errlen, "journal: write failed: %s", strerror(errno));
+		snprintf(
+		    err, errlen, "journal: write failed: %s", strerror(errno));
 		/* Leave no partial record behind for a later append to follow. */
 		if (ftruncate(j->fd, (off_t)s->bytes) == -1) {
 			close(j->fd);
@@ -691,7 +729,7 @@ journal_gc(struct journal *j, int64_t through, int64_t received_before)
 
 	for (i = 0; i < j->nsegs; i++) {
 		struct segment *s = &j->segs[i];
-		char path[4096];
+		char		path[4096];
 
 		if (i < closed && keep == 0 && s->max_step <= through &&
 		    s->max_received < received_before) {

@@ -19,29 +19,30 @@
 
 /* One journaled submission: what was accepted, and when. */
 struct journal_record {
-	int64_t			received;	/* unix seconds at receipt */
-	struct submission	sub;
+	int64_t		  received; /* unix seconds at receipt */
+	struct submission sub;
 };
 
 /* The largest encoded record, in bytes. */
-#define JOURNAL_RECORD_MAX	(12 + 8 + 8 + 4 + 8 + 1 + \
-	8 * ST_MAX_CATEGORIES + 1 + ST_SOURCE_MAX + 1 + ST_KEY_MAX)
+#define JOURNAL_RECORD_MAX \
+	(12 + 8 + 8 + 4 + 8 + 1 + 8 * ST_MAX_CATEGORIES + 1 + ST_SOURCE_MAX + \
+	    1 + ST_KEY_MAX)
 
 struct journal;
 
 struct journal_settings {
-	const char	*dir;		/* created if missing */
-	const char	(*categories)[ST_CATEGORY_MAX + 1];
-	unsigned	 ncategories;
-	unsigned	 step;
-	uint64_t	 segment_bytes;	/* rotate past this size */
-	unsigned	 segment_age;	/* or past this many seconds */
+	const char *dir; /* created if missing */
+	const char (*categories)[ST_CATEGORY_MAX + 1];
+	unsigned ncategories;
+	unsigned step;
+	uint64_t segment_bytes; /* rotate past this size */
+	unsigned segment_age;	/* or past this many seconds */
 };
 
 /* Open (creating) the journal directory.  NULL with err filled on failure. */
-struct journal	*journal_open(const struct journal_settings *s, char *err,
-		    size_t errlen);
-void		 journal_close(struct journal *j);
+struct journal *journal_open(
+    const struct journal_settings *s, char *err, size_t errlen);
+void journal_close(struct journal *j);
 
 /*
  * Call fn for every record of every segment, oldest first; fn returns 0 to
@@ -51,50 +52,50 @@ void		 journal_close(struct journal *j);
  * cut there, the rest is moved to <segment>.damaged, and replay goes on.
  * Call once, before the first append.
  */
-int	journal_replay(struct journal *j, int (*fn)(void *arg,
-	    const struct journal_record *r), void *arg, int recover,
-	    char *err, size_t errlen);
+int journal_replay(struct journal *j,
+    int (*fn)(void *arg, const struct journal_record *r), void *arg,
+    int recover, char *err, size_t errlen);
 
 /*
  * Write n records at the end of the current segment (not yet durable).
  * On failure nothing of them remains in the file; returns -1 with err and
  * *errnum set (ENOSPC for a full disk).
  */
-int	journal_append(struct journal *j, const struct journal_record *recs,
-	    size_t n, int64_t now, int *errnum, char *err, size_t errlen);
+int journal_append(struct journal *j, const struct journal_record *recs,
+    size_t n, int64_t now, int *errnum, char *err, size_t errlen);
 
 /* Make everything appended durable (fdatasync).  -1 with err on failure. */
-int	journal_sync(struct journal *j, int *errnum, char *err, size_t errlen);
+int journal_sync(struct journal *j, int *errnum, char *err, size_t errlen);
 
 /*
  * Remove closed segments whose every step is <= through and whose every
  * record was received before received_before.
  */
-void	journal_gc(struct journal *j, int64_t through, int64_t received_before);
+void journal_gc(struct journal *j, int64_t through, int64_t received_before);
 
 /* Counters for /metrics. */
 struct journal_stats {
-	uint64_t	records;	/* appended since start */
-	uint64_t	bytes;
-	uint64_t	syncs;
-	uint64_t	segments;	/* on disk now */
-	uint64_t	replayed;
+	uint64_t records; /* appended since start */
+	uint64_t bytes;
+	uint64_t syncs;
+	uint64_t segments; /* on disk now */
+	uint64_t replayed;
 };
-void	journal_get_stats(const struct journal *j, struct journal_stats *out);
+void journal_get_stats(const struct journal *j, struct journal_stats *out);
 
 /*
  * Encode r into buf (at least JOURNAL_RECORD_MAX bytes); returns its length.
  * Pure.
  */
-size_t	journal_encode(const struct journal_record *r, unsigned ncategories,
-	    unsigned char *buf);
+size_t journal_encode(
+    const struct journal_record *r, unsigned ncategories, unsigned char *buf);
 
 /*
  * Decode one record from buf[0..len).  Returns 1 with *r and *used filled,
  * 0 when buf holds only the start of a record, -1 when the bytes are not a
  * valid record.  Pure; safe on any input.
  */
-int	journal_decode(const unsigned char *buf, size_t len, unsigned ncategories,
-	    struct journal_record *r, size_t *used);
+int journal_decode(const unsigned char *buf, size_t len, unsigned ncategories,
+    struct journal_record *r, size_t *used);
 
 #endif

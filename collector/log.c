@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 static enum log_level log_threshold = LOG_LEVEL_INFO;
-static int log_syslog;
+static int	      log_syslog;
 
 /* Send lines to syslog from now on; set once at start-up. */
 void
@@ -43,14 +43,14 @@ log_set_level(const char *name)
 static void
 log_vwrite(enum log_level level, const char *fmt, va_list ap)
 {
-	static const char *names[] = { "error", "warning", "info", "debug" };
-	char line[2048];
-	struct tm tm;
-	time_t now;
-	int n, m;
+	static const char *names[] = {"error", "warning", "info", "debug"};
+	char		   line[2048];
+	struct tm	   tm;
+	time_t		   now;
+	int		   n, m;
 
-	static const int priorities[] = { LOG_ERR, LOG_WARNING, LOG_INFO,
-	    LOG_DEBUG };
+	static const int priorities[] = {
+	    LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 
 	if (level > log_threshold)
 		return;
@@ -61,9 +61,10 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	}
 	now = time(NULL);
 	gmtime_r(&now, &tm);
-	n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02dZ %s: ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, names[level]);
+	n = snprintf(line, sizeof(line),
+	    "%04d-%02d-%02dT%02d:%02d:%02dZ %s: ", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    names[level]);
 	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	if (m < 0)
 		return;
@@ -75,16 +76,15 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 		return;
 }
 
-#define LOG_FN(fn, level)				\
-void							\
-fn(const char *fmt, ...)				\
-{							\
-	va_list ap;					\
-							\
-	va_start(ap, fmt);				\
-	log_vwrite(level, fmt, ap);			\
-	va_end(ap);					\
-}
+#define LOG_FN(fn, level) \
+	void fn(const char *fmt, ...) \
+	{ \
+		va_list ap; \
+\
+		va_start(ap, fmt); \
+		log_vwrite(level, fmt, ap); \
+		va_end(ap); \
+	}
 
 LOG_FN(log_error, LOG_LEVEL_ERROR)
 LOG_FN(log_warn, LOG_LEVEL_WARNING)

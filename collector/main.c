@@ -38,18 +38,24 @@ main_usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: spamtrendd [--config FILE] [--OPTION VALUE ...]\n"
-	    "       spamtrendd --check-config [--config FILE] [--OPTION VALUE ...]\n"
-	    "       spamtrendd import --data-dir DIR --source NAME FILE.csv ... "
+	    "       spamtrendd --check-config [--config FILE] [--OPTION VALUE "
+	    "...]\n"
+	    "       spamtrendd import --data-dir DIR --source NAME FILE.csv "
+	    "... "
 	    "(see import --help)\n"
 	    "\n"
-	    "Collects spam, ham, virus and rejected counts over HTTP and keeps\n"
-	    "them in RRD files.  Every option can also be set in the config file\n"
+	    "Collects spam, ham, virus and rejected counts over HTTP and "
+	    "keeps\n"
+	    "them in RRD files.  Every option can also be set in the config "
+	    "file\n"
 	    "as 'name = value' (with _ or -).\n"
 	    "\n"
 	    "  --config FILE              read options from FILE first\n"
 	    "  --check-config             validate the configuration and exit\n"
-	    "  --journal-recover          cut a corrupt journal segment at the\n"
-	    "                             damage (the rest is kept aside) and start\n"
+	    "  --journal-recover          cut a corrupt journal segment at "
+	    "the\n"
+	    "                             damage (the rest is kept aside) and "
+	    "start\n"
 	    "  --help                     show this text\n"
 	    "  --version                  show the version\n");
 	conf_usage(fp);
@@ -60,16 +66,18 @@ static int
 main_parse(struct conf *c, int argc, char **argv, int *check, int *recover)
 {
 	char err[1024];
-	int i;
+	int  i;
 
 	/* The config file first, so the command line wins. */
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--config") == 0) {
 			if (i + 1 >= argc) {
-				fprintf(stderr, "spamtrendd: --config needs a file\n");
+				fprintf(stderr,
+				    "spamtrendd: --config needs a file\n");
 				return -1;
 			}
-			if (conf_load_file(c, argv[i + 1], err, sizeof(err)) == -1) {
+			if (conf_load_file(c, argv[i + 1], err, sizeof(err)) ==
+			    -1) {
 				fprintf(stderr, "spamtrendd: %s\n", err);
 				return -1;
 			}
@@ -93,12 +101,14 @@ main_parse(struct conf *c, int argc, char **argv, int *check, int *recover)
 		if (strcmp(a, "--foreground") == 0)
 			continue;
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
-			fprintf(stderr, "spamtrendd: unexpected argument '%s' "
-			    "(see --help)\n", a);
+			fprintf(stderr,
+			    "spamtrendd: unexpected argument '%s' "
+			    "(see --help)\n",
+			    a);
 			return -1;
 		}
 		{
-			char name[64];
+			char	    name[64];
 			const char *value, *eq = strchr(a, '=');
 
 			if (eq != NULL) {
@@ -107,15 +117,18 @@ main_parse(struct conf *c, int argc, char **argv, int *check, int *recover)
 				value = eq + 1;
 			} else {
 				if (i + 1 >= argc) {
-					fprintf(stderr, "spamtrendd: %s needs a "
-					    "value\n", a);
+					fprintf(stderr,
+					    "spamtrendd: %s needs a "
+					    "value\n",
+					    a);
 					return -1;
 				}
 				snprintf(name, sizeof(name), "%s", a + 2);
 				value = argv[++i];
 			}
 			if (conf_set(c, name, value, err, sizeof(err)) == -1) {
-				fprintf(stderr, "spamtrendd: --%s: %s\n", name, err);
+				fprintf(stderr, "spamtrendd: --%s: %s\n", name,
+				    err);
 				return -1;
 			}
 		}
@@ -132,14 +145,15 @@ static int
 main_lock_data_dir(const struct conf *c)
 {
 	char path[PATH_MAX];
-	int fd;
+	int  fd;
 
 	if (mkdir(c->data_dir, 0750) == -1 && errno != EEXIST) {
 		log_error("%s: %s", c->data_dir, strerror(errno));
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/.lock", c->data_dir);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1) {
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		 0600)) == -1) {
 		log_error("%s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -148,7 +162,7 @@ main_lock_data_dir(const struct conf *c)
 		close(fd);
 		return -1;
 	}
-	return fd;	/* held until exit */
+	return fd; /* held until exit */
 }
 
 /* The read gate: HTTP basic auth when a read password is set. */
@@ -156,11 +170,12 @@ static int
 main_read_gate(struct http_request *r, void *arg)
 {
 	struct spamtrend *st = arg;
-	struct st_error e;
+	struct st_error	  e;
 
 	if (auth_reader(st->auth, http_header(r, "Authorization"), &e) == 0)
 		return 0;
-	http_add_header(r, "WWW-Authenticate", "Basic realm=\"spamtrend\", "
+	http_add_header(r, "WWW-Authenticate",
+	    "Basic realm=\"spamtrend\", "
 	    "charset=\"UTF-8\"");
 	http_respond_error(r, &e);
 	return -1;
@@ -169,18 +184,19 @@ main_read_gate(struct http_request *r, void *arg)
 int
 main(int argc, char **argv)
 {
-	struct spamtrend st;
-	struct conf c;
+	struct spamtrend      st;
+	struct conf	      c;
 	struct store_settings ss;
-	struct http_settings hs;
-	sigset_t sigs;
-	char err[1024];
+	struct http_settings  hs;
+	sigset_t	      sigs;
+	char		      err[1024];
 	int check = 0, recover = 0, port, sig, lockfd, i, rc = 1;
 
 	if (argc > 1 && strcmp(argv[1], "import") == 0)
 		return import_main(argc - 1, argv + 1);
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
 			main_usage(stdout);
 			return 0;
 		}
@@ -216,28 +232,28 @@ main(int argc, char **argv)
 	st.started = time(NULL);
 	if ((lockfd = main_lock_data_dir(&c)) == -1)
 		goto done;
-	if ((st.auth = auth_create(c.tokens_file, c.admin_token, c.read_password,
-	    err, sizeof(err))) == NULL) {
+	if ((st.auth = auth_create(c.tokens_file, c.admin_token,
+		 c.read_password, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		goto done;
 	}
 	memset(&ss, 0, sizeof(ss));
 	ss.data_dir = c.data_dir;
 	ss.step = c.step;
-	ss.categories = (const char (*)[ST_CATEGORY_MAX + 1])c.categories;
+	ss.categories = (const char(*)[ST_CATEGORY_MAX + 1]) c.categories;
 	ss.ncategories = c.ncategories;
 	ss.rrdcached = c.rrdcached[0] != '\0' ? c.rrdcached : NULL;
 	if ((st.store = store_create(&ss, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		goto done;
 	}
-	if ((st.ingest = ingest_create(&c, st.store, recover, err,
-	    sizeof(err))) == NULL) {
+	if ((st.ingest = ingest_create(
+		 &c, st.store, recover, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		goto done;
 	}
-	if ((st.workers = workers_create(c.render_threads, c.render_queue, err,
-	    sizeof(err))) == NULL) {
+	if ((st.workers = workers_create(
+		 c.render_threads, c.render_queue, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		goto done;
 	}
@@ -270,17 +286,19 @@ main(int argc, char **argv)
 		goto done;
 	}
 	{
-		char host[128];
+		char	    host[128];
 		const char *colon = strrchr(c.listen, ':');
 
 		snprintf(host, sizeof(host), "%.*s", (int)(colon - c.listen),
 		    c.listen);
 		printf("spamtrendd: listening on %s://%s:%d/ with data in %s\n",
-		    hs.tls_cert != NULL ? "https" : "http", host, port, c.data_dir);
+		    hs.tls_cert != NULL ? "https" : "http", host, port,
+		    c.data_dir);
 		fflush(stdout);
 	}
 	if (c.tokens_file[0] == '\0')
-		log_info("no tokens_file: only loopback clients may submit counts");
+		log_info(
+		    "no tokens_file: only loopback clients may submit counts");
 	else
 		log_info("%zu reporter tokens loaded", auth_tokens(st.auth));
 
@@ -289,7 +307,8 @@ main(int argc, char **argv)
 			continue;
 		if (sig == SIGHUP) {
 			if (auth_reload(st.auth, err, sizeof(err)) == -1)
-				log_error("reload: %s (the old tokens stay)", err);
+				log_error(
+				    "reload: %s (the old tokens stay)", err);
 			else
 				log_info("reloaded: %zu reporter tokens",
 				    auth_tokens(st.auth));

@@ -16,41 +16,56 @@
 	err_set((e), 400, "bad_parameter", (field), __VA_ARGS__)
 
 enum query_param {
-	QP_SOURCE, QP_CATEGORIES, QP_START, QP_END, QP_STEP, QP_WIDTH,
-	QP_HEIGHT, QP_COMPARE, QP_VIEW, QP_DROPS, QP_COUNT
+	QP_SOURCE,
+	QP_CATEGORIES,
+	QP_START,
+	QP_END,
+	QP_STEP,
+	QP_WIDTH,
+	QP_HEIGHT,
+	QP_COMPARE,
+	QP_VIEW,
+	QP_DROPS,
+	QP_COUNT
 };
 
-static const char *query_names[QP_COUNT] = {
-	"source", "categories", "start", "end", "step", "width", "height",
-	"compare", "view", "drops"
-};
+static const char *query_names[QP_COUNT] = {"source", "categories", "start",
+    "end", "step", "width", "height", "compare", "view", "drops"};
 
 /* Suffixes of relative times and spans, in seconds. */
 static const struct {
-	const char	*suffix;
-	int64_t		 seconds;
+	const char *suffix;
+	int64_t	    seconds;
 } query_units[] = {
-	{ "s", 1 }, { "min", 60 }, { "h", 3600 }, { "d", 86400 },
-	{ "w", 7 * 86400 }, { "mon", 30 * 86400 }, { "y", 365 * 86400 },
+    {"s", 1},
+    {"min", 60},
+    {"h", 3600},
+    {"d", 86400},
+    {"w", 7 * 86400},
+    {"mon", 30 * 86400},
+    {"y", 365 * 86400},
 };
 
 /* The comparison shifts offered. */
 static const struct {
-	const char	*name;
-	int64_t		 seconds;
+	const char *name;
+	int64_t	    seconds;
 } query_compares[] = {
-	{ "none", 0 }, { "1d", 86400 }, { "1w", 7 * 86400 },
-	{ "4w", 28 * 86400 }, { "1y", 364 * 86400 },
+    {"none", 0},
+    {"1d", 86400},
+    {"1w", 7 * 86400},
+    {"4w", 28 * 86400},
+    {"1y", 364 * 86400},
 };
 
-static const char *query_views[] = { "lines", "stacked", "ratio" };
+static const char *query_views[] = {"lines", "stacked", "ratio"};
 
 /* Parse a bounded unsigned decimal of at most 12 digits; -1 if malformed. */
 static int
 query_uint(const char **p, int64_t *out)
 {
 	int64_t v = 0;
-	int n = 0;
+	int	n = 0;
 
 	while (**p >= '0' && **p <= '9') {
 		if (++n > 12)
@@ -82,8 +97,8 @@ query_days(int64_t y, int64_t m, int64_t d)
 static int
 query_parse_date(const char *p, int64_t *out)
 {
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
+	static const int mdays[] = {
+	    31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int64_t y, mo, d, h = 0, mi = 0, sec = 0;
 
 	if (strlen(p) < 10 || p[4] != '-' || p[7] != '-')
@@ -105,11 +120,11 @@ query_parse_date(const char *p, int64_t *out)
 	}
 	if (*p == 'Z')
 		p++;
-	if (*p != '\0' || y < 1970 || y > 9999 || mo < 1 || mo > 12 ||
-	    d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 59)
+	if (*p != '\0' || y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
+	    d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 59)
 		return -1;
-	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 ||
-	    y % 400 == 0)))
+	if (mo == 2 && d == 29 &&
+	    !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
 		return -1;
 	*out = query_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 	return 0;
@@ -120,7 +135,7 @@ static int
 query_parse_span(const char *p, int64_t *out)
 {
 	int64_t n;
-	size_t i;
+	size_t	i;
 
 	if (query_uint(&p, &n) == -1)
 		return -1;
@@ -140,7 +155,7 @@ int
 query_parse_time(const char *text, int64_t now, int64_t *out)
 {
 	const char *p = text;
-	int64_t v;
+	int64_t	    v;
 
 	if (text == NULL || *text == '\0')
 		return -1;
@@ -184,7 +199,7 @@ query_clamped(const char *name, const char *value, unsigned lo, unsigned hi,
     unsigned *out, struct st_error *e)
 {
 	const char *p = value;
-	int64_t v;
+	int64_t	    v;
 
 	if (query_uint(&p, &v) == -1 || *p != '\0')
 		return QUERY_BAD(e, name, "%s must be a whole number", name);
@@ -198,25 +213,28 @@ query_categories(struct query *q, const struct query_settings *s,
     const char *value, struct st_error *e)
 {
 	const char *p = value, *comma;
-	size_t len;
-	unsigned i, j, n = 0;
+	size_t	    len;
+	unsigned    i, j, n = 0;
 
 	for (;;) {
 		comma = strchr(p, ',');
 		len = comma ? (size_t)(comma - p) : strlen(p);
 		if (len == 0)
-			return QUERY_BAD(e, "categories", "empty category "
+			return QUERY_BAD(e, "categories",
+			    "empty category "
 			    "name");
 		for (i = 0; i < s->ncategories; i++)
 			if (strlen(s->categories[i]) == len &&
 			    memcmp(s->categories[i], p, len) == 0)
 				break;
 		if (i == s->ncategories)
-			return QUERY_BAD(e, "categories", "unknown category "
+			return QUERY_BAD(e, "categories",
+			    "unknown category "
 			    "(not one of the configured categories)");
 		for (j = 0; j < n; j++)
 			if (q->cats[j] == i)
-				return QUERY_BAD(e, "categories", "category "
+				return QUERY_BAD(e, "categories",
+				    "category "
 				    "named twice");
 		q->cats[n++] = i;
 		if (comma == NULL)
@@ -232,11 +250,11 @@ int
 query_set(struct query *q, const struct query_settings *s, const char *name,
     const char *value, struct st_error *e)
 {
-	char lower[ST_SOURCE_MAX + 2];
+	char	    lower[ST_SOURCE_MAX + 2];
 	const char *p;
-	int64_t v;
-	size_t i, len;
-	int k;
+	int64_t	    v;
+	size_t	    i, len;
+	int	    k;
 
 	for (k = 0; k < QP_COUNT; k++)
 		if (strcmp(name, query_names[k]) == 0)
@@ -244,11 +262,12 @@ query_set(struct query *q, const struct query_settings *s, const char *name,
 	if (k == QP_COUNT) {
 		/* Echo the name only if it is short and plain. */
 		for (p = name; *p != '\0' && p - name < 40 &&
-		    ((*p >= 'a' && *p <= 'z') || *p == '_' ||
-		    (*p >= '0' && *p <= '9')); p++)
+		     ((*p >= 'a' && *p <= 'z') || *p == '_' ||
+			 (*p >= '0' && *p <= '9'));
+		     p++)
 			;
-		return QUERY_BAD(e, *p == '\0' ? name : "",
-		    "unknown query parameter");
+		return QUERY_BAD(
+		    e, *p == '\0' ? name : "", "unknown query parameter");
 	}
 	if (q->seen & (1U << k))
 		return QUERY_BAD(e, name, "%s given twice", name);
@@ -261,8 +280,9 @@ query_set(struct query *q, const struct query_settings *s, const char *name,
 		if (len == 0 || len > ST_SOURCE_MAX + 1)
 			return QUERY_BAD(e, name, "not a valid source name");
 		for (i = 0; i <= len; i++)
-			lower[i] = (value[i] >= 'A' && value[i] <= 'Z') ?
-			    value[i] - 'A' + 'a' : value[i];
+			lower[i] = (value[i] >= 'A' && value[i] <= 'Z')
+			    ? value[i] - 'A' + 'a'
+			    : value[i];
 		if (len > 1 && lower[len - 1] == '.')
 			lower[--len] = '\0';
 		if (len > ST_SOURCE_MAX || !source_is_valid_name(lower))
@@ -275,23 +295,24 @@ query_set(struct query *q, const struct query_settings *s, const char *name,
 	case QP_END:
 		if (strlen(value) >= sizeof(q->start_text) ||
 		    query_parse_time(value, s->now, &v) == -1)
-			return QUERY_BAD(e, name, "%s must be unix seconds, "
+			return QUERY_BAD(e, name,
+			    "%s must be unix seconds, "
 			    "\"now\", a span back like -1d, or YYYY-MM-DD",
 			    name);
 		if (k == QP_START) {
 			q->start = v;
-			snprintf(q->start_text, sizeof(q->start_text), "%s",
-			    value);
+			snprintf(
+			    q->start_text, sizeof(q->start_text), "%s", value);
 		} else {
 			q->end = v;
-			snprintf(q->end_text, sizeof(q->end_text), "%s",
-			    value);
+			snprintf(q->end_text, sizeof(q->end_text), "%s", value);
 		}
 		return 0;
 	case QP_STEP:
 		p = value;
 		if (query_uint(&p, &v) == -1 || *p != '\0' || v == 0)
-			return QUERY_BAD(e, name, "step must be a positive "
+			return QUERY_BAD(e, name,
+			    "step must be a positive "
 			    "number of seconds");
 		q->step = v > 100000000 ? 100000000 : (unsigned)v;
 		q->step_given = 1;
@@ -301,14 +322,16 @@ query_set(struct query *q, const struct query_settings *s, const char *name,
 	case QP_HEIGHT:
 		return query_clamped(name, value, 80, 1000, &q->height, e);
 	case QP_COMPARE:
-		for (i = 0; i < sizeof(query_compares) /
-		    sizeof(query_compares[0]); i++) {
+		for (i = 0;
+		     i < sizeof(query_compares) / sizeof(query_compares[0]);
+		     i++) {
 			if (strcmp(value, query_compares[i].name) == 0) {
 				q->compare = query_compares[i].seconds;
 				return 0;
 			}
 		}
-		return QUERY_BAD(e, name, "compare must be none, 1d, 1w, 4w "
+		return QUERY_BAD(e, name,
+		    "compare must be none, 1d, 1w, 4w "
 		    "or 1y");
 	case QP_VIEW:
 		for (i = 0; i < 3; i++) {
@@ -317,7 +340,8 @@ query_set(struct query *q, const struct query_settings *s, const char *name,
 				return 0;
 			}
 		}
-		return QUERY_BAD(e, name, "view must be lines, stacked or "
+		return QUERY_BAD(e, name,
+		    "view must be lines, stacked or "
 		    "ratio");
 	case QP_DROPS:
 		if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
@@ -342,11 +366,11 @@ query_has(const struct query_settings *s, const char *name)
 
 /* Resolve the range and choose the resolution. */
 int
-query_finish(struct query *q, const struct query_settings *s,
-    struct st_error *e)
+query_finish(
+    struct query *q, const struct query_settings *s, struct st_error *e)
 {
 	unsigned i;
-	int64_t span, age;
+	int64_t	 span, age;
 
 	if (!(q->seen & (1U << QP_END)))
 		q->end = s->now;
@@ -358,13 +382,15 @@ query_finish(struct query *q, const struct query_settings *s,
 		return QUERY_BAD(e, "end", "end is more than a year ahead");
 	if (q->start >= q->end)
 		return QUERY_BAD(e, "start", "start must be before end");
-	if (q->view == QUERY_RATIO && (!query_has(s, "spam") ||
-	    !query_has(s, "ham")))
-		return QUERY_BAD(e, "view", "the ratio view needs the "
+	if (q->view == QUERY_RATIO &&
+	    (!query_has(s, "spam") || !query_has(s, "ham")))
+		return QUERY_BAD(e, "view",
+		    "the ratio view needs the "
 		    "categories spam and ham");
 	span = q->end - q->start;
 	if (span > QUERY_MAX_SPAN)
-		return QUERY_BAD(e, "start", "the range is longer than 20 "
+		return QUERY_BAD(e, "start",
+		    "the range is longer than 20 "
 		    "years");
 	if (s->narchives == 0)
 		return 0;
@@ -375,7 +401,8 @@ query_finish(struct query *q, const struct query_settings *s,
 				break;
 		q->step = s->resolutions[i];
 		if (span / q->step > QUERY_MAX_ROWS)
-			return QUERY_BAD(e, "step", "more than %d rows; ask "
+			return QUERY_BAD(e, "step",
+			    "more than %d rows; ask "
 			    "for a longer step or a shorter range",
 			    QUERY_MAX_ROWS);
 		return 0;
@@ -394,17 +421,17 @@ query_finish(struct query *q, const struct query_settings *s,
 void
 query_key(const struct query *q, char *buf, size_t len)
 {
-	size_t off;
+	size_t	 off;
 	unsigned i;
-	int n;
+	int	 n;
 
 	n = snprintf(buf, len, "%s|%s|%s|%u|%u|%u|%lld|%d|%d|%u|", q->source,
-	    q->start_text, q->end_text, q->step_given ? q->step : 0,
-	    q->width, q->height, (long long)q->compare, (int)q->view,
-	    q->drops, q->ncats);
+	    q->start_text, q->end_text, q->step_given ? q->step : 0, q->width,
+	    q->height, (long long)q->compare, (int)q->view, q->drops, q->ncats);
 	if (n < 0 || (size_t)n >= len)
 		return;
 	off = (size_t)n;
 	for (i = 0; i < q->ncats && off + 4 < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%u,", q->cats[i]);
+		off +=
+		    (size_t)snprintf(buf + off, len - off, "%u,", q->cats[i]);
 }

@@ -12,64 +12,64 @@
 #include "error.h"
 #include "limits.h"
 
-#define QUERY_MAX_ARCHIVES	8
-#define QUERY_MAX_SPAN		(20LL * 366 * 86400)	/* seconds */
-#define QUERY_MAX_ROWS		200000	/* rows an export may ask for */
-#define QUERY_AUTO_ROWS		10000	/* rows an automatic step aims under */
+#define QUERY_MAX_ARCHIVES 8
+#define QUERY_MAX_SPAN	   (20LL * 366 * 86400) /* seconds */
+#define QUERY_MAX_ROWS	   200000		/* rows an export may ask for */
+#define QUERY_AUTO_ROWS	   10000 /* rows an automatic step aims under */
 
 enum query_view { QUERY_LINES, QUERY_STACKED, QUERY_RATIO };
 
 /* What the parser needs to know about the daemon; filled by the caller. */
 struct query_settings {
-	int64_t		 now;
-	const char	(*categories)[ST_CATEGORY_MAX + 1];
-	unsigned	 ncategories;
-	unsigned	 resolutions[QUERY_MAX_ARCHIVES];	/* seconds, finest first */
-	int64_t		 retentions[QUERY_MAX_ARCHIVES];	/* seconds each holds */
-	unsigned	 narchives;
+	int64_t now;
+	const char (*categories)[ST_CATEGORY_MAX + 1];
+	unsigned ncategories;
+	unsigned resolutions[QUERY_MAX_ARCHIVES]; /* seconds, finest first */
+	int64_t	 retentions[QUERY_MAX_ARCHIVES];  /* seconds each holds */
+	unsigned narchives;
 };
 
 /* A parsed query.  The texts are kept as given for cache keys. */
 struct query {
-	char		 source[ST_SOURCE_MAX + 1];
-	unsigned	 cats[ST_MAX_CATEGORIES];	/* category indices */
-	unsigned	 ncats;
-	int64_t		 start, end;			/* unix seconds */
-	unsigned	 step;				/* archive resolution */
-	int		 step_given;
-	unsigned	 width, height;
-	int64_t		 compare;			/* seconds, 0 none */
-	enum query_view	 view;
-	int		 drops;
-	char		 start_text[32], end_text[32];
-	unsigned	 seen;				/* bit per parameter */
+	char		source[ST_SOURCE_MAX + 1];
+	unsigned	cats[ST_MAX_CATEGORIES]; /* category indices */
+	unsigned	ncats;
+	int64_t		start, end; /* unix seconds */
+	unsigned	step;	    /* archive resolution */
+	int		step_given;
+	unsigned	width, height;
+	int64_t		compare; /* seconds, 0 none */
+	enum query_view view;
+	int		drops;
+	char		start_text[32], end_text[32];
+	unsigned	seen; /* bit per parameter */
 };
 
 /* Reset q to the defaults (start/end are resolved by query_finish). */
-void	query_init(struct query *q, const struct query_settings *s);
+void query_init(struct query *q, const struct query_settings *s);
 
 /*
  * Apply one parameter.  Unknown names, repeated names and bad values are
  * refused: -1 with e filled (400, "bad_parameter", field = the name).
  */
-int	query_set(struct query *q, const struct query_settings *s,
-	    const char *name, const char *value, struct st_error *e);
+int query_set(struct query *q, const struct query_settings *s, const char *name,
+    const char *value, struct st_error *e);
 
 /* Resolve times and the step after the last query_set; -1 with e filled. */
-int	query_finish(struct query *q, const struct query_settings *s,
-	    struct st_error *e);
+int query_finish(
+    struct query *q, const struct query_settings *s, struct st_error *e);
 
 /*
  * Parse a time as query parameters give it: unix seconds, "now", a span
  * back from now ("-3h": s, min, h, d, w, mon = 30 d, y = 365 d), or a UTC
  * date "YYYY-MM-DD[THH:MM[:SS]][Z]".  Returns 0 or -1.
  */
-int	query_parse_time(const char *text, int64_t now, int64_t *out);
+int query_parse_time(const char *text, int64_t now, int64_t *out);
 
 /*
  * Write a canonical form of q (every parameter with its value, times as
  * given) to buf, for cache keys.
  */
-void	query_key(const struct query *q, char *buf, size_t len);
+void query_key(const struct query *q, char *buf, size_t len);
 
 #endif

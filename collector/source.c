@@ -39,7 +39,7 @@ int
 source_normalise(const char *in, size_t len, char *out, const char *field,
     struct st_error *e)
 {
-	size_t i, label = 0;
+	size_t	      i, label = 0;
 	unsigned char c;
 
 	if (in == NULL || len == 0)
@@ -59,8 +59,8 @@ source_normalise(const char *in, size_t len, char *out, const char *field,
 			c = c - 'A' + 'a';
 		if (c == '.') {
 			if (label == 0)
-				return err_set(e, 422, "bad_source", field,
-				    "empty label");
+				return err_set(
+				    e, 422, "bad_source", field, "empty label");
 			if (out[i - 1] == '-')
 				return err_set(e, 422, "bad_source", field,
 				    "label ends with '-'");
@@ -82,8 +82,8 @@ source_normalise(const char *in, size_t len, char *out, const char *field,
 	if (label == 0)
 		return err_set(e, 422, "bad_source", field, "empty label");
 	if (out[len - 1] == '-')
-		return err_set(e, 422, "bad_source", field,
-		    "label ends with '-'");
+		return err_set(
+		    e, 422, "bad_source", field, "label ends with '-'");
 	out[len] = '\0';
 	return 0;
 }
@@ -92,7 +92,7 @@ source_normalise(const char *in, size_t len, char *out, const char *field,
 int
 source_is_valid_name(const char *name)
 {
-	char buf[ST_SOURCE_MAX + 1];
+	char   buf[ST_SOURCE_MAX + 1];
 	size_t len;
 
 	if (name == NULL)

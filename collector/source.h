@@ -19,10 +19,10 @@
  * terminated, to out (ST_SOURCE_MAX + 1 bytes).  Returns 0, or -1 with e
  * filled (status 422, code "bad_source", field as given).
  */
-int	source_normalise(const char *in, size_t len, char *out,
-	    const char *field, struct st_error *e);
+int source_normalise(const char *in, size_t len, char *out, const char *field,
+    struct st_error *e);
 
 /* Return 1 if name is already a normalised source name or "_total". */
-int	source_is_valid_name(const char *name);
+int source_is_valid_name(const char *name);
 
 #endif

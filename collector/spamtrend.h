@@ -21,16 +21,16 @@ struct api_read;
 struct events;
 
 struct spamtrend {
-	struct conf	*conf;
-	struct http	*http;
-	struct store	*store;
-	struct ingest	*ingest;
-	struct workers	*workers;	/* render and export jobs */
-	struct auth	*auth;		/* reporter tokens; NULL: loopback only */
-	struct collectd_api *collectd;	/* collectd endpoint state */
-	struct api_read	*read;		/* graph cache and read routes */
-	struct events	*events;	/* event annotations */
-	int64_t		 started;	/* unix seconds */
+	struct conf	    *conf;
+	struct http	    *http;
+	struct store	    *store;
+	struct ingest	    *ingest;
+	struct workers	    *workers; /* render and export jobs */
+	struct auth	    *auth;    /* reporter tokens; NULL: loopback only */
+	struct collectd_api *collectd; /* collectd endpoint state */
+	struct api_read	    *read;     /* graph cache and read routes */
+	struct events	    *events;   /* event annotations */
+	int64_t		     started;  /* unix seconds */
 };
 
 #endif

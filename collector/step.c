@@ -48,15 +48,15 @@ step_overlap_upto(int64_t end, uint32_t interval, int64_t s)
 
 /* The integer part of count spread to step s, by cumulative rounding. */
 uint64_t
-step_share(uint64_t count, int64_t end, uint32_t interval, unsigned step,
-    int64_t s)
+step_share(
+    uint64_t count, int64_t end, uint32_t interval, unsigned step, int64_t s)
 {
 	unsigned __int128 hi, lo;
 
 	if (interval == 0)
 		return 0;
-	hi = (unsigned __int128)count *
-	    step_overlap_upto(end, interval, s) / interval;
+	hi = (unsigned __int128)count * step_overlap_upto(end, interval, s) /
+	    interval;
 	lo = (unsigned __int128)count *
 	    step_overlap_upto(end, interval, s - (int64_t)step) / interval;
 	return (uint64_t)(hi - lo);

@@ -9,16 +9,16 @@
 #include <string.h>
 
 struct strmap_entry {
-	struct strmap_entry	*next;
-	uint64_t		 hash;
-	void			*value;
-	char			 key[];
+	struct strmap_entry *next;
+	uint64_t	     hash;
+	void		    *value;
+	char		     key[];
 };
 
 struct strmap {
-	struct strmap_entry	**buckets;
-	size_t			  nbuckets;	/* a power of two */
-	size_t			  count;
+	struct strmap_entry **buckets;
+	size_t		      nbuckets; /* a power of two */
+	size_t		      count;
 };
 
 /* FNV-1a over a NUL-terminated string. */
@@ -74,7 +74,8 @@ strmap_link(const struct strmap *m, const char *key, uint64_t h)
 {
 	struct strmap_entry **pp = &m->buckets[h & (m->nbuckets - 1)];
 
-	while (*pp != NULL && ((*pp)->hash != h || strcmp((*pp)->key, key) != 0))
+	while (
+	    *pp != NULL && ((*pp)->hash != h || strcmp((*pp)->key, key) != 0))
 		pp = &(*pp)->next;
 	return pp;
 }
@@ -84,7 +85,7 @@ static void
 strmap_grow(struct strmap *m)
 {
 	struct strmap_entry **nb, *e, *next;
-	size_t n = m->nbuckets * 2, i;
+	size_t		      n = m->nbuckets * 2, i;
 
 	if ((nb = calloc(n, sizeof(*nb))) == NULL)
 		abort();
@@ -112,9 +113,9 @@ strmap_get(const struct strmap *m, const char *key)
 const char *
 strmap_put(struct strmap *m, const char *key, void *value)
 {
-	uint64_t h = strmap_hash(key);
+	uint64_t	      h = strmap_hash(key);
 	struct strmap_entry **pp = strmap_link(m, key, h), *e;
-	size_t len;
+	size_t		      len;
 
 	if (*pp != NULL) {
 		(*pp)->value = value;
@@ -138,7 +139,7 @@ void *
 strmap_del(struct strmap *m, const char *key)
 {
 	struct strmap_entry **pp = strmap_link(m, key, strmap_hash(key)), *e;
-	void *v;
+	void		     *v;
 
 	if ((e = *pp) == NULL)
 		return NULL;
@@ -158,8 +159,8 @@ strmap_count(const struct strmap *m)
 
 /* Visit every entry; delete those for which fn returns 1. */
 void
-strmap_sweep(struct strmap *m, int (*fn)(void *, const char *, void *),
-    void *arg)
+strmap_sweep(
+    struct strmap *m, int (*fn)(void *, const char *, void *), void *arg)
 {
 	size_t i;
 

@@ -12,26 +12,26 @@
 
 struct strmap;
 
-struct strmap	*strmap_create(void);
+struct strmap *strmap_create(void);
 /* Free the map and its key copies (not the values). */
-void		 strmap_free(struct strmap *m);
+void strmap_free(struct strmap *m);
 /* The value stored under key, or NULL. */
-void		*strmap_get(const struct strmap *m, const char *key);
+void *strmap_get(const struct strmap *m, const char *key);
 /*
  * Store value under key, replacing any old value.  Returns the map's own
  * copy of the key, valid until the entry is deleted or the map freed.
  */
-const char	*strmap_put(struct strmap *m, const char *key, void *value);
+const char *strmap_put(struct strmap *m, const char *key, void *value);
 /* Remove key; returns its old value or NULL. */
-void		*strmap_del(struct strmap *m, const char *key);
-size_t		 strmap_count(const struct strmap *m);
+void  *strmap_del(struct strmap *m, const char *key);
+size_t strmap_count(const struct strmap *m);
 /*
  * Call fn for every entry (in no particular order).  fn may ask for the
  * entry to be deleted by returning 1; it returns 0 to keep it.
  */
-void		 strmap_sweep(struct strmap *m,
-		    int (*fn)(void *arg, const char *key, void *value), void *arg);
+void strmap_sweep(struct strmap *m,
+    int (*fn)(void *arg, const char *key, void *value), void *arg);
 /* FNV-1a over a NUL-terminated string. */
-uint64_t	 strmap_hash(const char *s);
+uint64_t strmap_hash(const char *s);
 
 #endif

@@ -15,17 +15,17 @@
 
 #include "source.h"
 
-#define SUB_NAME_SHOWN	32	/* bytes of an untrusted name put in a field */
+#define SUB_NAME_SHOWN 32 /* bytes of an untrusted name put in a field */
 
-#define FNV_OFFSET	0xcbf29ce484222325ULL
-#define FNV_PRIME	0x100000001b3ULL
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME  0x100000001b3ULL
 
 /* Fold len bytes into the FNV-1a state h. */
 static uint64_t
 submission_fnv(uint64_t h, const void *p, size_t len)
 {
 	const unsigned char *b = p;
-	size_t i;
+	size_t		     i;
 
 	for (i = 0; i < len; i++) {
 		h ^= b[i];
@@ -39,7 +39,7 @@ static uint64_t
 submission_fnv_u64(uint64_t h, uint64_t v)
 {
 	unsigned char b[8];
-	int i;
+	int	      i;
 
 	for (i = 0; i < 8; i++)
 		b[i] = (unsigned char)(v >> (8 * i));
@@ -68,8 +68,8 @@ submission_fnv_parts(const char *source, int64_t time, uint32_t interval,
 uint64_t
 submission_hash(const struct submission *s, unsigned ncategories)
 {
-	return submission_fnv_parts(s->source, s->time, s->interval, s->counts,
-	    ncategories);
+	return submission_fnv_parts(
+	    s->source, s->time, s->interval, s->counts, ncategories);
 }
 
 /* Write prefix then name (both trusted) to dst; cheap, for the hot path. */
@@ -93,12 +93,12 @@ submission_join(char *dst, size_t dstlen, const char *prefix, const char *name)
  * reaches the client stays short and printable.
  */
 static void
-submission_escape(char *dst, size_t dstlen, const char *prefix,
-    const char *name, size_t max)
+submission_escape(
+    char *dst, size_t dstlen, const char *prefix, const char *name, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)name;
-	size_t o, shown = 0;
-	int n;
+	size_t		     o, shown = 0;
+	int		     n;
 
 	n = snprintf(dst, dstlen, "%s", prefix);
 	if (n < 0 || (size_t)n >= dstlen)
@@ -122,20 +122,19 @@ submission_escape(char *dst, size_t dstlen, const char *prefix,
 
 /* Write prefix and an untrusted JSON key to dst as a printable field path. */
 static void
-submission_path(char *dst, size_t dstlen, const char *prefix,
-    const char *name)
+submission_path(char *dst, size_t dstlen, const char *prefix, const char *name)
 {
 	submission_escape(dst, dstlen, prefix, name, SUB_NAME_SHOWN);
 }
 
 /* Refuse a tree nested deeper than max (the top level is depth 1). */
 static int
-submission_check_depth(json_t *j, unsigned depth, unsigned max,
-    struct st_error *e)
+submission_check_depth(
+    json_t *j, unsigned depth, unsigned max, struct st_error *e)
 {
 	const char *key;
-	json_t *v;
-	size_t i;
+	json_t	   *v;
+	size_t	    i;
 
 	if (!json_is_object(j) && !json_is_array(j))
 		return 0;
@@ -143,12 +142,14 @@ submission_check_depth(json_t *j, unsigned depth, unsigned max,
 		return err_set(e, 400, "too_deep", "body",
 		    "JSON nested deeper than %u levels", max);
 	if (json_is_object(j)) {
-		json_object_foreach(j, key, v) {
+		json_object_foreach(j, key, v)
+		{
 			if (submission_check_depth(v, depth + 1, max, e) == -1)
 				return -1;
 		}
 	} else {
-		json_array_foreach(j, i, v) {
+		json_array_foreach(j, i, v)
+		{
 			if (submission_check_depth(v, depth + 1, max, e) == -1)
 				return -1;
 		}
@@ -161,12 +162,12 @@ static int
 submission_counts(json_t *v, const struct submission_rules *r,
     const char *prefix, struct submission *s, struct st_error *e)
 {
-	char field[sizeof(e->field)], base[sizeof(e->field)];
-	uint64_t max = r->max_count;
+	char	    field[sizeof(e->field)], base[sizeof(e->field)];
+	uint64_t    max = r->max_count;
 	const char *key;
-	json_int_t c;
-	json_t *cv;
-	unsigned i;
+	json_int_t  c;
+	json_t	   *cv;
+	unsigned    i;
 
 	if (max > ST_COUNT_MAX)
 		max = ST_COUNT_MAX;
@@ -176,7 +177,8 @@ submission_counts(json_t *v, const struct submission_rules *r,
 		return err_set(e, 422, "bad_count", field,
 		    "counts must be an object of category: count");
 	}
-	json_object_foreach(v, key, cv) {
+	json_object_foreach(v, key, cv)
+	{
 		for (i = 0; i < r->ncategories; i++)
 			if (strcmp(key, r->categories[i]) == 0)
 				break;
@@ -202,11 +204,11 @@ submission_counts(json_t *v, const struct submission_rules *r,
 
 /* Validate the "id" string v into s->id. */
 static int
-submission_id(json_t *v, const char *field, struct submission *s,
-    struct st_error *e)
+submission_id(
+    json_t *v, const char *field, struct submission *s, struct st_error *e)
 {
 	const char *p;
-	size_t len, i;
+	size_t	    len, i;
 
 	if (!json_is_string(v))
 		return err_set(e, 422, "bad_id", field, "id must be a string");
@@ -229,12 +231,13 @@ static int
 submission_one(json_t *o, const struct submission_rules *r, int64_t now,
     const char *prefix, struct submission *s, struct st_error *e)
 {
-	char field[sizeof(e->field)];
-	json_t *src, *tm, *iv, *counts, *id, *v;
-	json_int_t t = 0, ival = 0;
+	char	    field[sizeof(e->field)];
+	json_t	   *src, *tm, *iv, *counts, *id, *v;
+	json_int_t  t = 0, ival = 0;
 	const char *key;
 
-	json_object_foreach(o, key, v) {
+	json_object_foreach(o, key, v)
+	{
 		if (strcmp(key, "source") != 0 && strcmp(key, "time") != 0 &&
 		    strcmp(key, "interval") != 0 &&
 		    strcmp(key, "counts") != 0 && strcmp(key, "id") != 0) {
@@ -251,13 +254,13 @@ submission_one(json_t *o, const struct submission_rules *r, int64_t now,
 
 	submission_join(field, sizeof(field), prefix, "source");
 	if (src == NULL)
-		return err_set(e, 422, "missing_field", field,
-		    "source is required");
+		return err_set(
+		    e, 422, "missing_field", field, "source is required");
 	if (!json_is_string(src))
-		return err_set(e, 422, "bad_source", field,
-		    "source must be a string");
+		return err_set(
+		    e, 422, "bad_source", field, "source must be a string");
 	if (source_normalise(json_string_value(src), json_string_length(src),
-	    s->source, field, e) == -1)
+		s->source, field, e) == -1)
 		return -1;
 
 	submission_join(field, sizeof(field), prefix, "time");
@@ -278,18 +281,20 @@ submission_one(json_t *o, const struct submission_rules *r, int64_t now,
 
 	submission_join(field, sizeof(field), prefix, "interval");
 	if (iv != NULL) {
-		if (!json_is_integer(iv) || (ival = json_integer_value(iv)) < 1 ||
+		if (!json_is_integer(iv) ||
+		    (ival = json_integer_value(iv)) < 1 ||
 		    (unsigned long long)ival > r->max_interval)
 			return err_set(e, 422, "bad_interval", field,
-			    "interval must be 1 to %u seconds", r->max_interval);
+			    "interval must be 1 to %u seconds",
+			    r->max_interval);
 		s->interval = (uint32_t)ival;
 	} else
 		s->interval = r->step;
 
 	submission_join(field, sizeof(field), prefix, "counts");
 	if (counts == NULL)
-		return err_set(e, 422, "missing_field", field,
-		    "counts is required");
+		return err_set(
+		    e, 422, "missing_field", field, "counts is required");
 	if (submission_counts(counts, r, prefix, s, e) == -1)
 		return -1;
 
@@ -299,23 +304,23 @@ submission_one(json_t *o, const struct submission_rules *r, int64_t now,
 			return -1;
 	}
 
-	s->hash = submission_fnv_parts(s->source, t, (uint32_t)ival, s->counts,
-	    r->ncategories);
+	s->hash = submission_fnv_parts(
+	    s->source, t, (uint32_t)ival, s->counts, r->ncategories);
 	return 0;
 }
 
 /* Parse body as one submission object or a batch of them. */
 int
 submission_parse(const char *body, size_t len,
-    const struct submission_rules *rules, int64_t now,
-    struct submission **out, size_t *n, struct st_error *e)
+    const struct submission_rules *rules, int64_t now, struct submission **out,
+    size_t *n, struct st_error *e)
 {
 	struct submission *subs = NULL;
-	char prefix[32], why[sizeof(e->detail) / 2];
-	json_error_t jerr;
-	json_t *root, *el;
-	size_t count, i;
-	int rc = -1;
+	char		   prefix[32], why[sizeof(e->detail) / 2];
+	json_error_t	   jerr;
+	json_t		  *root, *el;
+	size_t		   count, i;
+	int		   rc = -1;
 
 	*out = NULL;
 	*n = 0;
@@ -354,7 +359,8 @@ submission_parse(const char *body, size_t len,
 		if (submission_one(root, rules, now, "", &subs[0], e) == -1)
 			goto fail;
 	} else {
-		json_array_foreach(root, i, el) {
+		json_array_foreach(root, i, el)
+		{
 			snprintf(prefix, sizeof(prefix), "[%zu]", i);
 			if (!json_is_object(el)) {
 				err_set(e, 422, "bad_submission", prefix,
@@ -362,8 +368,8 @@ submission_parse(const char *body, size_t len,
 				goto fail;
 			}
 			snprintf(prefix, sizeof(prefix), "[%zu].", i);
-			if (submission_one(el, rules, now, prefix, &subs[i],
-			    e) == -1)
+			if (submission_one(
+				el, rules, now, prefix, &subs[i], e) == -1)
 				goto fail;
 		}
 	}

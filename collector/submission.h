@@ -15,25 +15,25 @@
 
 /* One validated submission, normalised. */
 struct submission {
-	char		source[ST_SOURCE_MAX + 1];	/* lowercase host name */
-	char		id[ST_KEY_MAX + 1];		/* "" when absent */
-	int64_t		time;		/* end of the counted interval, unix s */
-	uint32_t	interval;	/* seconds, >= 1 */
-	uint64_t	counts[ST_MAX_CATEGORIES]; /* by category index */
-	uint64_t	hash;		/* of the normalised content, for retries */
+	char	 source[ST_SOURCE_MAX + 1]; /* lowercase host name */
+	char	 id[ST_KEY_MAX + 1];	    /* "" when absent */
+	int64_t	 time;	   /* end of the counted interval, unix s */
+	uint32_t interval; /* seconds, >= 1 */
+	uint64_t counts[ST_MAX_CATEGORIES]; /* by category index */
+	uint64_t hash; /* of the normalised content, for retries */
 };
 
 /* What the parser needs to know; filled from the configuration. */
 struct submission_rules {
-	const char	(*categories)[ST_CATEGORY_MAX + 1];
-	unsigned	ncategories;
-	unsigned	step;		/* default interval */
-	unsigned	max_interval;	/* seconds */
-	unsigned	max_batch;	/* elements in an array */
-	unsigned	max_depth;	/* JSON nesting */
-	unsigned	max_future;	/* seconds a time may be ahead of now */
-	unsigned	max_past;	/* seconds a time may be behind now */
-	uint64_t	max_count;	/* per category per submission */
+	const char (*categories)[ST_CATEGORY_MAX + 1];
+	unsigned ncategories;
+	unsigned step;	       /* default interval */
+	unsigned max_interval; /* seconds */
+	unsigned max_batch;    /* elements in an array */
+	unsigned max_depth;    /* JSON nesting */
+	unsigned max_future;   /* seconds a time may be ahead of now */
+	unsigned max_past;     /* seconds a time may be behind now */
+	uint64_t max_count;    /* per category per submission */
 };
 
 /*
@@ -48,9 +48,9 @@ struct submission_rules {
  * "time_in_future", "time_too_old", "bad_id", "empty_batch", ...).  The
  * field names the JSON path ("[3].counts.spam").  A batch is all-or-nothing.
  */
-int	submission_parse(const char *body, size_t len,
-	    const struct submission_rules *rules, int64_t now,
-	    struct submission **out, size_t *n, struct st_error *e);
+int submission_parse(const char *body, size_t len,
+    const struct submission_rules *rules, int64_t now, struct submission **out,
+    size_t *n, struct st_error *e);
 
 /*
  * A stable 64-bit hash of the normalised content of s (FNV-1a over source,

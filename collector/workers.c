@@ -16,25 +16,25 @@
 #include <string.h>
 
 struct workers_job {
-	workers_fn	 fn;
-	void		*arg;
+	workers_fn fn;
+	void	  *arg;
 };
 
 struct workers {
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 wake;
-	struct workers_job	*ring;
-	size_t			 cap, head, count, running;
-	int			 stopping;
-	pthread_t		*threads;
-	unsigned		 nthreads;
+	pthread_mutex_t	    lock;
+	pthread_cond_t	    wake;
+	struct workers_job *ring;
+	size_t		    cap, head, count, running;
+	int		    stopping;
+	pthread_t	   *threads;
+	unsigned	    nthreads;
 };
 
 /* Take jobs off the queue until told to stop and the queue is empty. */
 static void *
 workers_loop(void *arg)
 {
-	struct workers *w = arg;
+	struct workers	  *w = arg;
 	struct workers_job job;
 
 	/* Graphs and exports may wait a little; ingest should not. */
@@ -63,10 +63,11 @@ struct workers *
 workers_create(unsigned nthreads, unsigned queue_max, char *err, size_t errlen)
 {
 	struct workers *w;
-	unsigned i;
+	unsigned	i;
 
 	if (nthreads == 0 || queue_max == 0) {
-		snprintf(err, errlen, "workers: need at least one thread and "
+		snprintf(err, errlen,
+		    "workers: need at least one thread and "
 		    "one queue slot");
 		return NULL;
 	}
@@ -84,7 +85,8 @@ workers_create(unsigned nthreads, unsigned queue_max, char *err, size_t errlen)
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	for (i = 0; i < nthreads; i++) {
-		if (pthread_create(&w->threads[i], NULL, workers_loop, w) != 0) {
+		if (pthread_create(&w->threads[i], NULL, workers_loop, w) !=
+		    0) {
 			snprintf(err, errlen, "workers: cannot start a thread");
 			w->nthreads = i;
 			workers_free(w);

@@ -32,10 +32,10 @@ drops_cmp(const void *a, const void *b)
  * at h0): the sum of the rows in the hour, NaN when any of them is unknown.
  */
 static void
-drops_hourly(const struct series *s, unsigned c, int64_t h0, double *v,
-    size_t nh)
+drops_hourly(
+    const struct series *s, unsigned c, int64_t h0, double *v, size_t nh)
 {
-	size_t row, h;
+	size_t	row, h;
 	int64_t x, from;
 
 	for (h = 0; h < nh; h++)
@@ -54,29 +54,30 @@ drops_hourly(const struct series *s, unsigned c, int64_t h0, double *v,
 	/* A partial first or last hour is unknown. */
 	if (nh > 0 && (s->first - (int64_t)s->step) != h0)
 		v[0] = NAN;
-	if (nh > 0 && (s->first + (int64_t)s->nrows * s->step -
-	    (int64_t)s->step) % DETECT_HOUR != 0)
+	if (nh > 0 &&
+	    (s->first + (int64_t)s->nrows * s->step - (int64_t)s->step) %
+		    DETECT_HOUR !=
+		0)
 		v[nh - 1] = NAN;
 }
 
 /* Find the shifts of source in the categories cats. */
 int
 drops_find(struct store *st, const char *source, const unsigned *cats,
-    unsigned ncats, int64_t start, int64_t end,
-    const struct detect_params *p, struct drop **out, size_t *n,
-    struct st_error *e)
+    unsigned ncats, int64_t start, int64_t end, const struct detect_params *p,
+    struct drop **out, size_t *n, struct st_error *e)
 {
-	struct store_archive ar[STORE_ARCHIVES];
-	struct detect_params dp;
+	struct store_archive   ar[STORE_ARCHIVES];
+	struct detect_params   dp;
 	struct detect_finding *fs = NULL;
-	struct series s;
-	struct drop *v = NULL, *nv;
-	const char (*names)[ST_CATEGORY_MAX + 1];
-	double *hv = NULL;
+	struct series	       s;
+	struct drop	      *v = NULL, *nv;
+	const char(*names)[ST_CATEGORY_MAX + 1];
+	double	*hv = NULL;
 	unsigned i, na, res = 0, nnames;
-	int64_t last, fstart, h0, keep = 0, hend;
-	size_t nh, cap = 0, k;
-	long nf;
+	int64_t	 last, fstart, h0, keep = 0, hend;
+	size_t	 nh, cap = 0, k;
+	long	 nf;
 
 	*out = NULL;
 	*n = 0;
@@ -94,7 +95,8 @@ drops_find(struct store *st, const char *source, const unsigned *cats,
 			keep = ar[i].retention;
 		}
 	if (res == 0)
-		return err_set(e, 500, "store_error", NULL, "no archive of an "
+		return err_set(e, 500, "store_error", NULL,
+		    "no archive of an "
 		    "hour or finer that divides an hour");
 	if (store_last(st, source, &last) == -1)
 		return err_set(e, 400, "bad_parameter", "source",
@@ -106,7 +108,8 @@ drops_find(struct store *st, const char *source, const unsigned *cats,
 		    "no data for this source");
 	}
 	/* Weeks of history for the baselines, within what the archive holds. */
-	fstart = start - (int64_t)(2 * dp.weeks + 1) * DETECT_WEEK * DETECT_HOUR;
+	fstart =
+	    start - (int64_t)(2 * dp.weeks + 1) * DETECT_WEEK * DETECT_HOUR;
 	if (fstart < last - keep + (int64_t)res)
 		fstart = last - keep + (int64_t)res;
 	fstart -= fstart % DETECT_HOUR;
@@ -115,18 +118,20 @@ drops_find(struct store *st, const char *source, const unsigned *cats,
 		hend = last + (DETECT_HOUR - last % DETECT_HOUR) % DETECT_HOUR;
 	if (fstart >= hend)
 		return 0;
-	if (export_fetch(st, source, fstart, hend, res, cats, ncats, 1, &s,
-	    e) == -1)
+	if (export_fetch(
+		st, source, fstart, hend, res, cats, ncats, 1, &s, e) == -1)
 		return -1;
 	if (s.step == 0 || s.step > DETECT_HOUR || DETECT_HOUR % s.step != 0) {
 		series_free(&s);
-		return err_set(e, 400, "bad_parameter", "start", "the range "
+		return err_set(e, 400, "bad_parameter", "start",
+		    "the range "
 		    "reaches past the hourly archive");
 	}
 	h0 = s.first - (int64_t)s.step;
 	h0 -= ((h0 % DETECT_HOUR) + DETECT_HOUR) % DETECT_HOUR;
 	nh = (size_t)((s.first + (int64_t)s.nrows * s.step - s.step - h0 +
-	    DETECT_HOUR - 1) / DETECT_HOUR);
+			  DETECT_HOUR - 1) /
+	    DETECT_HOUR);
 	if (nh == 0 || (hv = malloc(nh * sizeof(double))) == NULL) {
 		series_free(&s);
 		if (nh == 0)
@@ -147,8 +152,8 @@ drops_find(struct store *st, const char *source, const unsigned *cats,
 				v = nv;
 			}
 			memset(&v[*n], 0, sizeof(v[0]));
-			snprintf(v[*n].source, sizeof(v[*n].source), "%s",
-			    source);
+			snprintf(
+			    v[*n].source, sizeof(v[*n].source), "%s", source);
 			snprintf(v[*n].category, sizeof(v[*n].category), "%s",
 			    cats[i] < nnames ? names[cats[i]] : "");
 			v[*n].f = fs[k];

@@ -16,9 +16,9 @@ struct store;
 
 /* One finding, named by source and category. */
 struct drop {
-	char			source[ST_SOURCE_MAX + 1];
-	char			category[ST_CATEGORY_MAX + 1];
-	struct detect_finding	f;
+	char		      source[ST_SOURCE_MAX + 1];
+	char		      category[ST_CATEGORY_MAX + 1];
+	struct detect_finding f;
 };
 
 /*
@@ -31,9 +31,8 @@ struct drop {
  * has no findings ("_total") or is a 404.  Returns 0, or -1 with e filled.
  * Takes the store lock while librrd runs.
  */
-int	drops_find(struct store *st, const char *source, const unsigned *cats,
-	    unsigned ncats, int64_t start, int64_t end,
-	    const struct detect_params *p, struct drop **out, size_t *n,
-	    struct st_error *e);
+int drops_find(struct store *st, const char *source, const unsigned *cats,
+    unsigned ncats, int64_t start, int64_t end, const struct detect_params *p,
+    struct drop **out, size_t *n, struct st_error *e);
 
 #endif

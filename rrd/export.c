@@ -48,19 +48,19 @@ export_empty(int64_t start, int64_t end, unsigned res, struct series *out,
 
 /* Fetch a source's rows and turn rates into counts. */
 int
-export_fetch(struct store *st, const char *source, int64_t start,
-    int64_t end, unsigned resolution, const unsigned *cats, unsigned ncats,
-    int missing, struct series *out, struct st_error *e)
+export_fetch(struct store *st, const char *source, int64_t start, int64_t end,
+    unsigned resolution, const unsigned *cats, unsigned ncats, int missing,
+    struct series *out, struct st_error *e)
 {
-	const char (*names)[ST_CATEGORY_MAX + 1];
-	char path[PATH_MAX], **ds_namv = NULL;
+	const char(*names)[ST_CATEGORY_MAX + 1];
+	char	      path[PATH_MAX], **ds_namv = NULL;
 	unsigned long step = resolution, ds_cnt = 0, k;
-	rrd_value_t *data = NULL, v;
-	time_t fs, fe;
-	unsigned i, nnames;
-	int col[ST_MAX_CATEGORIES], r, ret = -1;
-	int64_t lim;
-	size_t row;
+	rrd_value_t  *data = NULL, v;
+	time_t	      fs, fe;
+	unsigned      i, nnames;
+	int	      col[ST_MAX_CATEGORIES], r, ret = -1;
+	int64_t	      lim;
+	size_t	      row;
 
 	memset(out, 0, sizeof(*out));
 	if (resolution == 0 || ncats == 0 || ncats > ST_MAX_CATEGORIES ||
@@ -77,8 +77,8 @@ export_fetch(struct store *st, const char *source, int64_t start,
 		if (cats[i] >= nnames)
 			return err_set(e, 400, "bad_parameter", "categories",
 			    "unknown category");
-		snprintf(out->names[i], sizeof(out->names[i]), "%s",
-		    names[cats[i]]);
+		snprintf(
+		    out->names[i], sizeof(out->names[i]), "%s", names[cats[i]]);
 	}
 	start = export_floor(start, resolution);
 	end = export_floor(end + resolution - 1, resolution);
@@ -89,19 +89,19 @@ export_fetch(struct store *st, const char *source, int64_t start,
 		store_unlock(st);
 		if (r == 0 && missing)
 			return export_empty(start, end, resolution, out, e);
-		return err_set(e, r == 0 ? 404 : 500, r == 0 ?
-		    "unknown_source" : "store_error", "source",
-		    r == 0 ? "no data for this source" :
-		    "the source's file is not a regular file");
+		return err_set(e, r == 0 ? 404 : 500,
+		    r == 0 ? "unknown_source" : "store_error", "source",
+		    r == 0 ? "no data for this source"
+			   : "the source's file is not a regular file");
 	}
 	fs = (time_t)start;
 	fe = (time_t)end;
 	rrd_clear_error();
-	r = rrd_fetch_r(path, "AVERAGE", &fs, &fe, &step, &ds_cnt, &ds_namv,
-	    &data);
+	r = rrd_fetch_r(
+	    path, "AVERAGE", &fs, &fe, &step, &ds_cnt, &ds_namv, &data);
 	if (r != 0) {
-		err_set(e, 500, "store_error", NULL, "fetch: %s",
-		    rrd_get_error());
+		err_set(
+		    e, 500, "store_error", NULL, "fetch: %s", rrd_get_error());
 		rrd_clear_error();
 		store_unlock(st);
 		return -1;
@@ -127,17 +127,18 @@ export_fetch(struct store *st, const char *source, int64_t start,
 		out->nrows = 0;
 	else if ((size_t)((lim - (int64_t)fs) / (int64_t)step) < out->nrows)
 		out->nrows = (size_t)((lim - (int64_t)fs) / (int64_t)step);
-	if ((out->counts = malloc((out->nrows * ncats + 1) *
-	    sizeof(int64_t))) == NULL) {
+	if ((out->counts = malloc(
+		 (out->nrows * ncats + 1) * sizeof(int64_t))) == NULL) {
 		err_set(e, 500, "store_error", NULL, "out of memory");
 		goto done;
 	}
 	for (row = 0; row < out->nrows; row++) {
 		for (i = 0; i < ncats; i++) {
 			v = col[i] < 0 ? NAN : data[row * ds_cnt + col[i]];
-			out->counts[row * ncats + i] = isnan(v) || v < 0 ||
-			    isinf(v) ? SERIES_UNKNOWN :
-			    (int64_t)llround(v * (double)step);
+			out->counts[row * ncats + i] =
+			    isnan(v) || v < 0 || isinf(v)
+			    ? SERIES_UNKNOWN
+			    : (int64_t)llround(v * (double)step);
 		}
 	}
 	ret = 0;
@@ -164,7 +165,7 @@ series_free(struct series *s)
 size_t
 series_total(const struct series *s, unsigned c, int64_t *sum)
 {
-	size_t row, known = 0;
+	size_t	row, known = 0;
 	int64_t v;
 
 	*sum = 0;
@@ -183,15 +184,15 @@ series_total(const struct series *s, unsigned c, int64_t *sum)
  * -1, with the row's label in *t.  Lock held.
  */
 static long
-export_first_in(const char *path, int rra, unsigned res, int64_t last,
-    int64_t *t)
+export_first_in(
+    const char *path, int rra, unsigned res, int64_t last, int64_t *t)
 {
-	char **ds_namv = NULL;
+	char	    **ds_namv = NULL;
 	unsigned long step = res, ds_cnt = 0, k;
-	rrd_value_t *data = NULL;
-	time_t fs, fe;
-	long found = -1;
-	size_t row, nrows;
+	rrd_value_t  *data = NULL;
+	time_t	      fs, fe;
+	long	      found = -1;
+	size_t	      row, nrows;
 
 	rrd_clear_error();
 	fs = rrd_first_r(path, rra);
@@ -201,7 +202,7 @@ export_first_in(const char *path, int rra, unsigned res, int64_t last,
 	}
 	fe = (time_t)last;
 	if (rrd_fetch_r(path, "AVERAGE", &fs, &fe, &step, &ds_cnt, &ds_namv,
-	    &data) != 0) {
+		&data) != 0) {
 		rrd_clear_error();
 		return -1;
 	}
@@ -227,10 +228,10 @@ int
 export_first_seen(struct store *st, const char *source, int64_t *first)
 {
 	struct store_archive ar[STORE_ARCHIVES];
-	char path[PATH_MAX];
-	unsigned i, n;
-	int64_t t, last;
-	long row;
+	char		     path[PATH_MAX];
+	unsigned	     i, n;
+	int64_t		     t, last;
+	long		     row;
 
 	*first = 0;
 	if (store_path(st, source, path, sizeof(path)) == -1)

@@ -16,17 +16,17 @@
 
 struct store;
 
-#define SERIES_UNKNOWN	INT64_MIN
+#define SERIES_UNKNOWN INT64_MIN
 
 /* A fetched series: row i is labelled first + i * step (the end of its span). */
 struct series {
-	char		 source[ST_SOURCE_MAX + 1];
-	int64_t		 first;		/* label of row 0 */
-	unsigned	 step;		/* seconds per row */
-	size_t		 nrows;
-	unsigned	 ncat;
-	char		 names[ST_MAX_CATEGORIES][ST_CATEGORY_MAX + 1];
-	int64_t		*counts;	/* nrows * ncat, SERIES_UNKNOWN if unknown */
+	char	 source[ST_SOURCE_MAX + 1];
+	int64_t	 first; /* label of row 0 */
+	unsigned step;	/* seconds per row */
+	size_t	 nrows;
+	unsigned ncat;
+	char	 names[ST_MAX_CATEGORIES][ST_CATEGORY_MAX + 1];
+	int64_t *counts; /* nrows * ncat, SERIES_UNKNOWN if unknown */
 };
 
 /*
@@ -37,22 +37,20 @@ struct series {
  * all-unknown series instead of a 404.  Returns 0, or -1 with e filled (404
  * unknown_source, 500 store_error).  Free with series_free.  Takes the lock.
  */
-int	 export_fetch(struct store *st, const char *source, int64_t start,
-	    int64_t end, unsigned resolution, const unsigned *cats,
-	    unsigned ncats, int missing, struct series *out,
-	    struct st_error *e);
+int export_fetch(struct store *st, const char *source, int64_t start,
+    int64_t end, unsigned resolution, const unsigned *cats, unsigned ncats,
+    int missing, struct series *out, struct st_error *e);
 
 /* Free the rows of s (s itself is the caller's). */
-void	 series_free(struct series *s);
+void series_free(struct series *s);
 
 /* Sum the known counts of column c into *sum; returns the number known. */
-size_t	 series_total(const struct series *s, unsigned c, int64_t *sum);
+size_t series_total(const struct series *s, unsigned c, int64_t *sum);
 
 /*
  * The first row with data of source (searching the archives from fine to
  * coarse) into *first; 0 when the file holds no data.  Takes the lock.
  */
-int	 export_first_seen(struct store *st, const char *source,
-	    int64_t *first);
+int export_first_seen(struct store *st, const char *source, int64_t *first);
 
 #endif

@@ -19,32 +19,42 @@
 
 #include "store.h"
 
-#define RENDER_MAX_ARGS	(40 + 16 * ST_MAX_CATEGORIES)
+#define RENDER_MAX_ARGS (40 + 16 * ST_MAX_CATEGORIES)
 #define RENDER_ARG_LEN	(PATH_MAX + 128)
 
 /* The argument list handed to rrd_graph_v. */
 struct render_args {
-	int	 argc;
-	char	*argv[RENDER_MAX_ARGS];
-	int	 failed;
+	int   argc;
+	char *argv[RENDER_MAX_ARGS];
+	int   failed;
 };
 
 /* Colours for the usual categories; others take the palette in order. */
 static const struct {
-	const char	*name;
-	const char	*colour;
+	const char *name;
+	const char *colour;
 } render_named[] = {
-	{ "spam", "D62728" },
-	{ "ham", "2CA02C" },
-	{ "virus", "9467BD" },
-	{ "rejected", "FF7F0E" },
+    {"spam", "D62728"},
+    {"ham", "2CA02C"},
+    {"virus", "9467BD"},
+    {"rejected", "FF7F0E"},
 };
 static const char *render_palette[] = {
-	"1F77B4", "8C564B", "E377C2", "7F7F7F", "BCBD22", "17BECF",
-	"393B79", "637939", "8C6D31", "843C39", "7B4173", "3182BD",
+    "1F77B4",
+    "8C564B",
+    "E377C2",
+    "7F7F7F",
+    "BCBD22",
+    "17BECF",
+    "393B79",
+    "637939",
+    "8C6D31",
+    "843C39",
+    "7B4173",
+    "3182BD",
 };
 
-const char	*__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void);
 
 /*
  * Tell LeakSanitizer (in --enable-sanitizers builds) about memory that is
@@ -59,11 +69,11 @@ const char *
 __lsan_default_suppressions(void)
 {
 	return "leak:librrd.so\n"
-	    "leak:__vasprintf_internal\n"
-	    "leak:libfontconfig.so\n"
-	    "leak:libpango\n"
-	    "leak:libglib-2.0.so\n"
-	    "leak:libcairo.so\n";
+	       "leak:__vasprintf_internal\n"
+	       "leak:libfontconfig.so\n"
+	       "leak:libpango\n"
+	       "leak:libglib-2.0.so\n"
+	       "leak:libcairo.so\n";
 }
 
 /* Append one formatted argument. */
@@ -71,7 +81,7 @@ static void __attribute__((format(printf, 2, 3)))
 render_arg(struct render_args *a, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
+	char   *s;
 
 	if (a->failed || a->argc >= RENDER_MAX_ARGS) {
 		a->failed = 1;
@@ -103,7 +113,7 @@ render_args_free(struct render_args *a)
 void
 render_escape(const char *text, char *out, size_t outlen)
 {
-	size_t o = 0;
+	size_t	      o = 0;
 	unsigned char c;
 
 	if (outlen == 0)
@@ -146,8 +156,8 @@ render_colour(const char *name, unsigned idx)
 	for (i = 0; i < sizeof(render_named) / sizeof(render_named[0]); i++)
 		if (strcmp(render_named[i].name, name) == 0)
 			return render_named[i].colour;
-	return render_palette[idx % (sizeof(render_palette) /
-	    sizeof(render_palette[0]))];
+	return render_palette[idx %
+	    (sizeof(render_palette) / sizeof(render_palette[0]))];
 }
 
 /* Choose the unit the values are drawn in from the length of the range. */
@@ -222,8 +232,8 @@ render_frame(struct render_args *a, const struct render_request *r,
 
 /* Index of category name among the store's, or -1. */
 static int
-render_find(const char (*names)[ST_CATEGORY_MAX + 1], unsigned n,
-    const char *name)
+render_find(
+    const char (*names)[ST_CATEGORY_MAX + 1], unsigned n, const char *name)
 {
 	unsigned i;
 
@@ -235,8 +245,7 @@ render_find(const char (*names)[ST_CATEGORY_MAX + 1], unsigned n,
 
 /* The statistics printed after a line's legend. */
 static void
-render_stats(struct render_args *a, const char *v, const char *total,
-    int pct)
+render_stats(struct render_args *a, const char *v, const char *total, int pct)
 {
 	render_arg(a, "VDEF:%s_avg=%s,AVERAGE", v, v);
 	render_arg(a, "VDEF:%s_max=%s,MAXIMUM", v, v);
@@ -262,10 +271,10 @@ render_data(struct render_args *a, struct store *st,
     const struct render_request *r, const char *path, unsigned mult,
     struct st_error *e)
 {
-	const char (*names)[ST_CATEGORY_MAX + 1];
-	char leg[64], when[48], tot[16];
+	const char(*names)[ST_CATEGORY_MAX + 1];
+	char	 leg[64], when[48], tot[16];
 	unsigned i, n, c;
-	int spam, ham;
+	int	 spam, ham;
 
 	names = store_categories(st, &n);
 	render_shift_name(r->compare, when, sizeof(when));
@@ -281,22 +290,27 @@ render_data(struct render_args *a, struct store *st,
 		    render_colour("spam", (unsigned)spam));
 		render_stats(a, "ratio", NULL, 1);
 		if (r->compare > 0) {
-			render_arg(a, "DEF:ps=%s:spam:AVERAGE:start=%lld:"
-			    "end=%lld", path, (long long)(r->start - r->compare),
-			    (long long)(r->end - r->compare));
-			render_arg(a, "DEF:ph=%s:ham:AVERAGE:start=%lld:end=%lld",
+			render_arg(a,
+			    "DEF:ps=%s:spam:AVERAGE:start=%lld:"
+			    "end=%lld",
 			    path, (long long)(r->start - r->compare),
+			    (long long)(r->end - r->compare));
+			render_arg(a,
+			    "DEF:ph=%s:ham:AVERAGE:start=%lld:end=%lld", path,
+			    (long long)(r->start - r->compare),
 			    (long long)(r->end - r->compare));
 			render_arg(a, "SHIFT:ps:%lld", (long long)r->compare);
 			render_arg(a, "SHIFT:ph:%lld", (long long)r->compare);
-			render_arg(a, "CDEF:pratio=ps,ph,+,0,EQ,UNKN,ps,ps,ph,+,"
+			render_arg(a,
+			    "CDEF:pratio=ps,ph,+,0,EQ,UNKN,ps,ps,ph,+,"
 			    "/,100,*,IF");
 			render_arg(a, "LINE1:pratio#%s99:%s:dashes=5,3",
 			    render_colour("spam", (unsigned)spam), when);
 			render_arg(a, "COMMENT:\\l");
 		}
 		if (spam < 0 || ham < 0)
-			err_set(e, 400, "bad_parameter", "view", "the ratio "
+			err_set(e, 400, "bad_parameter", "view",
+			    "the ratio "
 			    "view needs the categories spam and ham");
 		return;
 	}
@@ -346,8 +360,8 @@ static void
 render_marks(struct render_args *a, const struct render_request *r)
 {
 	const struct render_mark *m;
-	char leg[256];
-	unsigned i, n = 0, pass;
+	char			  leg[256];
+	unsigned		  i, n = 0, pass;
 
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < r->nmarks && n < RENDER_MAX_MARKS; i++) {
@@ -389,27 +403,28 @@ render_graph(struct store *st, const struct render_request *r,
     struct st_error *e)
 {
 	struct render_args a;
-	rrd_info_t *info = NULL, *i;
+	rrd_info_t	  *info = NULL, *i;
 	char path[PATH_MAX], epath[2 * PATH_MAX], title[ST_SOURCE_MAX + 64];
 	char vlabel[64];
 	const char *unit;
-	unsigned mult;
-	int have, ret = -1;
+	unsigned    mult;
+	int	    have, ret = -1;
 
 	*img = NULL;
 	*len = 0;
 	memset(&a, 0, sizeof(a));
 	memset(e, 0, sizeof(*e));
 	if (r->ncats == 0 || r->end <= r->start)
-		return err_set(e, 400, "bad_parameter", "categories",
-		    "nothing to draw");
+		return err_set(
+		    e, 400, "bad_parameter", "categories", "nothing to draw");
 	if (store_path(st, r->source, path, sizeof(path)) == -1 ||
 	    render_path_escape(path, epath, sizeof(epath)) == -1)
 		return err_set(e, 400, "bad_parameter", "source",
 		    "not a valid source name");
 	render_unit(r->end - r->start, &mult, &unit);
-	snprintf(title, sizeof(title), "%s", strcmp(r->source,
-	    ST_TOTAL_SOURCE) == 0 ? "All sources" : r->source);
+	snprintf(title, sizeof(title), "%s",
+	    strcmp(r->source, ST_TOTAL_SOURCE) == 0 ? "All sources"
+						    : r->source);
 	if (r->view == RENDER_RATIO)
 		snprintf(vlabel, sizeof(vlabel), "spam share (%%)");
 	else
@@ -418,7 +433,8 @@ render_graph(struct store *st, const struct render_request *r,
 	store_lock(st);
 	have = store_prepare_read_locked(st, path);
 	if (have == -1) {
-		err_set(e, 500, "store_error", "source", "the source's file "
+		err_set(e, 500, "store_error", "source",
+		    "the source's file "
 		    "is not a regular file");
 		goto done;
 	}
@@ -438,7 +454,8 @@ render_graph(struct store *st, const struct render_request *r,
 	if (e->status != 0)
 		goto done;
 	if (a.failed) {
-		err_set(e, 500, "render_failed", NULL, "graph arguments too "
+		err_set(e, 500, "render_failed", NULL,
+		    "graph arguments too "
 		    "long");
 		goto done;
 	}

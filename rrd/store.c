@@ -9,7 +9,7 @@
  * under this lock).
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE		/* syncfs */
+#define _GNU_SOURCE /* syncfs */
 #endif
 
 #include "store.h"
@@ -31,38 +31,38 @@
 #include "../collector/log.h"
 #include "../collector/source.h"
 
-#define STORE_XFF	"0.5"
-#define STORE_DAY	86400LL
+#define STORE_XFF "0.5"
+#define STORE_DAY 86400LL
 
 /* One file's last update, chained in a hash bucket. */
 struct store_entry {
-	struct store_entry	*next;
-	int64_t			 last;
-	int			 dirty;	/* updated through rrdcached, not flushed */
-	char			 name[];
+	struct store_entry *next;
+	int64_t		    last;
+	int		    dirty; /* updated through rrdcached, not flushed */
+	char		    name[];
 };
 
 struct store {
-	pthread_mutex_t		 lock;
-	char			*data_dir;
-	unsigned		 step;
-	char			 categories[ST_MAX_CATEGORIES][ST_CATEGORY_MAX + 1];
-	unsigned		 ncategories;
-	char			*rrdcached;
-	struct store_entry	**buckets;
-	size_t			 nbuckets;
-	size_t			 nentries;
+	pthread_mutex_t	     lock;
+	char		    *data_dir;
+	unsigned	     step;
+	char		     categories[ST_MAX_CATEGORIES][ST_CATEGORY_MAX + 1];
+	unsigned	     ncategories;
+	char		    *rrdcached;
+	struct store_entry **buckets;
+	size_t		     nbuckets;
+	size_t		     nentries;
 };
 
 /* The retention each archive is sized for, and the resolution it aims at. */
 static const struct {
-	int64_t		keep;		/* seconds */
-	unsigned	resolution;	/* seconds per row wanted */
+	int64_t	 keep;	     /* seconds */
+	unsigned resolution; /* seconds per row wanted */
 } store_plan[STORE_ARCHIVES] = {
-	{ 2 * STORE_DAY, 0 },		/* one step per row */
-	{ 14 * STORE_DAY, 300 },
-	{ 395 * STORE_DAY, 3600 },
-	{ 3660 * STORE_DAY, 86400 },
+    {2 * STORE_DAY, 0}, /* one step per row */
+    {14 * STORE_DAY, 300},
+    {395 * STORE_DAY, 3600},
+    {3660 * STORE_DAY, 86400},
 };
 
 /* Compute the archive layout for step; the finest archive is one step per row. */
@@ -70,20 +70,21 @@ unsigned
 store_layout(unsigned step, struct store_archive *out)
 {
 	unsigned i, n = 0, pdp, prev = 0;
-	int64_t res;
+	int64_t	 res;
 
 	if (step == 0)
 		return 0;
 	for (i = 0; i < STORE_ARCHIVES; i++) {
-		pdp = store_plan[i].resolution == 0 ? 1 :
-		    (store_plan[i].resolution + step / 2) / step;
+		pdp = store_plan[i].resolution == 0
+		    ? 1
+		    : (store_plan[i].resolution + step / 2) / step;
 		if (pdp < 1)
 			pdp = 1;
 		if (n > 0 && pdp <= prev) {
 			/* Same resolution: keep the longer retention. */
 			res = (int64_t)pdp * step;
-			out[n - 1].rows = (unsigned)((store_plan[i].keep +
-			    res - 1) / res);
+			out[n - 1].rows =
+			    (unsigned)((store_plan[i].keep + res - 1) / res);
 			out[n - 1].retention = (int64_t)out[n - 1].rows * res;
 			continue;
 		}
@@ -118,7 +119,7 @@ store_entry_find(struct store *st, const char *name)
 	struct store_entry *e;
 
 	for (e = st->buckets[store_hash(name) % st->nbuckets]; e != NULL;
-	    e = e->next)
+	     e = e->next)
 		if (strcmp(e->name, name) == 0)
 			return e;
 	return NULL;
@@ -129,7 +130,7 @@ static void
 store_entry_grow(struct store *st)
 {
 	struct store_entry **nb, *e, *next;
-	size_t i, n = st->nbuckets * 2, h;
+	size_t		     i, n = st->nbuckets * 2, h;
 
 	if ((nb = calloc(n, sizeof(*nb))) == NULL)
 		return;
@@ -151,7 +152,7 @@ static struct store_entry *
 store_entry_add(struct store *st, const char *name, int64_t last)
 {
 	struct store_entry *e;
-	size_t len = strlen(name), h;
+	size_t		    len = strlen(name), h;
 
 	if (st->nentries >= st->nbuckets)
 		store_entry_grow(st);
@@ -171,32 +172,34 @@ store_entry_add(struct store *st, const char *name, int64_t last)
  * step or other categories: the configuration changed, and writing on would
  * move every file aside as foreign.
  */
-static int	store_inspect(struct store *, const char *, int64_t *, char *,
-		    size_t);
+static int store_inspect(
+    struct store *, const char *, int64_t *, char *, size_t);
 
 static int
 store_check_layout(struct store *st, char *err, size_t errlen)
 {
-	char path[PATH_MAX], why[256];
+	char	    path[PATH_MAX], why[256];
 	rrd_info_t *info;
-	int64_t last;
+	int64_t	    last;
 	struct stat sb;
 
-	snprintf(path, sizeof(path), "%s/%s.rrd", st->data_dir, ST_TOTAL_SOURCE);
+	snprintf(
+	    path, sizeof(path), "%s/%s.rrd", st->data_dir, ST_TOTAL_SOURCE);
 	if (lstat(path, &sb) == -1 || !S_ISREG(sb.st_mode))
 		return 0;
 	rrd_clear_error();
 	if ((info = rrd_info_r(path)) == NULL) {
 		rrd_clear_error();
-		return 0;	/* not an RRD at all: moved aside when written */
+		return 0; /* not an RRD at all: moved aside when written */
 	}
 	rrd_info_free(info);
 	if (store_inspect(st, path, &last, why, sizeof(why)))
 		return 0;
-	snprintf(err, errlen, "data directory %s was made with another step or "
+	snprintf(err, errlen,
+	    "data directory %s was made with another step or "
 	    "other categories (%s: %s); start with the step and categories it "
-	    "was made with, or use a new data directory", st->data_dir, path,
-	    why);
+	    "was made with, or use a new data directory",
+	    st->data_dir, path, why);
 	return -1;
 }
 
@@ -205,9 +208,9 @@ struct store *
 store_create(const struct store_settings *s, char *err, size_t errlen)
 {
 	struct store *st;
-	char real[PATH_MAX];
-	struct stat sb;
-	unsigned i;
+	char	      real[PATH_MAX];
+	struct stat   sb;
+	unsigned      i;
 
 	if (s->step == 0 || s->ncategories == 0 ||
 	    s->ncategories > ST_MAX_CATEGORIES) {
@@ -220,8 +223,10 @@ store_create(const struct store_settings *s, char *err, size_t errlen)
 		return NULL;
 	}
 	if (!S_ISDIR(sb.st_mode) || access(real, W_OK | X_OK) == -1) {
-		snprintf(err, errlen, "data directory %s: not a writable "
-		    "directory", s->data_dir);
+		snprintf(err, errlen,
+		    "data directory %s: not a writable "
+		    "directory",
+		    s->data_dir);
 		return NULL;
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)
@@ -260,8 +265,8 @@ nomem:
 
 /* The path of source's file without validation; the name came from the table. */
 static void
-store_entry_path(const struct store *st, const struct store_entry *e,
-    char *buf, size_t len)
+store_entry_path(
+    const struct store *st, const struct store_entry *e, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%s.rrd", st->data_dir, e->name);
 }
@@ -275,9 +280,9 @@ static int
 store_flush_dirty(struct store *st)
 {
 	struct store_entry *e;
-	char path[PATH_MAX];
-	size_t i;
-	int failed = 0;
+	char		    path[PATH_MAX];
+	size_t		    i;
+	int		    failed = 0;
 
 	for (i = 0; i < st->nbuckets; i++) {
 		for (e = st->buckets[i]; e != NULL; e = e->next) {
@@ -302,7 +307,7 @@ void
 store_free(struct store *st)
 {
 	struct store_entry *e, *next;
-	size_t i;
+	size_t		    i;
 
 	if (st == NULL)
 		return;
@@ -346,7 +351,8 @@ store_step(const struct store *st)
 }
 
 /* The configured categories, in DS order. */
-const char (*store_categories(const struct store *st, unsigned *n))[ST_CATEGORY_MAX + 1]
+const char (
+    *store_categories(const struct store *st, unsigned *n))[ST_CATEGORY_MAX + 1]
 {
 	*n = st->ncategories;
 	return st->categories;
@@ -403,7 +409,7 @@ int
 store_prepare_read_locked(struct store *st, const char *path)
 {
 	char err[256];
-	int r;
+	int  r;
 
 	if ((r = store_check_path(path, err, sizeof(err))) == -1) {
 		log_warn("%s", err);
@@ -419,15 +425,15 @@ store_prepare_read_locked(struct store *st, const char *path)
  * configured categories in order), 0 when it is corrupt or foreign.
  */
 static int
-store_inspect(struct store *st, const char *path, int64_t *last, char *why,
-    size_t whylen)
+store_inspect(
+    struct store *st, const char *path, int64_t *last, char *why, size_t whylen)
 {
-	rrd_info_t *info, *i;
-	unsigned nds = 0, k, matched = 0;
+	rrd_info_t   *info, *i;
+	unsigned      nds = 0, k, matched = 0;
 	unsigned long step = 0;
-	int64_t lu = -1;
-	char key[64];
-	int ok = 0;
+	int64_t	      lu = -1;
+	char	      key[64];
+	int	      ok = 0;
 
 	rrd_clear_error();
 	if ((info = rrd_info_r(path)) == NULL) {
@@ -442,8 +448,7 @@ store_inspect(struct store *st, const char *path, int64_t *last, char *why,
 		    i->type == RD_I_CNT)
 			lu = (int64_t)i->value.u_cnt;
 		else if (strncmp(i->key, "ds[", 3) == 0 &&
-		    strstr(i->key, "].index") != NULL &&
-		    i->type == RD_I_CNT) {
+		    strstr(i->key, "].index") != NULL && i->type == RD_I_CNT) {
 			nds++;
 			for (k = 0; k < st->ncategories; k++) {
 				snprintf(key, sizeof(key), "ds[%s].index",
@@ -458,7 +463,8 @@ store_inspect(struct store *st, const char *path, int64_t *last, char *why,
 	if (step != st->step)
 		snprintf(why, whylen, "step %lu, want %u", step, st->step);
 	else if (nds != st->ncategories || matched != st->ncategories)
-		snprintf(why, whylen, "data sources differ from the "
+		snprintf(why, whylen,
+		    "data sources differ from the "
 		    "configured categories");
 	else if (lu < 0)
 		snprintf(why, whylen, "no last update");
@@ -473,9 +479,9 @@ store_inspect(struct store *st, const char *path, int64_t *last, char *why,
 static int
 store_move_aside(const char *path, const char *why, char *err, size_t errlen)
 {
-	char dst[PATH_MAX + 32];
+	char	    dst[PATH_MAX + 32];
 	struct stat sb;
-	int n;
+	int	    n;
 
 	for (n = 0; n < 1000; n++) {
 		if (n == 0)
@@ -496,13 +502,13 @@ store_move_aside(const char *path, const char *why, char *err, size_t errlen)
 
 /* Create path with the store's layout, starting at start; lock held. */
 static int
-store_create_file(struct store *st, const char *path, int64_t start,
-    char *err, size_t errlen)
+store_create_file(
+    struct store *st, const char *path, int64_t start, char *err, size_t errlen)
 {
 	struct store_archive ar[STORE_ARCHIVES];
-	char defs[ST_MAX_CATEGORIES + 2 * STORE_ARCHIVES][64];
-	const char *argv[ST_MAX_CATEGORIES + 2 * STORE_ARCHIVES];
-	unsigned i, n, argc = 0;
+	char		     defs[ST_MAX_CATEGORIES + 2 * STORE_ARCHIVES][64];
+	const char	    *argv[ST_MAX_CATEGORIES + 2 * STORE_ARCHIVES];
+	unsigned	     i, n, argc = 0;
 
 	for (i = 0; i < st->ncategories; i++)
 		snprintf(defs[argc++], sizeof(defs[0]), "DS:%s:GAUGE:%u:0:U",
@@ -549,16 +555,16 @@ store_update_file(struct store *st, const char *path, int64_t last,
 {
 	char gap[32 + 3 * ST_MAX_CATEGORIES], val[32 + 26 * ST_MAX_CATEGORIES];
 	const char *argv[2];
-	size_t off;
-	unsigned i;
-	int argc = 0, r;
+	size_t	    off;
+	unsigned    i;
+	int	    argc = 0, r;
 
 	if (last > 0 && last < step_end - (int64_t)st->step) {
-		off = (size_t)snprintf(gap, sizeof(gap), "%lld",
-		    (long long)(step_end - st->step));
+		off = (size_t)snprintf(
+		    gap, sizeof(gap), "%lld", (long long)(step_end - st->step));
 		for (i = 0; i < st->ncategories; i++)
-			off += (size_t)snprintf(gap + off, sizeof(gap) - off,
-			    ":U");
+			off += (size_t)snprintf(
+			    gap + off, sizeof(gap) - off, ":U");
 		argv[argc++] = gap;
 	}
 	off = (size_t)snprintf(val, sizeof(val), "%lld", (long long)step_end);
@@ -593,9 +599,9 @@ store_learn_last(struct store *st, const char *source, const char *path,
     struct store_entry **ep, char *err, size_t errlen)
 {
 	struct store_entry *e;
-	char why[256];
-	int64_t last = 0;
-	int r;
+	char		    why[256];
+	int64_t		    last = 0;
+	int		    r;
 
 	if ((e = store_entry_find(st, source)) != NULL) {
 		*ep = e;
@@ -630,9 +636,9 @@ store_write(struct store *st, const char *source, int64_t step_end,
     const uint64_t *counts, char *err, size_t errlen)
 {
 	struct store_entry *e;
-	char path[PATH_MAX], why[256];
-	int64_t last;
-	int r, ret = -1;
+	char		    path[PATH_MAX], why[256];
+	int64_t		    last;
+	int		    r, ret = -1;
 
 	if (store_path(st, source, path, sizeof(path)) == -1) {
 		snprintf(err, errlen, "refusing source name");
@@ -651,13 +657,13 @@ store_write(struct store *st, const char *source, int64_t step_end,
 		goto done;
 	}
 	if (r == 0) {
-		if (store_create_file(st, path, step_end - st->step, err,
-		    errlen) == -1)
+		if (store_create_file(
+			st, path, step_end - st->step, err, errlen) == -1)
 			goto done;
 		e->last = step_end - st->step;
 	}
-	if (store_update_file(st, path, e->last, step_end, counts, err,
-	    errlen) == 0) {
+	if (store_update_file(
+		st, path, e->last, step_end, counts, err, errlen) == 0) {
 		e->last = step_end;
 		e->dirty = st->rrdcached != NULL;
 		ret = 0;
@@ -674,8 +680,8 @@ store_write(struct store *st, const char *source, int64_t step_end,
 	    store_create_file(st, path, step_end - st->step, err, errlen) == -1)
 		goto done;
 	e->last = step_end - st->step;
-	if (store_update_file(st, path, e->last, step_end, counts, err,
-	    errlen) == -1)
+	if (store_update_file(
+		st, path, e->last, step_end, counts, err, errlen) == -1)
 		goto done;
 	e->last = step_end;
 	e->dirty = st->rrdcached != NULL;
@@ -690,8 +696,8 @@ int
 store_last(struct store *st, const char *source, int64_t *last)
 {
 	struct store_entry *e;
-	char path[PATH_MAX], err[256];
-	int r;
+	char		    path[PATH_MAX], err[256];
+	int		    r;
 
 	*last = 0;
 	if (store_path(st, source, path, sizeof(path)) == -1)
@@ -712,14 +718,16 @@ store_sync(struct store *st, char *err, size_t errlen)
 
 	store_lock(st);
 	if (st->rrdcached != NULL && store_flush_dirty(st) > 0) {
-		snprintf(err, errlen, "rrdcached: some files could not be "
+		snprintf(err, errlen,
+		    "rrdcached: some files could not be "
 		    "flushed");
 		ret = -1;
 	}
 	store_unlock(st);
 	if (ret == -1)
 		return -1;
-	if ((fd = open(st->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+	if ((fd = open(st->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1) {
 		snprintf(err, errlen, "%s: %s", st->data_dir, strerror(errno));
 		return -1;
 	}
@@ -743,10 +751,10 @@ store_name_cmp(const void *a, const void *b)
 int
 store_list_sources(struct store *st, char ***names, size_t *n)
 {
-	DIR *d;
+	DIR	      *d;
 	struct dirent *de;
-	char **v = NULL, **nv, name[ST_SOURCE_MAX + 1];
-	size_t len, cnt = 0, cap = 0;
+	char	     **v = NULL, **nv, name[ST_SOURCE_MAX + 1];
+	size_t	       len, cnt = 0, cap = 0;
 
 	*names = NULL;
 	*n = 0;

@@ -24,7 +24,7 @@
 #include <arpa/inet.h>
 
 struct bare_request {
-	size_t	body_len;
+	size_t body_len;
 };
 
 /* Count the body bytes of a request and answer 204 at its end. */
@@ -35,7 +35,7 @@ bare_access(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct bare_request *r = *con_cls;
 	struct MHD_Response *resp;
-	enum MHD_Result ret;
+	enum MHD_Result	     ret;
 
 	(void)cls;
 	(void)url;
@@ -53,8 +53,8 @@ bare_access(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	resp = MHD_create_response_from_buffer(0, (void *)"",
-	    MHD_RESPMEM_PERSISTENT);
+	resp = MHD_create_response_from_buffer(
+	    0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	if (resp == NULL)
 		return MHD_NO;
 	ret = MHD_queue_response(conn, MHD_HTTP_NO_CONTENT, resp);
@@ -77,12 +77,12 @@ bare_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 int
 main(int argc, char **argv)
 {
-	struct MHD_Daemon *d;
+	struct MHD_Daemon	   *d;
 	const union MHD_DaemonInfo *di;
-	struct sockaddr_in sin;
-	sigset_t set;
-	unsigned mode = MHD_USE_EPOLL;
-	int sig;
+	struct sockaddr_in	    sin;
+	sigset_t		    set;
+	unsigned		    mode = MHD_USE_EPOLL;
+	int			    sig;
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
@@ -99,21 +99,19 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | mode |
-	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-	    bare_access, NULL,
-	    MHD_OPTION_SOCK_ADDR, &sin,
+		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+	    0, NULL, NULL, bare_access, NULL, MHD_OPTION_SOCK_ADDR, &sin,
 	    MHD_OPTION_NOTIFY_COMPLETED, bare_completed, NULL,
-	    MHD_OPTION_CONNECTION_LIMIT, 4096U,
-	    MHD_OPTION_CONNECTION_TIMEOUT, 30U,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
-	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024U,
-	    MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_LIMIT, 4096U, MHD_OPTION_CONNECTION_TIMEOUT,
+	    30U, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024U, MHD_OPTION_END);
 	if (d == NULL) {
 		fprintf(stderr, "bare: cannot start the server\n");
 		return 1;
 	}
 	di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	printf("listening on http://127.0.0.1:%u/\n", di != NULL ? di->port : 0);
+	printf(
+	    "listening on http://127.0.0.1:%u/\n", di != NULL ? di->port : 0);
 	fflush(stdout);
 	sigwait(&set, &sig);
 	MHD_stop_daemon(d);

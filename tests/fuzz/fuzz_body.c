@@ -10,19 +10,17 @@
 #include "collector/source.h"
 #include "collector/submission.h"
 
-#define FUZZ_NOW	1226448060LL
-#define FUZZ_CAP	(1 << 20)
+#define FUZZ_NOW 1226448060LL
+#define FUZZ_CAP (1 << 20)
 
-int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char fuzz_cats[4][ST_CATEGORY_MAX + 1] = {
-	"spam", "ham", "virus", "rejected"
-};
+    "spam", "ham", "virus", "rejected"};
 
 /* The daemon's default limits. */
 static const struct submission_rules fuzz_rules = {
-	fuzz_cats, 4, 60, 3600, 1000, 8, 300, 0, 1000000000ULL
-};
+    fuzz_cats, 4, 60, 3600, 1000, 8, 300, 0, 1000000000ULL};
 
 /* Abort unless s is printable ASCII, as every error field must be. */
 static void
@@ -38,17 +36,17 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct submission *subs = NULL;
-	struct st_error e;
-	const char *body = (const char *)data;
-	char *inflated = NULL;
-	size_t len = size, n = 0, i;
-	unsigned c;
+	struct st_error	   e;
+	const char	  *body = (const char *)data;
+	char		  *inflated = NULL;
+	size_t		   len = size, n = 0, i;
+	unsigned	   c;
 
 	if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
 		if (inflate_gzip(data, size, FUZZ_CAP, &inflated, &len, &e) ==
 		    -1) {
-			if (inflated != NULL || (e.status != 400 &&
-			    e.status != 413))
+			if (inflated != NULL ||
+			    (e.status != 400 && e.status != 413))
 				abort();
 			return 0;
 		}
@@ -57,8 +55,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		body = inflated;
 	}
 	memset(&e, 0, sizeof(e));
-	if (submission_parse(body, len, &fuzz_rules, FUZZ_NOW, &subs, &n,
-	    &e) == -1) {
+	if (submission_parse(body, len, &fuzz_rules, FUZZ_NOW, &subs, &n, &e) ==
+	    -1) {
 		if (subs != NULL || n != 0 || e.status < 400 ||
 		    e.status > 503 || e.code[0] == '\0')
 			abort();
@@ -78,7 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (c = 0; c < ST_MAX_CATEGORIES; c++)
 			if (subs[i].counts[c] > fuzz_rules.max_count ||
 			    (c >= fuzz_rules.ncategories &&
-			    subs[i].counts[c] != 0))
+				subs[i].counts[c] != 0))
 				abort();
 		fuzz_printable(subs[i].id);
 	}

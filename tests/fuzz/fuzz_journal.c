@@ -13,9 +13,9 @@
 #include "collector/crc32c.h"
 #include "collector/journal.h"
 
-#define FUZZ_NCAT	4
+#define FUZZ_NCAT 4
 
-int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Read a little-endian 32-bit value, as the journal frames store them. */
 static uint32_t
@@ -29,7 +29,7 @@ fuzz_get32(const unsigned char *p)
 static void
 fuzz_fix_crcs(unsigned char *buf, size_t len)
 {
-	size_t off = 0, n;
+	size_t	 off = 0, n;
 	uint32_t crc;
 
 	while (len - off >= 12) {
@@ -65,10 +65,10 @@ fuzz_same(const struct journal_record *a, const struct journal_record *b)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	unsigned char *buf, enc[JOURNAL_RECORD_MAX];
+	unsigned char	     *buf, enc[JOURNAL_RECORD_MAX];
 	struct journal_record r, again;
-	size_t len, off = 0, used, elen, used2;
-	int rc;
+	size_t		      len, off = 0, used, elen, used2;
+	int		      rc;
 
 	if (size < 1)
 		return 0;

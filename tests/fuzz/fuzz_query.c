@@ -10,16 +10,16 @@
 
 #include "collector/query.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char cats[4][ST_CATEGORY_MAX + 1] = { "spam", "ham", "virus",
-    "rejected" };
+static const char cats[4][ST_CATEGORY_MAX + 1] = {
+    "spam", "ham", "virus", "rejected"};
 
 /* Decode %XX and '+' in place, as the HTTP layer does before handlers run. */
 static void
 fuzz_unescape(char *s)
 {
-	char *o = s, hex[3] = { 0, 0, 0 };
+	char *o = s, hex[3] = {0, 0, 0};
 
 	for (; *s != '\0'; s++) {
 		if (*s == '%' && s[1] != '\0' && s[2] != '\0' &&
@@ -40,10 +40,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct query_settings s;
-	struct query q;
-	struct st_error e;
-	char *buf, *p, *amp, *eq, key[600];
-	int failed = 0;
+	struct query	      q;
+	struct st_error	      e;
+	char		     *buf, *p, *amp, *eq, key[600];
+	int		      failed = 0;
 
 	if (size > 4096)
 		return 0;

@@ -7,15 +7,15 @@
 
 #include "collector/source.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Normalise the bytes and check that the result is a stable, valid name. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char out[ST_SOURCE_MAX + 1], again[ST_SOURCE_MAX + 1], *copy;
+	char		out[ST_SOURCE_MAX + 1], again[ST_SOURCE_MAX + 1], *copy;
 	struct st_error e;
-	size_t i, len;
+	size_t		i, len;
 
 	if (source_normalise((const char *)data, size, out, "source", &e) ==
 	    -1) {
@@ -27,8 +27,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		for (i = 0; i < len; i++)
 			if (!((out[i] >= 'a' && out[i] <= 'z') ||
-			    (out[i] >= '0' && out[i] <= '9') ||
-			    out[i] == '-' || out[i] == '.'))
+				(out[i] >= '0' && out[i] <= '9') ||
+				out[i] == '-' || out[i] == '.'))
 				abort();
 		if (!source_is_valid_name(out))
 			abort();
@@ -43,7 +43,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	copy[size] = '\0';
 	if (source_is_valid_name(copy) && strcmp(copy, ST_TOTAL_SOURCE) != 0 &&
 	    (source_normalise(copy, strlen(copy), out, "source", &e) == -1 ||
-	    strcmp(out, copy) != 0))
+		strcmp(out, copy) != 0))
 		abort();
 	free(copy);
 	return 0;

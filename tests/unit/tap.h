@@ -51,19 +51,24 @@ diag(const char *fmt, ...)
 	putchar('\n');
 }
 
-#define is_int(got, want, ...) do {					\
-	long long tap_g_ = (long long)(got), tap_w_ = (long long)(want);\
-	if (!ok(tap_g_ == tap_w_, __VA_ARGS__))				\
-		diag("  got %lld, want %lld", tap_g_, tap_w_);		\
-} while (0)
+#define is_int(got, want, ...) \
+	do { \
+		long long tap_g_ = (long long)(got), \
+			  tap_w_ = (long long)(want); \
+		if (!ok(tap_g_ == tap_w_, __VA_ARGS__)) \
+			diag("  got %lld, want %lld", tap_g_, tap_w_); \
+	} while (0)
 
-#define is_str(got, want, ...) do {					\
-	const char *tap_g_ = (got), *tap_w_ = (want);			\
-	if (!ok(tap_g_ != NULL && tap_w_ != NULL &&			\
-	    strcmp(tap_g_, tap_w_) == 0, __VA_ARGS__))			\
-		diag("  got '%s', want '%s'", tap_g_ ? tap_g_ : "(null)",\
-		    tap_w_ ? tap_w_ : "(null)");			\
-} while (0)
+#define is_str(got, want, ...) \
+	do { \
+		const char *tap_g_ = (got), *tap_w_ = (want); \
+		if (!ok(tap_g_ != NULL && tap_w_ != NULL && \
+			    strcmp(tap_g_, tap_w_) == 0, \
+			__VA_ARGS__)) \
+			diag("  got '%s', want '%s'", \
+			    tap_g_ ? tap_g_ : "(null)", \
+			    tap_w_ ? tap_w_ : "(null)"); \
+	} while (0)
 
 /* Finish: exit status 0 only when every planned test ran and passed. */
 static inline int

@@ -13,11 +13,11 @@
 int
 main(void)
 {
-	struct csv_buf b = { 0 };
-	struct series s;
-	int64_t counts[6] = { 120, 300, SERIES_UNKNOWN, SERIES_UNKNOWN,
-	    1000000000007LL, 0 };
-	char iso[32], *text;
+	struct csv_buf b = {0};
+	struct series  s;
+	int64_t	       counts[6] = {
+		   120, 300, SERIES_UNKNOWN, SERIES_UNKNOWN, 1000000000007LL, 0};
+	char   iso[32], *text;
 	size_t len;
 
 	plan(16);
@@ -41,7 +41,8 @@ main(void)
 
 	is_int(csv_series(&b, &s), 0, "CSV formats");
 	text = csv_take(&b, &len);
-	is_str(text, "time,iso8601,spam,ham\r\n"
+	is_str(text,
+	    "time,iso8601,spam,ham\r\n"
 	    "1226448060,2008-11-12T00:01:00Z,120,300\r\n"
 	    "1226448120,2008-11-12T00:02:00Z,,\r\n"
 	    "1226448180,2008-11-12T00:03:00Z,1000000000007,0\r\n",
@@ -51,7 +52,8 @@ main(void)
 
 	is_int(csv_series_json(&b, &s), 0, "JSON formats");
 	text = csv_take(&b, &len);
-	is_str(text, "{\"source\":\"mx1.example.com\",\"step\":60,"
+	is_str(text,
+	    "{\"source\":\"mx1.example.com\",\"step\":60,"
 	    "\"categories\":[\"spam\",\"ham\"],\"rows\":["
 	    "{\"time\":1226448060,\"iso8601\":\"2008-11-12T00:01:00Z\","
 	    "\"spam\":120,\"ham\":300},"
@@ -72,7 +74,8 @@ main(void)
 	csv_cell(&b, "\tx");
 	csv_cell(&b, "plain");
 	text = csv_take(&b, &len);
-	is_str(text, "'+1'@x'\txplain", "+, @ and tab are defused, plain "
+	is_str(text, "'+1'@x'\txplain",
+	    "+, @ and tab are defused, plain "
 	    "text is not");
 	free(text);
 	csv_cell(&b, "-5");

@@ -9,9 +9,9 @@
 #include "collector/detect.h"
 #include "tap.h"
 
-#define T0	1222819200LL	/* 2008-10-01 00:00 UTC, a Wednesday */
-#define WEEKS	8
-#define N	(WEEKS * DETECT_WEEK)
+#define T0    1222819200LL /* 2008-10-01 00:00 UTC, a Wednesday */
+#define WEEKS 8
+#define N     (WEEKS * DETECT_WEEK)
 
 /* A small deterministic generator, so failures can be reproduced. */
 static double
@@ -31,17 +31,16 @@ static void
 gen(double *v, size_t n, uint64_t seed)
 {
 	uint64_t st = seed * 2654435761ULL + 1;
-	size_t i;
-	double day, week;
-	int h, d;
+	size_t	 i;
+	double	 day, week;
+	int	 h, d;
 
 	for (i = 0; i < n; i++) {
 		h = (int)(i % 24);
-		d = (int)((i / 24 + 3) % 7);	/* 0 = Sunday; T0 is a Wednesday */
+		d = (int)((i / 24 + 3) % 7); /* 0 = Sunday; T0 is a Wednesday */
 		day = 1.0 + 0.45 * sin(2.0 * M_PI * (h - 9) / 24.0);
 		week = (d == 0 || d == 6) ? 0.62 : 1.0;
-		v[i] = 20000.0 * day * week *
-		    (0.85 + 0.30 * rnd_unit(&st));
+		v[i] = 20000.0 * day * week * (0.85 + 0.30 * rnd_unit(&st));
 	}
 }
 
@@ -68,12 +67,12 @@ run(const double *v, size_t n, struct detect_finding **f)
 int
 main(void)
 {
-	static double v[N];
+	static double	       v[N];
 	struct detect_finding *f;
-	double m[5];
-	long n, total = 0;
-	uint64_t seed;
-	size_t at = 5 * DETECT_WEEK + 37, i;
+	double		       m[5];
+	long		       n, total = 0;
+	uint64_t	       seed;
+	size_t		       at = 5 * DETECT_WEEK + 37, i;
 
 	plan(27);
 
@@ -84,7 +83,8 @@ main(void)
 	ok(detect_median(m, 4) == 2, "the median skips unknown values");
 	m[0] = 4;
 	m[1] = 1;
-	ok(detect_median(m, 2) == 2.5, "the median of an even count is the mean "
+	ok(detect_median(m, 2) == 2.5,
+	    "the median of an even count is the mean "
 	    "of the middle pair");
 
 	/* Cycles and noise only, many seeds. */
@@ -94,7 +94,8 @@ main(void)
 		total += n;
 		free(f);
 	}
-	is_int(total, 0, "daily and weekly cycles with noise give no finding "
+	is_int(total, 0,
+	    "daily and weekly cycles with noise give no finding "
 	    "(30 series)");
 
 	/* A -66 % step that lasts. */
@@ -127,8 +128,9 @@ main(void)
 	n = run(v, N, &f);
 	is_int(n, 1, "a step that recovers gives one finding");
 	if (n >= 1) {
-		ok(f[0].end > f[0].start && llabs(f[0].end - (T0 +
-		    (int64_t)(at + 240) * 3600)) <= 13 * 3600,
+		ok(f[0].end > f[0].start &&
+			llabs(f[0].end - (T0 + (int64_t)(at + 240) * 3600)) <=
+			    13 * 3600,
 		    "its end is near the recovery");
 		ok(f[0].recovered_pct > 85 && f[0].recovered_pct < 115,
 		    "recovered about 100%% (got %.1f)", f[0].recovered_pct);
@@ -181,7 +183,7 @@ main(void)
 	is_int(n, 1, "two falls four hours apart are merged");
 	if (n >= 1)
 		ok(f[0].start == T0 + (int64_t)at * 3600 &&
-		    f[0].end == T0 + (int64_t)(at + 24) * 3600,
+			f[0].end == T0 + (int64_t)(at + 24) * 3600,
 		    "the merged finding spans both");
 	else
 		ok(0, "no finding to check");

@@ -12,10 +12,10 @@
 #include "collector/strmap.h"
 #include "tap.h"
 
-#define NKEYS	100000
+#define NKEYS 100000
 
 /* The value stored for key number i (never NULL). */
-#define VAL(i)	((void *)(uintptr_t)((i) + 1))
+#define VAL(i) ((void *)(uintptr_t)((i) + 1))
 
 /* Sweep callback: delete entries with an odd number, count visits. */
 static int
@@ -40,13 +40,13 @@ static void
 test_strmap(void)
 {
 	struct strmap *m = strmap_create();
-	char key[32], scratch[32];
-	const char *copy, *copy2;
-	size_t i, wrong, visits;
+	char	       key[32], scratch[32];
+	const char    *copy, *copy2;
+	size_t	       i, wrong, visits;
 
 	ok(strmap_hash("") == 0xcbf29ce484222325ULL &&
-	    strmap_hash("a") == 0xaf63dc4c8601ec8cULL &&
-	    strmap_hash("foobar") == 0x85944171f73967e8ULL,
+		strmap_hash("a") == 0xaf63dc4c8601ec8cULL &&
+		strmap_hash("foobar") == 0x85944171f73967e8ULL,
 	    "strmap_hash is FNV-1a 64 (published test vectors)");
 	ok(strmap_get(m, "missing") == NULL && strmap_count(m) == 0,
 	    "an empty map finds nothing");
@@ -55,15 +55,19 @@ test_strmap(void)
 	copy = strmap_put(m, scratch, VAL(7));
 	memset(scratch, 'x', 8);
 	ok(strmap_get(m, "volatile") == VAL(7) && copy != scratch &&
-	    strcmp(copy, "volatile") == 0, "the key is copied into the map");
+		strcmp(copy, "volatile") == 0,
+	    "the key is copied into the map");
 	copy2 = strmap_put(m, "volatile", VAL(8));
-	ok(copy2 == copy && strmap_get(m, "volatile") == VAL(8) && strmap_count(m) == 1,
+	ok(copy2 == copy && strmap_get(m, "volatile") == VAL(8) &&
+		strmap_count(m) == 1,
 	    "put on an existing key replaces the value and keeps the key copy");
 	ok(strmap_put(m, "", VAL(9)) != NULL && strmap_get(m, "") == VAL(9),
 	    "the empty string is a key");
 	ok(strmap_del(m, "volatile") == VAL(8) && strmap_del(m, "") == VAL(9) &&
-	    strmap_count(m) == 0, "del returns the values and empties the map");
-	ok(strmap_del(m, "volatile") == NULL, "del of a missing key returns NULL");
+		strmap_count(m) == 0,
+	    "del returns the values and empties the map");
+	ok(strmap_del(m, "volatile") == NULL,
+	    "del of a missing key returns NULL");
 
 	for (i = 0; i < NKEYS; i++) {
 		snprintf(key, sizeof(key), "key-%zu", i);
@@ -76,8 +80,10 @@ test_strmap(void)
 			wrong++;
 	}
 	is_int(wrong, 0, "every key finds its own value after growth");
-	ok(strmap_get(m, "key-100000") == NULL && strmap_get(m, "key-") == NULL &&
-	    strmap_get(m, "key-00") == NULL, "near misses are not found");
+	ok(strmap_get(m, "key-100000") == NULL &&
+		strmap_get(m, "key-") == NULL &&
+		strmap_get(m, "key-00") == NULL,
+	    "near misses are not found");
 
 	for (i = 0; i < NKEYS; i += 4) {
 		snprintf(key, sizeof(key), "key-%zu", i);
@@ -85,7 +91,8 @@ test_strmap(void)
 			wrong++;
 	}
 	is_int(wrong, 0, "deleting every fourth key returns its value");
-	is_int(strmap_count(m), NKEYS - NKEYS / 4, "the count drops by a quarter");
+	is_int(
+	    strmap_count(m), NKEYS - NKEYS / 4, "the count drops by a quarter");
 	for (i = 0, wrong = 0; i < NKEYS; i++) {
 		snprintf(key, sizeof(key), "key-%zu", i);
 		if (strmap_get(m, key) != (i % 4 == 0 ? NULL : VAL(i)))
@@ -95,7 +102,8 @@ test_strmap(void)
 
 	visits = 0;
 	strmap_sweep(m, sweep_odd, &visits);
-	is_int(visits, NKEYS - NKEYS / 4, "sweep visits every entry exactly once");
+	is_int(
+	    visits, NKEYS - NKEYS / 4, "sweep visits every entry exactly once");
 	is_int(strmap_count(m), NKEYS / 4, "sweep deleted the odd entries");
 	for (i = 0, wrong = 0; i < NKEYS; i++) {
 		snprintf(key, sizeof(key), "key-%zu", i);
@@ -113,7 +121,7 @@ test_strmap(void)
 int
 main(void)
 {
-	struct idem *t;
+	struct idem		*t;
 	const struct idem_entry *e;
 	char k1[ST_SOURCE_MAX + ST_KEY_MAX + 2], k2[sizeof(k1)], k3[sizeof(k1)];
 	char src[ST_SOURCE_MAX + 1], id[ST_KEY_MAX + 1];
@@ -135,25 +143,28 @@ main(void)
 
 		idem_key(big, sizeof(big), src, id);
 		ok(strlen(big) == ST_SOURCE_MAX + 1 + ST_KEY_MAX &&
-		    big[strlen(big) - 1] == 'b',
+			big[strlen(big) - 1] == 'b',
 		    "the longest source and id fit the documented buffer size");
 	}
 
 	t = idem_create();
-	ok(idem_find(t, k1) == NULL && idem_count(t) == 0, "a new table is empty");
+	ok(idem_find(t, k1) == NULL && idem_count(t) == 0,
+	    "a new table is empty");
 
 	/* PENDING, then DURABLE. */
 	idem_add_pending(t, k1, 42);
 	e = idem_find(t, k1);
 	ok(e != NULL && e->state == IDEM_PENDING && e->hash == 42,
 	    "add_pending records the hash as PENDING");
-	ok(idem_find(t, k2) == NULL, "the same id from another source is not found");
+	ok(idem_find(t, k2) == NULL,
+	    "the same id from another source is not found");
 	idem_commit(t, k1, 42, 1000);
 	e = idem_find(t, k1);
 	ok(e != NULL && e->state == IDEM_DURABLE && e->expires == 1000,
 	    "commit makes it DURABLE with its expiry");
 	idem_commit(t, k1, 42, 900);
-	is_int(idem_find(t, k1)->expires, 1000, "a later commit never shortens the expiry");
+	is_int(idem_find(t, k1)->expires, 1000,
+	    "a later commit never shortens the expiry");
 	idem_commit(t, k1, 42, 1100);
 	is_int(idem_find(t, k1)->expires, 1100, "a later commit may extend it");
 	idem_abort(t, k1);
@@ -164,14 +175,16 @@ main(void)
 	idem_add_pending(t, k2, 7);
 	is_int(idem_count(t), 2, "two keys");
 	idem_abort(t, k2);
-	ok(idem_find(t, k2) == NULL && idem_count(t) == 1, "abort forgets a PENDING key");
+	ok(idem_find(t, k2) == NULL && idem_count(t) == 1,
+	    "abort forgets a PENDING key");
 	idem_abort(t, "never.example.com x");
 	is_int(idem_count(t), 1, "abort of an unknown key changes nothing");
 
 	/* Commit without pending (replay) adds the key. */
 	idem_commit(t, k2, 9, 500);
 	e = idem_find(t, k2);
-	ok(e != NULL && e->state == IDEM_DURABLE && e->hash == 9 && e->expires == 500,
+	ok(e != NULL && e->state == IDEM_DURABLE && e->hash == 9 &&
+		e->expires == 500,
 	    "commit of an unknown key adds it as DURABLE (replay)");
 
 	/* Expiry. */
@@ -180,17 +193,21 @@ main(void)
 	is_int(idem_expire(t, 501), 1, "a key expired before now is removed");
 	ok(idem_find(t, k2) == NULL && idem_find(t, k1) != NULL,
 	    "only the expired key went");
-	is_int(idem_expire(t, INT64_MAX), 1, "at the end of time only DURABLE keys expire");
-	ok(idem_find(t, k3) != NULL && idem_find(t, k3)->state == IDEM_PENDING &&
-	    idem_count(t) == 1, "expire keeps PENDING entries");
+	is_int(idem_expire(t, INT64_MAX), 1,
+	    "at the end of time only DURABLE keys expire");
+	ok(idem_find(t, k3) != NULL &&
+		idem_find(t, k3)->state == IDEM_PENDING && idem_count(t) == 1,
+	    "expire keeps PENDING entries");
 
 	/* A retry of a durable key that is written again becomes PENDING. */
 	idem_commit(t, k1, 1, 100);
 	idem_add_pending(t, k1, 2);
 	e = idem_find(t, k1);
-	ok(e != NULL && e->state == IDEM_PENDING && e->hash == 2 && e->expires == 0,
+	ok(e != NULL && e->state == IDEM_PENDING && e->hash == 2 &&
+		e->expires == 0,
 	    "add_pending replaces a DURABLE entry");
-	is_int(idem_expire(t, INT64_MAX), 0, "and it no longer expires while PENDING");
+	is_int(idem_expire(t, INT64_MAX), 0,
+	    "and it no longer expires while PENDING");
 	idem_free(t);
 
 	test_strmap();

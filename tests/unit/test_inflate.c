@@ -9,7 +9,7 @@
 #include "collector/inflate.h"
 #include "tap.h"
 
-#define CHUNK_SLACK	16384	/* the decoder's growth step */
+#define CHUNK_SLACK 16384 /* the decoder's growth step */
 
 /*
  * Without AddressSanitizer (which owns malloc), realloc is wrapped to record
@@ -17,18 +17,18 @@
  * output never grows past the cap.
  */
 #if defined(__SANITIZE_ADDRESS__)
-#define TRACE_ALLOC	0
+#define TRACE_ALLOC 0
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define TRACE_ALLOC	0
+#define TRACE_ALLOC 0
 #endif
 #endif
 #ifndef TRACE_ALLOC
-#define TRACE_ALLOC	1
+#define TRACE_ALLOC 1
 #endif
 
 #if TRACE_ALLOC
-extern void *__libc_realloc(void *, size_t);
+extern void  *__libc_realloc(void *, size_t);
 static size_t peak_realloc;
 
 /* Forward to the C library and remember the largest size asked for. */
@@ -57,17 +57,17 @@ append(unsigned char **buf, size_t *len, const void *p, size_t n)
  * len bytes) and append the member to *buf.
  */
 static void
-gzip_append(unsigned char **buf, size_t *buflen, const void *p, size_t len,
-    size_t reps)
+gzip_append(
+    unsigned char **buf, size_t *buflen, const void *p, size_t len, size_t reps)
 {
 	unsigned char out[65536];
-	z_stream zs;
-	size_t r;
-	int zr;
+	z_stream      zs;
+	size_t	      r;
+	int	      zr;
 
 	memset(&zs, 0, sizeof(zs));
 	if (deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 9,
-	    Z_DEFAULT_STRATEGY) != Z_OK)
+		Z_DEFAULT_STRATEGY) != Z_OK)
 		abort();
 	for (r = 0; r <= reps; r++) {
 		zs.next_in = (Bytef *)(uintptr_t)p;
@@ -92,15 +92,15 @@ refused(const unsigned char *in, size_t len, size_t cap, int status,
     const char *code, const char *field, const char *what)
 {
 	struct st_error e;
-	char *out = (char *)1;
-	size_t outlen = 99;
-	int rc;
+	char	       *out = (char *)1;
+	size_t		outlen = 99;
+	int		rc;
 
 	memset(&e, 0, sizeof(e));
 	rc = inflate_gzip(in, len, cap, &out, &outlen, &e);
 	if (!ok(rc == -1 && e.status == status && strcmp(e.code, code) == 0 &&
-	    strcmp(e.field, field) == 0 && out == NULL && outlen == 0,
-	    "%s: %d %s", what, status, code))
+		    strcmp(e.field, field) == 0 && out == NULL && outlen == 0,
+		"%s: %d %s", what, status, code))
 		diag("  rc %d status %d code '%s' field '%s' detail '%s'", rc,
 		    e.status, e.code, e.field, e.detail);
 }
@@ -108,19 +108,20 @@ refused(const unsigned char *in, size_t len, size_t cap, int status,
 int
 main(void)
 {
-	unsigned char *gz = NULL, *two = NULL, *bomb = NULL, *bad = NULL;
-	size_t gzlen = 0, twolen = 0, bomblen = 0, badlen, i;
-	char *text, *out = NULL, *zeros;
-	size_t textlen = 200000, outlen = 0;
+	unsigned char  *gz = NULL, *two = NULL, *bomb = NULL, *bad = NULL;
+	size_t		gzlen = 0, twolen = 0, bomblen = 0, badlen, i;
+	char	       *text, *out = NULL, *zeros;
+	size_t		textlen = 200000, outlen = 0;
 	struct st_error e;
-	int rc;
+	int		rc;
 
 	plan(27);
 
 	text = malloc(textlen);
 	for (i = 0; i < textlen; i++)
-		text[i] = "{\"source\":\"mx1.example.com\",\"counts\":{}}\n"
-		    [i % 41] ^ (char)(i % 7 == 0 ? 0x20 : 0);
+		text[i] =
+		    "{\"source\":\"mx1.example.com\",\"counts\":{}}\n"[i % 41] ^
+		    (char)(i % 7 == 0 ? 0x20 : 0);
 	gzip_append(&gz, &gzlen, text, textlen, 1);
 
 	rc = inflate_gzip(gz, gzlen, 1 << 20, &out, &outlen, &e);
@@ -132,7 +133,8 @@ main(void)
 	free(out);
 
 	rc = inflate_gzip(gz, gzlen, textlen, &out, &outlen, &e);
-	ok(rc == 0 && outlen == textlen, "a body of exactly the cap is accepted");
+	ok(rc == 0 && outlen == textlen,
+	    "a body of exactly the cap is accepted");
 	free(out);
 	refused(gz, gzlen, textlen - 1, 413, "inflated_too_large", "body",
 	    "one byte over the cap");
@@ -181,23 +183,24 @@ main(void)
 	refused(bad, gzlen + 1, 1 << 20, 400, "bad_gzip", "Content-Encoding",
 	    "a trailing NUL");
 	memcpy(bad, gz, gzlen);
-	bad[gzlen - 6] ^= 0x01;		/* the CRC-32 */
+	bad[gzlen - 6] ^= 0x01; /* the CRC-32 */
 	refused(bad, gzlen, 1 << 20, 400, "bad_gzip", "Content-Encoding",
 	    "a wrong CRC");
 	memcpy(bad, gz, gzlen);
-	bad[gzlen - 2] ^= 0x01;		/* the length */
+	bad[gzlen - 2] ^= 0x01; /* the length */
 	refused(bad, gzlen, 1 << 20, 400, "bad_gzip", "Content-Encoding",
 	    "a wrong length");
 	memcpy(bad, gz, gzlen);
-	bad[0] = 0x78;			/* a zlib header, not gzip */
+	bad[0] = 0x78; /* a zlib header, not gzip */
 	refused(bad, gzlen, 1 << 20, 400, "bad_gzip", "Content-Encoding",
 	    "not a gzip header");
 	free(bad);
 	refused((const unsigned char *)"{\"source\":\"x\"}", 14, 1 << 20, 400,
 	    "bad_gzip", "Content-Encoding", "plain JSON");
 	refused((const unsigned char *)"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00"
-	    "\x03\xff\xff\xff\xff", 14, 1 << 20, 400, "bad_gzip",
-	    "Content-Encoding", "a corrupt deflate block");
+				       "\x03\xff\xff\xff\xff",
+	    14, 1 << 20, 400, "bad_gzip", "Content-Encoding",
+	    "a corrupt deflate block");
 
 	/* A bomb: 64 MiB of zeros in about 64 KB, against a 1 MiB cap. */
 	zeros = calloc(1, 1 << 20);
@@ -210,8 +213,10 @@ main(void)
 	refused(bomb, bomblen, 1 << 20, 413, "inflated_too_large", "body",
 	    "a 1000:1 bomb");
 #if TRACE_ALLOC
-	ok(peak_realloc <= (1 << 20) + CHUNK_SLACK, "the bomb never grew the "
-	    "output past cap + one chunk (peak %zu)", peak_realloc);
+	ok(peak_realloc <= (1 << 20) + CHUNK_SLACK,
+	    "the bomb never grew the "
+	    "output past cap + one chunk (peak %zu)",
+	    peak_realloc);
 #else
 	ok(1, "allocation peak # SKIP not traced under AddressSanitizer");
 #endif
@@ -219,8 +224,10 @@ main(void)
 	refused(bomb, bomblen, 3 << 20, 413, "inflated_too_large", "body",
 	    "a bomb against a 3 MiB cap");
 #if TRACE_ALLOC
-	ok(peak_realloc <= (3 << 20) + CHUNK_SLACK, "peak %zu stays under the "
-	    "cap", peak_realloc);
+	ok(peak_realloc <= (3 << 20) + CHUNK_SLACK,
+	    "peak %zu stays under the "
+	    "cap",
+	    peak_realloc);
 #else
 	ok(1, "allocation peak # SKIP not traced under AddressSanitizer");
 #endif

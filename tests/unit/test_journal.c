@@ -16,20 +16,18 @@
 #include "collector/journal.h"
 #include "tap.h"
 
-#define T0	1226448000	/* a multiple of 60 */
-#define R0	1226448100
-#define MAXREC	64
+#define T0     1226448000 /* a multiple of 60 */
+#define R0     1226448100
+#define MAXREC 64
 
 static const char cats[ST_MAX_CATEGORIES][ST_CATEGORY_MAX + 1] = {
-	"spam", "ham", "virus", "rejected"
-};
+    "spam", "ham", "virus", "rejected"};
 static const char other_cats[ST_MAX_CATEGORIES][ST_CATEGORY_MAX + 1] = {
-	"spam", "ham", "virus", "bounced"
-};
+    "spam", "ham", "virus", "bounced"};
 
-static char tmpdir[] = "/tmp/st-journal-XXXXXX";
+static char		     tmpdir[] = "/tmp/st-journal-XXXXXX";
 static struct journal_record got[MAXREC];
-static size_t ngot;
+static size_t		     ngot;
 
 /* Fill r with a record whose content follows from its arguments. */
 static void
@@ -103,14 +101,15 @@ open_journal(const char *dir, const char (*c)[ST_CATEGORY_MAX + 1],
 
 /* Open, replay (collecting into got) and return the journal, or NULL. */
 static struct journal *
-reopen(const char *dir, uint64_t segment_bytes, int recover, int *rc,
-    char *err, size_t errlen)
+reopen(const char *dir, uint64_t segment_bytes, int recover, int *rc, char *err,
+    size_t errlen)
 {
 	struct journal *j;
 
 	ngot = 0;
 	err[0] = '\0';
-	if ((j = open_journal(dir, cats, 60, segment_bytes, err, errlen)) == NULL)
+	if ((j = open_journal(dir, cats, 60, segment_bytes, err, errlen)) ==
+	    NULL)
 		return NULL;
 	*rc = journal_replay(j, collect, NULL, recover, err, errlen);
 	return j;
@@ -121,7 +120,7 @@ static int
 append1(struct journal *j, const struct journal_record *r, int64_t now)
 {
 	char err[256];
-	int errnum = 0;
+	int  errnum = 0;
 
 	if (journal_append(j, r, 1, now, &errnum, err, sizeof(err)) == -1) {
 		diag("append: %s", err);
@@ -167,7 +166,7 @@ static void
 flip_byte(const char *path, long long off)
 {
 	unsigned char b;
-	int fd = open(path, O_RDWR);
+	int	      fd = open(path, O_RDWR);
 
 	if (fd == -1 || pread(fd, &b, 1, off) != 1) {
 		perror(path);
@@ -192,13 +191,14 @@ int
 main(void)
 {
 	struct journal_record r, d, recs[8];
-	struct journal_stats st;
-	struct journal *j;
+	struct journal_stats  st;
+	struct journal	     *j;
 	unsigned char buf[JOURNAL_RECORD_MAX + 64], buf2[JOURNAL_RECORD_MAX];
-	char dir[512], err[1024], want[600], src[ST_SOURCE_MAX + 1], id[ST_KEY_MAX + 1];
-	size_t len, used, i, bad_zero, bad_other, hdr, reclen;
+	char	      dir[512], err[1024], want[600], src[ST_SOURCE_MAX + 1],
+	    id[ST_KEY_MAX + 1];
+	size_t	  len, used, i, bad_zero, bad_other, hdr, reclen;
 	long long size;
-	int rc, errnum, stops;
+	int	  rc, errnum, stops;
 
 	plan(61);
 	if (mkdtemp(tmpdir) == NULL) {
@@ -228,29 +228,36 @@ main(void)
 	make_rec(&r, -5, src, id, INT64_MAX, UINT32_MAX, UINT64_MAX - 3);
 	len = journal_encode(&r, 4, buf);
 	rc = journal_decode(buf, len, 4, &d, &used);
-	ok(rc == 1 && used == len, "a record with the longest source and id decodes");
-	ok(same_rec(&r, &d, 4), "all fields are identical after the round trip");
-	ok(strlen(d.sub.source) == ST_SOURCE_MAX && strlen(d.sub.id) == ST_KEY_MAX,
+	ok(rc == 1 && used == len,
+	    "a record with the longest source and id decodes");
+	ok(same_rec(&r, &d, 4),
+	    "all fields are identical after the round trip");
+	ok(strlen(d.sub.source) == ST_SOURCE_MAX &&
+		strlen(d.sub.id) == ST_KEY_MAX,
 	    "source and id keep their full length");
 	for (i = 0; i < ST_MAX_CATEGORIES; i++)
 		r.sub.counts[i] = UINT64_MAX - i;
 	len = journal_encode(&r, ST_MAX_CATEGORIES, buf);
-	is_int(len, JOURNAL_RECORD_MAX, "the largest record is exactly JOURNAL_RECORD_MAX");
+	is_int(len, JOURNAL_RECORD_MAX,
+	    "the largest record is exactly JOURNAL_RECORD_MAX");
 	ok(journal_decode(buf, len, ST_MAX_CATEGORIES, &d, &used) == 1 &&
-	    same_rec(&r, &d, ST_MAX_CATEGORIES), "sixteen categories round-trip");
+		same_rec(&r, &d, ST_MAX_CATEGORIES),
+	    "sixteen categories round-trip");
 
 	make_rec(&r, R0, "mx1.example.com", "", T0 + 60, 60, 100);
 	len = journal_encode(&r, 4, buf);
 	memset(buf + len, 0xee, 40);
 	ok(journal_decode(buf, len + 40, 4, &d, &used) == 1 && used == len &&
-	    same_rec(&r, &d, 4), "an empty id round-trips and trailing bytes are not used");
+		same_rec(&r, &d, 4),
+	    "an empty id round-trips and trailing bytes are not used");
 
 	/* Truncated input is incomplete, never valid nor invalid. */
 	bad_zero = 0;
 	for (i = 0; i < len; i++)
 		if (journal_decode(buf, i, 4, &d, &used) != 0)
 			bad_zero++;
-	is_int(bad_zero, 0, "every proper prefix of a record decodes as incomplete (0)");
+	is_int(bad_zero, 0,
+	    "every proper prefix of a record decodes as incomplete (0)");
 
 	/* Flipped bytes fail the checksum or the frame. */
 	bad_other = bad_zero = 0;
@@ -264,25 +271,29 @@ main(void)
 			bad_other++;
 	}
 	is_int(bad_zero, 0, "no single flipped bit leaves a valid record");
-	is_int(bad_other, 0, "a flip in magic, checksum or payload is invalid (-1)");
+	is_int(bad_other, 0,
+	    "a flip in magic, checksum or payload is invalid (-1)");
 	ok(journal_decode(buf, len, 3, &d, &used) == -1 &&
-	    journal_decode(buf, len, 5, &d, &used) == -1,
+		journal_decode(buf, len, 5, &d, &used) == -1,
 	    "a different category count is invalid");
 
 	make_rec(&r, R0, "mx1.example.com", "x", T0, 0, 1);
 	len = journal_encode(&r, 4, buf);
-	is_int(journal_decode(buf, len, 4, &d, &used), -1, "interval 0 is invalid");
+	is_int(journal_decode(buf, len, 4, &d, &used), -1,
+	    "interval 0 is invalid");
 	make_rec(&r, R0, "mx1.example.com", "x", 0, 60, 1);
 	len = journal_encode(&r, 4, buf);
 	is_int(journal_decode(buf, len, 4, &d, &used), -1, "time 0 is invalid");
 	make_rec(&r, R0, "", "x", T0, 60, 1);
 	len = journal_encode(&r, 4, buf);
-	is_int(journal_decode(buf, len, 4, &d, &used), -1, "an empty source is invalid");
+	is_int(journal_decode(buf, len, 4, &d, &used), -1,
+	    "an empty source is invalid");
 
 	/* Files: append, sync, replay in order. */
 	snprintf(dir, sizeof(dir), "%s/j1", tmpdir);
 	j = reopen(dir, 1 << 20, 0, &rc, err, sizeof(err));
-	ok(j != NULL && rc == 0 && ngot == 0, "a new journal replays nothing (%s)", err);
+	ok(j != NULL && rc == 0 && ngot == 0,
+	    "a new journal replays nothing (%s)", err);
 	for (i = 0; i < 5; i++) {
 		snprintf(src, sizeof(src), "mx%zu.example.com", i);
 		snprintf(id, sizeof(id), "id-%zu", i);
@@ -311,7 +322,8 @@ main(void)
 	j = open_journal(dir, cats, 60, 1 << 20, err, sizeof(err));
 	stops = 0;
 	ok(journal_replay(j, stop_second, &stops, 0, err, sizeof(err)) == -1 &&
-	    stops == 2, "a callback's nonzero answer stops the replay");
+		stops == 2,
+	    "a callback's nonzero answer stops the replay");
 	journal_close(j);
 
 	/* A segment from another configuration is refused. */
@@ -331,16 +343,19 @@ main(void)
 	j = reopen(dir, 1 << 20, 0, &rc, err, sizeof(err));
 	ok(rc == 0 && ngot == 5 && file_size(seg_path(dir, 9, "")) == -1,
 	    "an empty newest segment is dropped");
-	ok(append1(j, &recs[0], R0) == 0 && file_size(seg_path(dir, 2, "")) > 0 &&
-	    file_size(seg_path(dir, 9, "")) == -1,
-	    "appends after a replay go to a new segment after the last replayed one");
+	ok(append1(j, &recs[0], R0) == 0 &&
+		file_size(seg_path(dir, 2, "")) > 0 &&
+		file_size(seg_path(dir, 9, "")) == -1,
+	    "appends after a replay go to a new segment after the last "
+	    "replayed one");
 	journal_close(j);
 
 	/* Rotation and removal. */
 	snprintf(dir, sizeof(dir), "%s/j2", tmpdir);
 	j = reopen(dir, 100, 0, &rc, err, sizeof(err));
 	for (i = 0; i < 6; i++) {
-		make_rec(&r, R0 + i, "mx1.example.com", "", T0 + 60 * (i + 1), 60, i);
+		make_rec(&r, R0 + i, "mx1.example.com", "", T0 + 60 * (i + 1),
+		    60, i);
 		append1(j, &r, R0 + i);
 	}
 	journal_sync(j, &errnum, err, sizeof(err));
@@ -353,27 +368,35 @@ main(void)
 	is_int(st.segments, 6, "stats count six segments");
 	/* Segment k holds step T0 + 60k, received R0 + k - 1. */
 	journal_gc(j, T0 + 60 * 3, INT64_MAX);
-	ok(file_size(seg_path(dir, 1, "")) == -1 && file_size(seg_path(dir, 3, "")) == -1 &&
-	    file_size(seg_path(dir, 4, "")) > 0, "gc removes segments 1-3 whose steps are <= through");
+	ok(file_size(seg_path(dir, 1, "")) == -1 &&
+		file_size(seg_path(dir, 3, "")) == -1 &&
+		file_size(seg_path(dir, 4, "")) > 0,
+	    "gc removes segments 1-3 whose steps are <= through");
 	journal_gc(j, INT64_MAX, R0 + 4);
-	ok(file_size(seg_path(dir, 4, "")) == -1 && file_size(seg_path(dir, 5, "")) > 0,
+	ok(file_size(seg_path(dir, 4, "")) == -1 &&
+		file_size(seg_path(dir, 5, "")) > 0,
 	    "gc keeps a segment with a record received at received_before");
 	journal_gc(j, T0 + 60 * 5 - 1, INT64_MAX);
-	ok(file_size(seg_path(dir, 5, "")) > 0, "gc keeps a segment with a step after through");
+	ok(file_size(seg_path(dir, 5, "")) > 0,
+	    "gc keeps a segment with a step after through");
 	journal_gc(j, INT64_MAX, INT64_MAX);
-	ok(file_size(seg_path(dir, 5, "")) == -1 && file_size(seg_path(dir, 6, "")) > 0,
+	ok(file_size(seg_path(dir, 5, "")) == -1 &&
+		file_size(seg_path(dir, 6, "")) > 0,
 	    "gc never removes the open segment");
 	journal_get_stats(j, &st);
 	is_int(st.segments, 1, "one segment left");
 	make_rec(&r, R0 + 6, "mx1.example.com", "", T0 + 60 * 7, 60, 6);
-	ok(append1(j, &r, R0 + 6) == 0 && journal_sync(j, &errnum, err, sizeof(err)) == 0,
+	ok(append1(j, &r, R0 + 6) == 0 &&
+		journal_sync(j, &errnum, err, sizeof(err)) == 0,
 	    "appending goes on after gc");
 	journal_close(j);
 	j = reopen(dir, 100, 0, &rc, err, sizeof(err));
-	ok(rc == 0 && ngot == 2 && got[0].received == R0 + 5 && got[1].received == R0 + 6,
+	ok(rc == 0 && ngot == 2 && got[0].received == R0 + 5 &&
+		got[1].received == R0 + 6,
 	    "replay after gc returns only the records kept");
 	journal_gc(j, INT64_MAX, INT64_MAX);
-	ok(file_size(seg_path(dir, 6, "")) == -1 && file_size(seg_path(dir, 7, "")) == -1,
+	ok(file_size(seg_path(dir, 6, "")) == -1 &&
+		file_size(seg_path(dir, 7, "")) == -1,
 	    "after a replay, every segment is closed and may go");
 	journal_close(j);
 
@@ -388,10 +411,14 @@ main(void)
 	len = journal_encode(&recs[3], 4, buf);
 	append_bytes(seg_path(dir, 1, ""), buf, len / 2);
 	j = reopen(dir, 1 << 20, 0, &rc, err, sizeof(err));
-	ok(rc == 0 && ngot == 3, "a torn tail is cut and the whole records replay (%s)", err);
-	ok(ngot == 3 && same_rec(&got[2], &recs[2], 4), "the last whole record is intact");
-	is_int(file_size(seg_path(dir, 1, "")), size, "the file is cut to the last whole record");
-	ok(append1(j, &recs[3], R0) == 0 && journal_sync(j, &errnum, err, sizeof(err)) == 0,
+	ok(rc == 0 && ngot == 3,
+	    "a torn tail is cut and the whole records replay (%s)", err);
+	ok(ngot == 3 && same_rec(&got[2], &recs[2], 4),
+	    "the last whole record is intact");
+	is_int(file_size(seg_path(dir, 1, "")), size,
+	    "the file is cut to the last whole record");
+	ok(append1(j, &recs[3], R0) == 0 &&
+		journal_sync(j, &errnum, err, sizeof(err)) == 0,
 	    "appending works after the cut");
 	journal_close(j);
 	j = reopen(dir, 1 << 20, 0, &rc, err, sizeof(err));
@@ -414,7 +441,7 @@ main(void)
 	 */
 	{
 		unsigned char head[20];
-		int fd = open(seg_path(dir, 1, ""), O_RDONLY);
+		int	      fd = open(seg_path(dir, 1, ""), O_RDONLY);
 
 		if (fd == -1 || read(fd, head, sizeof(head)) != sizeof(head))
 			abort();
@@ -432,7 +459,7 @@ main(void)
 	snprintf(dir, sizeof(dir), "%s/j4", tmpdir);
 	j = reopen(dir, 1 << 20, 0, &rc, err, sizeof(err));
 	for (i = 0; i < 5; i++)
-		append1(j, &recs[0], R0);	/* five records of one length */
+		append1(j, &recs[0], R0); /* five records of one length */
 	journal_sync(j, &errnum, err, sizeof(err));
 	journal_close(j);
 	reclen = journal_encode(&recs[0], 4, buf);
@@ -441,19 +468,25 @@ main(void)
 	flip_byte(seg_path(dir, 1, ""), (long long)(hdr + 2 * reclen + 20));
 	j = reopen(dir, 1 << 20, 0, &rc, err, sizeof(err));
 	snprintf(want, sizeof(want), "offset %zu", hdr + 2 * reclen);
-	ok(rc == -1 && strstr(err, seg_path(dir, 1, "")) != NULL && strstr(err, want) != NULL,
-	    "damage followed by valid records fails naming file and offset (%s)", err);
-	is_int(file_size(seg_path(dir, 1, "")), size, "without recover the file is untouched");
+	ok(rc == -1 && strstr(err, seg_path(dir, 1, "")) != NULL &&
+		strstr(err, want) != NULL,
+	    "damage followed by valid records fails naming file and offset "
+	    "(%s)",
+	    err);
+	is_int(file_size(seg_path(dir, 1, "")), size,
+	    "without recover the file is untouched");
 	journal_close(j);
 	j = reopen(dir, 1 << 20, 1, &rc, err, sizeof(err));
-	ok(rc == 0 && ngot == 2, "with recover the replay succeeds with the 2 records before");
+	ok(rc == 0 && ngot == 2,
+	    "with recover the replay succeeds with the 2 records before");
 	is_int(file_size(seg_path(dir, 1, "")), hdr + 2 * reclen,
 	    "the segment is cut at the damage");
 	is_int(file_size(seg_path(dir, 1, ".damaged")), 3 * reclen,
 	    "the rest is kept in .damaged");
 	journal_close(j);
 	j = reopen(dir, 1 << 20, 0, &rc, err, sizeof(err));
-	ok(rc == 0 && ngot == 2, "the cut is lasting: a plain replay now succeeds");
+	ok(rc == 0 && ngot == 2,
+	    "the cut is lasting: a plain replay now succeeds");
 	journal_close(j);
 
 	/* Damage in the first record of an older segment, valid records after it. */
@@ -463,7 +496,8 @@ main(void)
 		append1(j, &recs[i], R0);
 	journal_sync(j, &errnum, err, sizeof(err));
 	journal_close(j);
-	ok(file_size(seg_path(dir, 2, "")) > 0 && file_size(seg_path(dir, 3, "")) == -1,
+	ok(file_size(seg_path(dir, 2, "")) > 0 &&
+		file_size(seg_path(dir, 3, "")) == -1,
 	    "two segments were written");
 	j = reopen(dir, 3 * reclen, 0, &rc, err, sizeof(err));
 	is_int(ngot, 5, "all five records before the damage");
@@ -472,15 +506,21 @@ main(void)
 	flip_byte(seg_path(dir, 1, ""), (long long)hdr + 30);
 	j = reopen(dir, 3 * reclen, 0, &rc, err, sizeof(err));
 	snprintf(want, sizeof(want), "offset %zu", hdr);
-	ok(rc == -1 && strstr(err, seg_path(dir, 1, "")) != NULL && strstr(err, want) != NULL,
-	    "damage at the first record fails naming file and offset (%s)", err);
+	ok(rc == -1 && strstr(err, seg_path(dir, 1, "")) != NULL &&
+		strstr(err, want) != NULL,
+	    "damage at the first record fails naming file and offset (%s)",
+	    err);
 	journal_close(j);
 	j = reopen(dir, 3 * reclen, 1, &rc, err, sizeof(err));
-	ok(rc == 0 && file_size(seg_path(dir, 1, ".damaged")) == size - (long long)hdr,
+	ok(rc == 0 &&
+		file_size(seg_path(dir, 1, ".damaged")) ==
+		    size - (long long)hdr,
 	    "with recover it succeeds and the damaged rest is kept (%s)", err);
-	ok(ngot == 2 && same_rec(&got[0], &recs[3], 4) && same_rec(&got[1], &recs[4], 4),
+	ok(ngot == 2 && same_rec(&got[0], &recs[3], 4) &&
+		same_rec(&got[1], &recs[4], 4),
 	    "the next segment still replays in full (%zu records)", ngot);
-	is_int(file_size(seg_path(dir, 1, "")), hdr, "the damaged segment keeps its header");
+	is_int(file_size(seg_path(dir, 1, "")), hdr,
+	    "the damaged segment keeps its header");
 	journal_close(j);
 
 	/* The same damage in the newest segment, followed by valid records. */
@@ -492,17 +532,21 @@ main(void)
 	journal_close(j);
 	flip_byte(seg_path(dir, 1, ""), (long long)hdr + 13);
 	j = reopen(dir, 1 << 20, 0, &rc, err, sizeof(err));
-	ok(rc == -1 && ngot == 0, "damage in the newest segment with records after it is "
+	ok(rc == -1 && ngot == 0,
+	    "damage in the newest segment with records after it is "
 	    "not taken for a torn tail");
 	journal_close(j);
 	j = reopen(dir, 1 << 20, 1, &rc, err, sizeof(err));
-	ok(rc == 0 && ngot == 0 && file_size(seg_path(dir, 1, ".damaged")) ==
-	    3 * (long long)reclen, "with recover it is cut at the first record");
+	ok(rc == 0 && ngot == 0 &&
+		file_size(seg_path(dir, 1, ".damaged")) ==
+		    3 * (long long)reclen,
+	    "with recover it is cut at the first record");
 	journal_close(j);
 
 	/* A failed open names the directory. */
 	ok(open_journal("/nonexistent/dir/journal", cats, 60, 4096, err,
-	    sizeof(err)) == NULL && strstr(err, "/nonexistent/dir/journal") != NULL,
+	       sizeof(err)) == NULL &&
+		strstr(err, "/nonexistent/dir/journal") != NULL,
 	    "an uncreatable directory fails naming it");
 
 	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);

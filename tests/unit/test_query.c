@@ -7,17 +7,17 @@
 #include "collector/query.h"
 #include "tap.h"
 
-static const char cats[4][ST_CATEGORY_MAX + 1] = { "spam", "ham", "virus",
-    "rejected" };
-static const int64_t now = 1226448000;	/* 2008-11-12T00:00:00Z */
+static const char cats[4][ST_CATEGORY_MAX + 1] = {
+    "spam", "ham", "virus", "rejected"};
+static const int64_t now = 1226448000; /* 2008-11-12T00:00:00Z */
 
 /* Settings as a daemon with step 60 would fill them. */
 static void
 settings(struct query_settings *s)
 {
-	static const unsigned res[4] = { 60, 300, 3600, 86400 };
-	static const int64_t keep[4] = { 2 * 86400, 14 * 86400, 395 * 86400,
-	    3660 * 86400LL };
+	static const unsigned res[4] = {60, 300, 3600, 86400};
+	static const int64_t  keep[4] = {
+	     2 * 86400, 14 * 86400, 395 * 86400, 3660 * 86400LL};
 	unsigned i;
 
 	memset(s, 0, sizeof(*s));
@@ -36,7 +36,7 @@ static int
 parse(const char *text, struct query *q, struct st_error *e)
 {
 	struct query_settings s;
-	char buf[1024], *p, *amp, *eq;
+	char		      buf[1024], *p, *amp, *eq;
 
 	settings(&s);
 	query_init(q, &s);
@@ -60,12 +60,13 @@ parse(const char *text, struct query *q, struct st_error *e)
 static void
 bad(const char *text, const char *field)
 {
-	struct query q;
+	struct query	q;
 	struct st_error e;
-	int r = parse(text, &q, &e);
+	int		r = parse(text, &q, &e);
 
 	ok(r == -1 && e.status == 400 && strcmp(e.code, "bad_parameter") == 0 &&
-	    strcmp(e.field, field) == 0, "'%s' is refused on %s", text, field);
+		strcmp(e.field, field) == 0,
+	    "'%s' is refused on %s", text, field);
 	if (r != -1 || strcmp(e.field, field) != 0)
 		diag("  got r=%d field '%s' detail '%s'", r, e.field, e.detail);
 }
@@ -73,10 +74,10 @@ bad(const char *text, const char *field)
 int
 main(void)
 {
-	struct query q, q2;
+	struct query	q, q2;
 	struct st_error e;
-	char k1[256], k2[256];
-	int64_t t;
+	char		k1[256], k2[256];
+	int64_t		t;
 
 	plan(54);
 

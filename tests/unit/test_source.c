@@ -10,12 +10,13 @@
 static void
 good(const char *s, const char *want)
 {
-	char out[ST_SOURCE_MAX + 1];
+	char		out[ST_SOURCE_MAX + 1];
 	struct st_error e;
 
 	memset(out, 'X', sizeof(out));
 	if (!ok(source_normalise(s, strlen(s), out, "source", &e) == 0 &&
-	    strcmp(out, want) == 0, "'%.40s' normalises to '%.40s'", s, want))
+		    strcmp(out, want) == 0,
+		"'%.40s' normalises to '%.40s'", s, want))
 		diag("  got '%s' (%s)", out, e.detail);
 }
 
@@ -23,16 +24,16 @@ good(const char *s, const char *want)
 static void
 bad_len(const char *s, size_t len, const char *why)
 {
-	char out[ST_SOURCE_MAX + 1];
+	char		out[ST_SOURCE_MAX + 1];
 	struct st_error e;
-	int rc;
+	int		rc;
 
 	memset(&e, 0, sizeof(e));
 	rc = source_normalise(s, len, out, "[2].source", &e);
 	if (!ok(rc == -1 && e.status == 422 &&
-	    strcmp(e.code, "bad_source") == 0 &&
-	    strcmp(e.field, "[2].source") == 0 && e.detail[0] != '\0',
-	    "refused: %s", why))
+		    strcmp(e.code, "bad_source") == 0 &&
+		    strcmp(e.field, "[2].source") == 0 && e.detail[0] != '\0',
+		"refused: %s", why))
 		diag("  rc %d status %d code '%s' field '%s'", rc, e.status,
 		    e.code, e.field);
 }
@@ -48,7 +49,7 @@ bad(const char *s, const char *why)
 static void
 make_name(char *buf, const int *lens, int n)
 {
-	int i, j;
+	int   i, j;
 	char *p = buf;
 
 	for (i = 0; i < n; i++) {
@@ -63,9 +64,9 @@ make_name(char *buf, const int *lens, int n)
 int
 main(void)
 {
-	char name[600], out[ST_SOURCE_MAX + 1];
+	char		name[600], out[ST_SOURCE_MAX + 1];
 	struct st_error e;
-	int lens[8];
+	int		lens[8];
 
 	plan(43);
 
@@ -78,10 +79,12 @@ main(void)
 	good("123", "123");
 
 	/* Label length: 63 bytes is the most. */
-	lens[0] = 63; lens[1] = 3;
+	lens[0] = 63;
+	lens[1] = 3;
 	make_name(name, lens, 2);
 	ok(source_normalise(name, strlen(name), out, "source", &e) == 0 &&
-	    strlen(out) == 67, "a 63-byte label is accepted");
+		strlen(out) == 67,
+	    "a 63-byte label is accepted");
 	lens[0] = 64;
 	make_name(name, lens, 2);
 	bad(name, "a 64-byte label");
@@ -91,14 +94,19 @@ main(void)
 	    "the detail names the label limit: '%s'", e.detail);
 
 	/* Total length: 253 bytes is the most (63+1+63+1+63+1+61). */
-	lens[0] = 63; lens[1] = 63; lens[2] = 63; lens[3] = 61;
+	lens[0] = 63;
+	lens[1] = 63;
+	lens[2] = 63;
+	lens[3] = 61;
 	make_name(name, lens, 4);
 	is_int(strlen(name), 253, "the test name is 253 bytes");
 	ok(source_normalise(name, strlen(name), out, "source", &e) == 0 &&
-	    strcmp(out, name) == 0, "a 253-byte name is accepted");
+		strcmp(out, name) == 0,
+	    "a 253-byte name is accepted");
 	strcat(name, ".");
 	ok(source_normalise(name, strlen(name), out, "source", &e) == 0 &&
-	    strlen(out) == 253, "253 bytes plus a trailing dot is accepted");
+		strlen(out) == 253,
+	    "253 bytes plus a trailing dot is accepted");
 	lens[3] = 62;
 	make_name(name, lens, 4);
 	bad(name, "a 254-byte name");

@@ -3,7 +3,7 @@
  * temporary directory, and the worker pool that runs renders.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE		/* memmem */
+#define _GNU_SOURCE /* memmem */
 #endif
 
 #include <errno.h>
@@ -22,8 +22,8 @@
 #include "rrd/store.h"
 #include "tap.h"
 
-static const char cats[4][ST_CATEGORY_MAX + 1] = { "spam", "ham", "virus",
-    "rejected" };
+static const char cats[4][ST_CATEGORY_MAX + 1] = {
+    "spam", "ham", "virus", "rejected"};
 
 static int job_pipe[2];
 static int jobs_done;
@@ -43,7 +43,7 @@ static void
 test_workers(void)
 {
 	struct workers *w;
-	char err[128];
+	char		err[128];
 
 	if (pipe(job_pipe) != 0)
 		return;
@@ -82,8 +82,8 @@ static struct store *
 open_store(const char *dir, unsigned step)
 {
 	struct store_settings s;
-	char err[256];
-	struct store *st;
+	char		      err[256];
+	struct store	     *st;
 
 	memset(&s, 0, sizeof(s));
 	s.data_dir = dir;
@@ -110,20 +110,20 @@ main(void)
 	struct store_archive ar[STORE_ARCHIVES];
 	char tmpl[] = "/tmp/spamtrend-store-XXXXXX", path[600], err[256];
 	char path2[500];
-	const unsigned all[4] = { 0, 1, 2, 3 }, sub[2] = { 3, 0 };
-	uint64_t c[4];
-	struct store *st;
-	struct series s;
-	struct st_error e;
+	const unsigned	      all[4] = {0, 1, 2, 3}, sub[2] = {3, 0};
+	uint64_t	      c[4];
+	struct store	     *st;
+	struct series	      s;
+	struct st_error	      e;
 	struct render_request rq;
-	struct render_area area;
-	unsigned char *img = NULL;
-	size_t len = 0, i;
-	int64_t t0 = 1226448000, last, sum, first;	/* 2008-11-12 00:00 UTC */
-	char **names;
-	size_t nnames;
+	struct render_area    area;
+	unsigned char	     *img = NULL;
+	size_t		      len = 0, i;
+	int64_t	 t0 = 1226448000, last, sum, first; /* 2008-11-12 00:00 UTC */
+	char   **names;
+	size_t	 nnames;
 	unsigned n;
-	int fd, r;
+	int	 fd, r;
 
 	plan(51);
 	log_set_level("error");
@@ -136,8 +136,8 @@ main(void)
 	ok(ar[2].pdp == 60 && ar[2].rows == 9480, "hours for 395 days");
 	ok(ar[3].pdp == 1440 && ar[3].rows == 3660, "days for 3660 days");
 	n = store_layout(3600, ar);
-	ok(n == 2 && ar[0].resolution == 3600 && ar[0].retention >=
-	    395 * 86400LL && ar[1].resolution == 86400,
+	ok(n == 2 && ar[0].resolution == 3600 &&
+		ar[0].retention >= 395 * 86400LL && ar[1].resolution == 86400,
 	    "step 3600 merges the finer archives and keeps the retention");
 
 	if (mkdtemp(tmpl) == NULL)
@@ -147,32 +147,43 @@ main(void)
 	if (st == NULL)
 		return tap_done();
 
-	c[0] = 120; c[1] = 300; c[2] = 0; c[3] = 7;
+	c[0] = 120;
+	c[1] = 300;
+	c[2] = 0;
+	c[3] = 7;
 	is_int(store_write(st, "mx1.example.com", t0, c, err, sizeof(err)), 0,
 	    "first write creates the file");
 	snprintf(path, sizeof(path), "%s/mx1.example.com.rrd", tmpl);
 	ok(exists(path), "file is <data_dir>/<source>.rrd");
 	is_int(store_write(st, "mx1.example.com", t0, c, err, sizeof(err)), 1,
 	    "same step again is skipped");
-	is_int(store_write(st, "mx1.example.com", t0 - 60, c, err,
-	    sizeof(err)), 1, "an older step is skipped");
-	c[0] = 1; c[1] = 2; c[2] = 3; c[3] = 1000000007;
-	is_int(store_write(st, "mx1.example.com", t0 + 60, c, err,
-	    sizeof(err)), 0, "next step written");
+	is_int(store_write(st, "mx1.example.com", t0 - 60, c, err, sizeof(err)),
+	    1, "an older step is skipped");
+	c[0] = 1;
+	c[1] = 2;
+	c[2] = 3;
+	c[3] = 1000000007;
+	is_int(store_write(st, "mx1.example.com", t0 + 60, c, err, sizeof(err)),
+	    0, "next step written");
 	/* A gap of two steps, then data again. */
-	c[0] = 5; c[1] = 6; c[2] = 0; c[3] = 0;
-	is_int(store_write(st, "mx1.example.com", t0 + 240, c, err,
-	    sizeof(err)), 0, "write after a gap");
+	c[0] = 5;
+	c[1] = 6;
+	c[2] = 0;
+	c[3] = 0;
+	is_int(
+	    store_write(st, "mx1.example.com", t0 + 240, c, err, sizeof(err)),
+	    0, "write after a gap");
 	store_last(st, "mx1.example.com", &last);
 	is_int(last, t0 + 240, "store_last is the last step written");
 	is_int(store_write(st, "../etc/passwd", t0, c, err, sizeof(err)), -1,
 	    "an invalid source name is refused");
-	is_int(store_write(st, "mx1.example.com", t0 + 270, c, err,
-	    sizeof(err)), -1, "an unaligned step end is refused");
+	is_int(
+	    store_write(st, "mx1.example.com", t0 + 270, c, err, sizeof(err)),
+	    -1, "an unaligned step end is refused");
 
 	memset(&e, 0, sizeof(e));
-	r = export_fetch(st, "mx1.example.com", t0 - 60, t0 + 240, 60, all, 4,
-	    0, &s, &e);
+	r = export_fetch(
+	    st, "mx1.example.com", t0 - 60, t0 + 240, 60, all, 4, 0, &s, &e);
 	is_int(r, 0, "export fetch works");
 	if (r == 0) {
 		is_int(s.step, 60, "resolution 60");
@@ -183,7 +194,7 @@ main(void)
 		is_int(s.counts[1 * 4 + 3], 1000000007,
 		    "a large count comes back exactly");
 		ok(s.counts[2 * 4 + 0] == SERIES_UNKNOWN &&
-		    s.counts[3 * 4 + 1] == SERIES_UNKNOWN,
+			s.counts[3 * 4 + 1] == SERIES_UNKNOWN,
 		    "the gap is unknown, not interpolated");
 		is_int(s.counts[4 * 4 + 1], 6, "the step after the gap");
 		series_total(&s, 0, &sum);
@@ -194,15 +205,15 @@ main(void)
 		for (i = 0; i < 9; i++)
 			ok(0, "skipped");
 	}
-	r = export_fetch(st, "mx1.example.com", t0 - 60, t0 + 60, 60, sub, 2,
-	    0, &s, &e);
+	r = export_fetch(
+	    st, "mx1.example.com", t0 - 60, t0 + 60, 60, sub, 2, 0, &s, &e);
 	ok(r == 0 && s.ncat == 2 && strcmp(s.names[0], "rejected") == 0 &&
-	    s.counts[1 * 2 + 0] == 1000000007 && s.counts[1 * 2 + 1] == 1,
+		s.counts[1 * 2 + 0] == 1000000007 && s.counts[1 * 2 + 1] == 1,
 	    "a subset of categories in the order asked");
 	if (r == 0)
 		series_free(&s);
-	r = export_fetch(st, "nope.example.com", t0, t0 + 60, 60, all, 4, 0,
-	    &s, &e);
+	r = export_fetch(
+	    st, "nope.example.com", t0, t0 + 60, 60, all, 4, 0, &s, &e);
 	ok(r == -1 && e.status == 404, "an unknown source is a 404");
 	r = export_fetch(st, "_total", t0 - 600, t0, 60, all, 4, 1, &s, &e);
 	ok(r == 0 && s.nrows == 10 && s.counts[0] == SERIES_UNKNOWN,
@@ -226,7 +237,7 @@ main(void)
 	ok(r == 0 && len > 24 && memcmp(img, "\x89PNG", 4) == 0,
 	    "render gives a PNG");
 	ok(area.left > 0 && area.width > 200 && area.left + area.width < 400 &&
-	    area.height > 0 && area.top + area.height < 150,
+		area.height > 0 && area.top + area.height < 150,
 	    "the plot area lies inside the image (%u,%u %ux%u)", area.left,
 	    area.top, area.width, area.height);
 	ok(area.start == rq.start && area.end == rq.end,
@@ -236,8 +247,8 @@ main(void)
 		    (img[18] << 8) | img[19];
 		unsigned h = (img[20] << 24) | (img[21] << 16) |
 		    (img[22] << 8) | img[23];
-		ok(w == 400 && h == 150, "the PNG is the size asked (%ux%u)",
-		    w, h);
+		ok(w == 400 && h == 150, "the PNG is the size asked (%ux%u)", w,
+		    h);
 	} else {
 		diag("%s", e.detail);
 		ok(0, "png width");
@@ -274,8 +285,8 @@ main(void)
 	snprintf(path2, sizeof(path2), "%s/evil.example.com.rrd", tmpl);
 	if (symlink("/tmp/spamtrend-should-not-exist", path2) != 0)
 		diag("symlink: %s", strerror(errno));
-	is_int(store_write(st, "evil.example.com", t0, c, err, sizeof(err)),
-	    -1, "a symlinked file is refused");
+	is_int(store_write(st, "evil.example.com", t0, c, err, sizeof(err)), -1,
+	    "a symlinked file is refused");
 	ok(!exists("/tmp/spamtrend-should-not-exist"),
 	    "nothing was created through the symlink");
 
@@ -291,8 +302,8 @@ main(void)
 	    "writing over a corrupt file works");
 	snprintf(path, sizeof(path), "%s.corrupt", path2);
 	ok(exists(path), "the corrupt file was kept as .corrupt");
-	r = export_fetch(st, "bad.example.com", t0 - 60, t0, 60, all, 4, 0, &s,
-	    &e);
+	r = export_fetch(
+	    st, "bad.example.com", t0 - 60, t0, 60, all, 4, 0, &s, &e);
 	ok(r == 0 && s.nrows == 1 && s.counts[1] == 6,
 	    "the recreated file holds the new step");
 	if (r == 0)
@@ -300,7 +311,7 @@ main(void)
 
 	store_list_sources(st, &names, &nnames);
 	ok(nnames == 2 && strcmp(names[0], "bad.example.com") == 0 &&
-	    strcmp(names[1], "mx1.example.com") == 0,
+		strcmp(names[1], "mx1.example.com") == 0,
 	    "sources are listed sorted, symlinks and _total left out");
 	store_names_free(names, nnames);
 	is_int(store_sync(st, err, sizeof(err)), 0, "sync works");
@@ -309,8 +320,9 @@ main(void)
 	store_free(st);
 	st = open_store(tmpl, 60);
 	c[0] = 1;
-	is_int(store_write(st, "mx1.example.com", t0 + 240, c, err,
-	    sizeof(err)), 1, "a reopened store skips a step already stored");
+	is_int(
+	    store_write(st, "mx1.example.com", t0 + 240, c, err, sizeof(err)),
+	    1, "a reopened store skips a step already stored");
 
 	store_free(st);
 	rm_tree(tmpl);
