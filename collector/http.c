@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "strmap.h"
 
 #define MAX_ROUTES  64
 #define MAX_HEADERS 8
@@ -73,6 +74,12 @@ struct http {
 	_Atomic uint64_t by_class[6];
 	_Atomic uint64_t refused;
 	_Atomic uint64_t timeouts;
+	/*
+	 * Open connections per client address, across every polling thread
+	 * (libmicrohttpd's own per-address limit counts per thread).
+	 */
+	pthread_mutex_t peers_lock;
+	struct strmap  *peers; /* address -> (uintptr_t) count */
 };
 
 struct http_request {
@@ -213,6 +220,8 @@ http_create(const struct http_settings *s, char *err, size_t errlen)
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		abort();
 	h->s = *s;
+	pthread_mutex_init(&h->peers_lock, NULL);
+	h->peers = strmap_create();
 	if ((h->listen = strdup(s->listen)) == NULL)
 		abort();
 	h->s.listen = h->listen;
@@ -346,6 +355,80 @@ http_queue(struct http_request *r)
 	return ret;
 }
 
+/* The address of sa as text into buf ("" when not IPv4 or IPv6). */
+static void
+http_addr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET,
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		    buf, len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		    buf, len);
+}
+
+/* Refuse a new connection from an address that has max_per_ip open. */
+static enum MHD_Result
+http_accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct http *h = cls;
+	char	     peer[64];
+	uintptr_t    open;
+
+	if (h->s.max_per_ip == 0)
+		return MHD_YES;
+	http_addr_text(addr, peer, sizeof(peer));
+	pthread_mutex_lock(&h->peers_lock);
+	open = (uintptr_t)strmap_get(h->peers, peer);
+	pthread_mutex_unlock(&h->peers_lock);
+	if (open >= h->s.max_per_ip) {
+		atomic_fetch_add(&h->refused, 1);
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/* Count connections per address as they open and close. */
+static void
+http_notify_connection(void *cls, struct MHD_Connection *conn,
+    void **socket_context, enum MHD_ConnectionNotificationCode toe)
+{
+	struct http		       *h = cls;
+	const union MHD_ConnectionInfo *ci;
+	char			       *peer;
+	uintptr_t			open;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		if ((peer = calloc(1, 64)) == NULL)
+			abort();
+		ci = MHD_get_connection_info(
+		    conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		http_addr_text(ci != NULL ? ci->client_addr : NULL, peer, 64);
+		*socket_context = peer;
+		pthread_mutex_lock(&h->peers_lock);
+		open = (uintptr_t)strmap_get(h->peers, peer);
+		strmap_put(h->peers, peer, (void *)(open + 1));
+		pthread_mutex_unlock(&h->peers_lock);
+		return;
+	}
+	if ((peer = *socket_context) == NULL)
+		return;
+	pthread_mutex_lock(&h->peers_lock);
+	open = (uintptr_t)strmap_get(h->peers, peer);
+	if (open <= 1)
+		strmap_del(h->peers, peer);
+	else
+		strmap_put(h->peers, peer, (void *)(open - 1));
+	pthread_mutex_unlock(&h->peers_lock);
+	free(peer);
+	*socket_context = NULL;
+}
+
 /* Allocate the request state when the request line arrives. */
 static void *
 http_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -360,20 +443,8 @@ http_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->conn = conn;
 	clock_gettime(CLOCK_MONOTONIC, &r->started);
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci != NULL && ci->client_addr != NULL) {
-		const struct sockaddr *sa = ci->client_addr;
-
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET,
-			    &((const struct sockaddr_in *)(const void *)sa)
-				 ->sin_addr,
-			    r->peer, sizeof(r->peer));
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6,
-			    &((const struct sockaddr_in6 *)(const void *)sa)
-				 ->sin6_addr,
-			    r->peer, sizeof(r->peer));
-	}
+	http_addr_text(
+	    ci != NULL ? ci->client_addr : NULL, r->peer, sizeof(r->peer));
 	atomic_fetch_add(&h->requests, 1);
 	return r;
 }
@@ -621,8 +692,6 @@ http_start(struct http *h, char *err, size_t errlen)
 	opts[n++] = (struct MHD_OptionItem){
 	    MHD_OPTION_CONNECTION_LIMIT, h->s.max_connections, NULL};
 	opts[n++] = (struct MHD_OptionItem){
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->s.max_per_ip, NULL};
-	opts[n++] = (struct MHD_OptionItem){
 	    MHD_OPTION_CONNECTION_TIMEOUT, h->s.idle_timeout, NULL};
 	opts[n++] = (struct MHD_OptionItem){
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, 8192, NULL};
@@ -638,8 +707,9 @@ http_start(struct http *h, char *err, size_t errlen)
 		    MHD_OPTION_HTTPS_MEM_KEY, 0, h->key};
 	}
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_access, h,
-	    MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, h,
+	h->daemon = MHD_start_daemon(flags, 0, http_accept_policy, h,
+	    http_access, h, MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_notify_connection, h,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, h, MHD_OPTION_ARRAY,
 	    opts, MHD_OPTION_END);
 	if (h->daemon == NULL) {
@@ -685,6 +755,8 @@ http_free(struct http *h)
 	free(h->cert);
 	free(h->key);
 	free(h->listen);
+	strmap_free(h->peers);
+	pthread_mutex_destroy(&h->peers_lock);
 	free(h);
 }
 
