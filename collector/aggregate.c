@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "step.h"
-#include "strmap.h"
+#include "../lib/step.h"
+#include "../lib/strmap.h"
 
 struct bucket {
 	int64_t	 step;

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "../lib/limits.h"
 #include "submission.h"
 
 struct aggregate;

@@ -19,7 +19,7 @@
 #include "conf.h"
 #include "http.h"
 #include "ingest.h"
-#include "log.h"
+#include "../lib/log.h"
 #include "spamtrend.h"
 #include "submission.h"
 

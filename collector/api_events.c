@@ -5,7 +5,7 @@
  *
  * Owns the process's events list (opened from the data directory when the
  * routes are registered), the admin rule for changing it, and the JSON of
- * both.  Detection runs on the worker pool (rrd/drops.c under the store
+ * both.  Detection runs on the worker pool (drops.c under the store
  * lock), as does every write of events.json, so the polling thread never
  * waits on librrd or fsync.  It does not detect (collector/detect.c) nor
  * store events (collector/events.c).
@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../rrd/drops.h"
+#include "drops.h"
 #include "../rrd/render.h"
 #include "../rrd/store.h"
 #include "api.h"
@@ -27,9 +27,9 @@
 #include "csv.h"
 #include "events.h"
 #include "http.h"
-#include "log.h"
+#include "../lib/log.h"
 #include "query.h"
-#include "source.h"
+#include "../lib/source.h"
 #include "spamtrend.h"
 #include "workers.h"
 

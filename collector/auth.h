@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "error.h"
+#include "../lib/error.h"
 #include "submission.h"
 
 struct auth;

@@ -20,8 +20,8 @@
 
 #include <jansson.h>
 
-#include "source.h"
-#include "strmap.h"
+#include "../lib/source.h"
+#include "../lib/strmap.h"
 
 #define CD_PUTVAL_INTERVAL 10.0 /* collectd's default Interval */
 #define CD_LINE_MAX	   4096

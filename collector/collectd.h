@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "limits.h"
+#include "../lib/error.h"
+#include "../lib/limits.h"
 #include "submission.h"
 
 #define COLLECTD_MAX_RULES  64

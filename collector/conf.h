@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "limits.h"
+#include "../lib/limits.h"
 
 struct conf {
 	char	*listen;

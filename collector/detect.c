@@ -4,7 +4,7 @@
  * Owns the arithmetic of baselines (same hour of the same weekday in the
  * weeks before), of shifts (runs of hours beyond a threshold, merged when
  * close) and of their measures (baseline, level, change, recovery).  It
- * fetches nothing (rrd/drops.c does) and formats nothing.
+ * fetches nothing (drops.c does) and formats nothing.
  */
 #include "detect.h"
 

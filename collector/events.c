@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "source.h"
+#include "../lib/source.h"
 
 struct events {
 	pthread_mutex_t lock;

@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "limits.h"
+#include "../lib/error.h"
+#include "../lib/limits.h"
 
 #define EVENT_TEXT_CHARS 200			/* characters (code points) */
 #define EVENT_TEXT_MAX	 (4 * EVENT_TEXT_CHARS) /* bytes */

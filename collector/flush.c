@@ -17,8 +17,8 @@
 #include <time.h>
 
 #include "../rrd/store.h"
-#include "log.h"
-#include "strmap.h"
+#include "../lib/log.h"
+#include "../lib/strmap.h"
 
 struct flush_item {
 	struct flush_item *next;

@@ -30,8 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "strmap.h"
+#include "../lib/log.h"
+#include "../lib/strmap.h"
 
 #define MAX_ROUTES  64
 #define MAX_HEADERS 8

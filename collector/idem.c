@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "strmap.h"
+#include "../lib/strmap.h"
 
 struct idem {
 	struct strmap *map; /* key -> struct idem_entry * */

@@ -32,9 +32,9 @@
 #include "../rrd/store.h"
 #include "conf.h"
 #include "csv.h"
-#include "error.h"
-#include "source.h"
-#include "step.h"
+#include "../lib/error.h"
+#include "../lib/source.h"
+#include "../lib/step.h"
 
 #define IMPORT_MAX_FILES  64
 #define IMPORT_MAX_ERRORS 20

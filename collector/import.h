@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "limits.h"
+#include "../lib/limits.h"
 
 /* One parsed CSV file: rows of counts by configured category index. */
 struct import_file {

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "error.h"
+#include "../lib/error.h"
 
 /*
  * Decode the gzip stream in[0..inlen) into a new buffer of at most cap bytes.

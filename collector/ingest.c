@@ -31,9 +31,9 @@
 #include "flush.h"
 #include "idem.h"
 #include "journal.h"
-#include "log.h"
-#include "step.h"
-#include "strmap.h"
+#include "../lib/log.h"
+#include "../lib/step.h"
+#include "../lib/strmap.h"
 
 #define KEY_LEN (ST_SOURCE_MAX + ST_KEY_MAX + 2)
 

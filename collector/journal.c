@@ -23,9 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "crc32c.h"
-#include "log.h"
-#include "step.h"
+#include "../lib/crc32c.h"
+#include "../lib/log.h"
+#include "../lib/step.h"
 
 #define REC_MAGIC	0x314a5453U /* "STJ1" */
 #define HDR_MAGIC	0x484a5453U /* "STJH" */

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "../lib/limits.h"
 #include "submission.h"
 
 /* One journaled submission: what was accepted, and when. */

@@ -28,7 +28,7 @@
 #include "http.h"
 #include "import.h"
 #include "ingest.h"
-#include "log.h"
+#include "../lib/log.h"
 #include "spamtrend.h"
 #include "workers.h"
 

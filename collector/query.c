@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "source.h"
+#include "../lib/source.h"
 
 #define QUERY_BAD(e, field, ...) \
 	err_set((e), 400, "bad_parameter", (field), __VA_ARGS__)

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "limits.h"
+#include "../lib/error.h"
+#include "../lib/limits.h"
 
 #define QUERY_MAX_ARCHIVES 8
 #define QUERY_MAX_SPAN	   (20LL * 366 * 86400) /* seconds */

@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "source.h"
+#include "../lib/source.h"
 
 #define SUB_NAME_SHOWN 32 /* bytes of an untrusted name put in a field */
 

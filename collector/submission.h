@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "limits.h"
+#include "../lib/error.h"
+#include "../lib/limits.h"
 
 /* One validated submission, normalised. */
 struct submission {

@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../collector/error.h"
-#include "../collector/limits.h"
+#include "../lib/error.h"
+#include "../lib/limits.h"
 
 struct store;
 

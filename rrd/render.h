@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../collector/error.h"
+#include "../lib/error.h"
 
 struct store;
 

@@ -28,8 +28,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../collector/log.h"
-#include "../collector/source.h"
+#include "../lib/log.h"
+#include "../lib/source.h"
 
 #define STORE_XFF "0.5"
 #define STORE_DAY 86400LL

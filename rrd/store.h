@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../collector/limits.h"
+#include "../lib/limits.h"
 
 struct store;
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "collector/inflate.h"
-#include "collector/source.h"
+#include "lib/source.h"
 #include "collector/submission.h"
 
 #define FUZZ_NOW 1226448060LL

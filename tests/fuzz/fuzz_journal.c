@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collector/crc32c.h"
+#include "lib/crc32c.h"
 #include "collector/journal.h"
 
 #define FUZZ_NCAT 4

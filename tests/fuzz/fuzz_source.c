@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collector/source.h"
+#include "lib/source.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "collector/idem.h"
-#include "collector/limits.h"
-#include "collector/strmap.h"
+#include "lib/limits.h"
+#include "lib/strmap.h"
 #include "tap.h"
 
 #define NKEYS 100000

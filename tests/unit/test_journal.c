@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "collector/crc32c.h"
+#include "lib/crc32c.h"
 #include "collector/journal.h"
 #include "tap.h"
 

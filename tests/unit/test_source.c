@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "collector/source.h"
+#include "lib/source.h"
 #include "tap.h"
 
 /* Normalise s (strlen bytes) and check it gives want. */

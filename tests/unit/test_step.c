@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "collector/step.h"
+#include "lib/step.h"
 #include "tap.h"
 
 /* A small deterministic generator, so failures can be reproduced. */

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "collector/log.h"
+#include "lib/log.h"
 #include "collector/workers.h"
 #include "rrd/export.h"
 #include "rrd/render.h"

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export.h"
-#include "store.h"
+#include "../rrd/export.h"
+#include "../rrd/store.h"
 
 /* Order findings by start, then category. */
 static int

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../collector/detect.h"
-#include "../collector/error.h"
-#include "../collector/limits.h"
+#include "detect.h"
+#include "../lib/error.h"
+#include "../lib/limits.h"
 
 struct store;
 
