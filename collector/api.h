@@ -38,20 +38,39 @@ struct query;
 int api_query(struct http_request *req, const struct spamtrend *st, int64_t now,
     struct query *q, struct st_error *e);
 
-/* Shared by the ingest endpoints (api_counts.c). */
+/* Shared by every handler (api_common.c). */
 struct conf;
-struct http_request;
-struct st_error;
+struct ingest_result;
 struct submission_rules;
+struct workers;
+enum err_kind;
+
+/* The HTTP status an error kind is answered with: the one mapping. */
+int api_error_status(enum err_kind kind);
+/* Answer r with e: api_error_status(e->kind) and the JSON error body. */
+void api_fail(struct http_request *r, const struct st_error *e);
+/* 1 when a Content-Type value names want (parameters such as charset allowed). */
+int api_media_is(const char *ctype, const char *want);
 
 /*
  * The request body, gunzipped when Content-Encoding says gzip: *body and
  * *len point at it; *plain is the malloc'd decoded copy to free (or NULL).
- * -1 with e filled (415 unknown encoding, 413 too large, 400 bad gzip).
+ * -1 with e filled (unknown encoding, too large, bad gzip).
  */
 int api_body(struct http_request *r, const struct conf *c, const char **body,
     size_t *len, char **plain, struct st_error *e);
 /* The submission rules that the configuration sets. */
 void api_submission_rules(const struct conf *c, struct submission_rules *rules);
+/*
+ * The ingest_done_fn of a deferred request (arg is the request): answers
+ * 202 with what was accepted, 200 for repeats only, or the error; resumes.
+ */
+void api_ingest_done(void *arg, const struct ingest_result *res);
+/*
+ * Defer r and run fn(job) on the worker pool, which answers and resumes r.
+ * When the queue is full, answers 503 and returns -1; job stays the caller's.
+ */
+int api_defer(
+    struct workers *w, struct http_request *r, void (*fn)(void *), void *job);
 
 #endif

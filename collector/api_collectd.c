@@ -32,27 +32,6 @@ struct collectd_api {
 	struct collectd_state *state;
 };
 
-/* 1 when ctype names the media type want (parameters such as charset allowed). */
-static int
-collectd_media_is(const char *ctype, const char *want)
-{
-	size_t n = strlen(want);
-
-	if (ctype == NULL || strncasecmp(ctype, want, n) != 0)
-		return 0;
-	return ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ';
-}
-
-/* The ingest pipeline's answer: pass it on and wake the connection. */
-static void
-collectd_done(void *arg, int status, const char *json)
-{
-	struct http_request *r = arg;
-
-	http_respond_json(r, status, json);
-	http_resume(r);
-}
-
 /* Who is asking, for the auth check inside the parse. */
 struct collectd_who {
 	struct http_request *r;
@@ -92,12 +71,13 @@ collectd_post(struct http_request *r, void *arg)
 		http_peer_is_loopback(r), NULL, 0, &e) == -1)
 		goto refuse;
 	ctype = http_header(r, "Content-Type");
-	if (collectd_media_is(ctype, "application/json"))
+	if (api_media_is(ctype, "application/json"))
 		putval = 0;
-	else if (collectd_media_is(ctype, "text/plain"))
+	else if (api_media_is(ctype, "text/plain"))
 		putval = 1;
 	else {
-		err_set(&e, 415, "unsupported_media_type", "Content-Type",
+		err_set(&e, ERR_UNSUPPORTED, "unsupported_media_type",
+		    "Content-Type",
 		    "send application/json (Format \"JSON\") or text/plain "
 		    "(Format \"Command\")");
 		goto refuse;
@@ -128,10 +108,10 @@ collectd_post(struct http_request *r, void *arg)
 		return;
 	}
 	http_defer(r);
-	ingest_submit(st->ingest, subs, n, NULL, now, collectd_done, r);
+	ingest_submit(st->ingest, subs, n, NULL, now, api_ingest_done, r);
 	return;
 refuse:
-	http_respond_error(r, &e);
+	api_fail(r, &e);
 	free(plain);
 	free(subs);
 }

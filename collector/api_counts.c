@@ -14,21 +14,9 @@
 #include "auth.h"
 #include "conf.h"
 #include "http.h"
-#include "inflate.h"
 #include "ingest.h"
 #include "spamtrend.h"
 #include "submission.h"
-
-/* 1 when a media type value names JSON (parameters such as charset allowed). */
-static int
-counts_is_json(const char *ctype)
-{
-	size_t n = strlen("application/json");
-
-	if (ctype == NULL || strncasecmp(ctype, "application/json", n) != 0)
-		return 0;
-	return ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ';
-}
 
 /* 1 when an Idempotency-Key value is usable: 1..120 printable ASCII. */
 static int
@@ -44,69 +32,12 @@ counts_key_ok(const char *key)
 	return 1;
 }
 
-/* The body, gunzipped when it says so; see api.h. */
-int
-api_body(struct http_request *r, const struct conf *c, const char **body,
-    size_t *len, char **plain, struct st_error *e)
-{
-	const char *enc = http_header(r, "Content-Encoding");
-	size_t	    plen;
-
-	*plain = NULL;
-	*body = http_body(r, len);
-	if (enc != NULL &&
-	    (strcasecmp(enc, "gzip") == 0 || strcasecmp(enc, "x-gzip") == 0)) {
-		if (inflate_gzip(
-			*body, *len, c->max_inflated, plain, &plen, e) == -1)
-			return -1;
-		*body = *plain;
-		*len = plen;
-		return 0;
-	}
-	if (enc != NULL && strcasecmp(enc, "identity") != 0)
-		return err_set(e, 415, "unsupported_encoding",
-		    "Content-Encoding",
-		    "only gzip and identity are understood");
-	if (*len > c->max_inflated)
-		return err_set(e, 413, "body_too_large", "body",
-		    "the body is "
-		    "larger than the limit of %llu bytes",
-		    c->max_inflated);
-	return 0;
-}
-
-/* The submission rules that the configuration sets. */
-void
-api_submission_rules(const struct conf *c, struct submission_rules *rules)
-{
-	memset(rules, 0, sizeof(*rules));
-	rules->categories = (const char(*)[ST_CATEGORY_MAX + 1]) c->categories;
-	rules->ncategories = c->ncategories;
-	rules->step = c->step;
-	rules->max_interval = c->max_interval;
-	rules->max_batch = c->max_batch;
-	rules->max_depth = c->max_depth;
-	rules->max_future = c->max_future;
-	rules->max_past = 0;
-	rules->max_count = c->max_count;
-}
-
-/* The ingest pipeline's answer: store it and wake the connection. */
-static void
-counts_done(void *arg, int status, const char *json)
-{
-	struct http_request *r = arg;
-
-	http_respond_json(r, status, json);
-	http_resume(r);
-}
-
 /* Answer from a filled st_error and free what the request allocated. */
 static void
 counts_refuse(struct http_request *r, const struct st_error *e, char *plain,
     struct submission *subs)
 {
-	http_respond_error(r, e);
+	api_fail(r, e);
 	free(plain);
 	free(subs);
 }
@@ -129,20 +60,21 @@ counts_post(struct http_request *r, void *arg)
 	if (auth_reporter(st->auth, http_header(r, "Authorization"),
 		http_peer_is_loopback(r), NULL, 0, &e) == -1)
 		return counts_refuse(r, &e, NULL, NULL);
-	if (!counts_is_json(http_header(r, "Content-Type"))) {
-		err_set(&e, 415, "unsupported_media_type", "Content-Type",
-		    "send Content-Type: application/json");
+	if (!api_media_is(http_header(r, "Content-Type"), "application/json")) {
+		err_set(&e, ERR_UNSUPPORTED, "unsupported_media_type",
+		    "Content-Type", "send Content-Type: application/json");
 		return counts_refuse(r, &e, NULL, NULL);
 	}
 	if (api_body(r, c, &body, &len, &plain, &e) == -1)
 		return counts_refuse(r, &e, NULL, NULL);
 	if (len == 0) {
-		err_set(&e, 400, "bad_json", "body", "the body is empty");
+		err_set(
+		    &e, ERR_BAD_INPUT, "bad_json", "body", "the body is empty");
 		return counts_refuse(r, &e, plain, NULL);
 	}
 	key = http_header(r, "Idempotency-Key");
 	if (key != NULL && !counts_key_ok(key)) {
-		err_set(&e, 400, "bad_header", "Idempotency-Key",
+		err_set(&e, ERR_BAD_INPUT, "bad_header", "Idempotency-Key",
 		    "an "
 		    "idempotency key is 1 to %d printable ASCII characters",
 		    ST_KEY_MAX - 8);
@@ -156,7 +88,7 @@ counts_post(struct http_request *r, void *arg)
 		http_peer_is_loopback(r), subs, n, &e) == -1)
 		return counts_refuse(r, &e, NULL, subs);
 	http_defer(r);
-	ingest_submit(st->ingest, subs, n, key, now, counts_done, r);
+	ingest_submit(st->ingest, subs, n, key, now, api_ingest_done, r);
 }
 
 /* Register the ingest route. */

@@ -117,7 +117,7 @@ events_run_drops(struct events_job *j)
 	memset(&e, 0, sizeof(e));
 	if (drops_find(j->st->store, j->q.source, j->q.cats, j->q.ncats,
 		j->q.start, j->q.end, NULL, &d, &n, &e) == -1) {
-		http_respond_error(j->req, &e);
+		api_fail(j->req, &e);
 		return;
 	}
 	csv_printf(&b, "[");
@@ -164,14 +164,14 @@ events_run_change(struct events_job *j)
 	memset(&e, 0, sizeof(e));
 	if (j->kind == JOB_DELETE) {
 		if (events_delete(j->st->events, j->ev.id, &e) == -1)
-			http_respond_error(j->req, &e);
+			api_fail(j->req, &e);
 		else
 			http_respond(j->req, 204, "text/plain", NULL, 0, 0);
 		return;
 	}
 	if (events_add(j->st->events, j->ev.time, j->ev.source, j->ev.text,
 		j->now, &out, &e) == -1) {
-		http_respond_error(j->req, &e);
+		api_fail(j->req, &e);
 		return;
 	}
 	log_info("event %lld added at %lld: %s", (long long)out.id,
@@ -203,16 +203,8 @@ events_run(void *arg)
 static void
 events_defer(struct events_job *j)
 {
-	struct http_request *req = j->req;
-
-	http_defer(req);
-	if (workers_submit(j->st->workers, events_run, j) == -1) {
-		http_fail(req, 503, "busy", NULL,
-		    "too many requests are "
-		    "waiting; try again shortly");
-		http_resume(req);
+	if (api_defer(j->st->workers, j->req, events_run, j) == -1)
 		free(j);
-	}
 }
 
 /* GET /api/v1/drops?source=&category=&start=&end= */
@@ -232,7 +224,7 @@ events_handle_drops(struct http_request *req, void *arg)
 	j->kind = JOB_DROPS;
 	j->now = (int64_t)time(NULL);
 	if (api_query(req, st, j->now, &j->q, &e) == -1) {
-		http_respond_error(req, &e);
+		api_fail(req, &e);
 		free(j);
 		return;
 	}
@@ -255,7 +247,7 @@ events_admin(struct spamtrend *st, struct http_request *req)
 		if (auth_admin(
 			st->auth, http_header(req, "Authorization"), &e) == 0)
 			return 0;
-		http_respond_error(req, &e);
+		api_fail(req, &e);
 		return -1;
 	}
 	if (http_peer_is_loopback(req))
@@ -304,10 +296,11 @@ events_handle_post(struct http_request *req, void *arg)
 			snprintf(detail, sizeof(detail),
 			    "unknown field (time, "
 			    "text and source are known)");
-			err_set(&e, 422, "unknown_field", "", "%s", detail);
+			err_set(
+			    &e, ERR_INVALID, "unknown_field", "", "%s", detail);
 			snprintf(e.field, sizeof(e.field), "%.*s",
 			    (int)sizeof(e.field) - 1, key);
-			http_respond_error(req, &e);
+			api_fail(req, &e);
 			goto done;
 		}
 	}
@@ -331,7 +324,7 @@ events_handle_post(struct http_request *req, void *arg)
 		goto done;
 	}
 	if (events_check_text(json_string_value(v), &e) == -1) {
-		http_respond_error(req, &e);
+		api_fail(req, &e);
 		goto done;
 	}
 	snprintf(j->ev.text, sizeof(j->ev.text), "%s", json_string_value(v));
@@ -346,7 +339,7 @@ events_handle_post(struct http_request *req, void *arg)
 		if (source_normalise(json_string_value(v),
 			json_string_length(v), j->ev.source, "source",
 			&e) == -1) {
-			http_respond_error(req, &e);
+			api_fail(req, &e);
 			goto done;
 		}
 	}
@@ -412,7 +405,7 @@ events_filter_arg(void *arg, const char *key, const char *value)
 		if (query_parse_time(value, f->now,
 			strcmp(key, "start") == 0 ? &f->start : &f->end) ==
 		    -1) {
-			err_set(f->e, 400, "bad_parameter", key,
+			err_set(f->e, ERR_BAD_INPUT, "bad_parameter", key,
 			    "%s must be "
 			    "unix seconds, now, -3h or YYYY-MM-DD[THH:MM]",
 			    key);
@@ -427,12 +420,12 @@ events_filter_arg(void *arg, const char *key, const char *value)
 		}
 		if (source_normalise(value, strlen(value), f->source, "source",
 			f->e) == -1) {
-			f->e->status = 400;
+			f->e->kind = ERR_BAD_INPUT;
 			return 1;
 		}
 		return 0;
 	}
-	err_set(f->e, 400, "bad_parameter", key,
+	err_set(f->e, ERR_BAD_INPUT, "bad_parameter", key,
 	    "unknown parameter (start, "
 	    "end and source are known)");
 	return 1;
@@ -456,7 +449,7 @@ events_handle_get(struct http_request *req, void *arg)
 	f.end = INT64_MAX;
 	f.e = &e;
 	if (http_query_each(req, events_filter_arg, &f) != 0) {
-		http_respond_error(req, &e);
+		api_fail(req, &e);
 		return;
 	}
 	if (events_list(((struct spamtrend *)arg)->events, f.start, f.end,

@@ -312,7 +312,7 @@ read_graph(struct read_job *j, struct read_cache *c)
 	r.nmarks = api_events_marks(j->st, r.source, r.cats, r.ncats, r.start,
 	    r.end, j->q.drops, marks, texts, RENDER_MAX_MARKS);
 	if (render_graph(j->st->store, &r, &img, &len, &area, &e) == -1) {
-		http_respond_error(j->req, &e);
+		api_fail(j->req, &e);
 		return;
 	}
 	read_cache_put(c, j->key, j->now / j->st->conf->step, img, len, &area);
@@ -331,7 +331,7 @@ read_export(struct read_job *j)
 	if (export_fetch(j->st->store, j->q.source, j->q.start, j->q.end,
 		j->q.step, j->q.cats, j->q.ncats,
 		strcmp(j->q.source, ST_TOTAL_SOURCE) == 0, &s, &e) == -1) {
-		http_respond_error(j->req, &e);
+		api_fail(j->req, &e);
 		return;
 	}
 	if (j->kind == READ_CSV) {
@@ -409,14 +409,14 @@ read_series(struct read_job *j)
 	span = j->q.end - j->q.start;
 	if (export_fetch(j->st->store, j->q.source, j->q.start, j->q.end,
 		j->q.step, j->q.cats, j->q.ncats, missing, &cur, &e) == -1) {
-		http_respond_error(j->req, &e);
+		api_fail(j->req, &e);
 		return;
 	}
 	if (export_fetch(j->st->store, j->q.source, j->q.start - span,
 		j->q.start, cur.step, j->q.cats, j->q.ncats, 1, &prev,
 		&e) == -1) {
 		series_free(&cur);
-		http_respond_error(j->req, &e);
+		api_fail(j->req, &e);
 		return;
 	}
 	csv_printf(&b, "{\"source\":");
@@ -515,7 +515,7 @@ read_handle(struct http_request *req, void *arg)
 	j->kind = rt->kind;
 	j->now = (int64_t)time(NULL);
 	if (api_query(req, st, j->now, &j->q, &e) == -1) {
-		http_respond_error(req, &e);
+		api_fail(req, &e);
 		free(j);
 		return;
 	}
@@ -533,14 +533,8 @@ read_handle(struct http_request *req, void *arg)
 			return;
 		}
 	}
-	http_defer(req);
-	if (workers_submit(st->workers, read_run, j) == -1) {
-		http_fail(req, 503, "busy", NULL,
-		    "too many graph and export "
-		    "requests are waiting; try again shortly");
-		http_resume(req);
+	if (api_defer(st->workers, req, read_run, j) == -1)
 		free(j);
-	}
 }
 
 /* Register the read endpoints. */

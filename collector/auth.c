@@ -258,11 +258,12 @@ auth_reporter(struct auth *a, const char *authorization, int loopback,
 	if (a->tokens_file[0] == '\0') {
 		if (loopback)
 			return 0;
-		return err_set(e, 403, "forbidden", "",
+		return err_set(e, ERR_FORBIDDEN, "forbidden", "",
 		    "without a tokens file only loopback clients may submit");
 	}
 	if (bearer == NULL)
-		return err_set(e, 401, "unauthorized", "Authorization",
+		return err_set(e, ERR_UNAUTHENTICATED, "unauthorized",
+		    "Authorization",
 		    "a reporter token is required (Authorization: Bearer ...)");
 	pthread_rwlock_rdlock(&a->lock);
 	/* Look at every token so the time taken does not tell which matched. */
@@ -272,8 +273,8 @@ auth_reporter(struct auth *a, const char *authorization, int loopback,
 		    found == NULL)
 			found = &a->tokens[i];
 	if (found == NULL) {
-		rc = err_set(e, 401, "unauthorized", "Authorization",
-		    "unknown reporter token");
+		rc = err_set(e, ERR_UNAUTHENTICATED, "unauthorized",
+		    "Authorization", "unknown reporter token");
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
@@ -290,7 +291,7 @@ auth_reporter(struct auth *a, const char *authorization, int loopback,
 			else
 				snprintf(
 				    field, sizeof(field), "[%zu].source", i);
-			rc = err_set(e, 403, "forbidden", field,
+			rc = err_set(e, ERR_FORBIDDEN, "forbidden", field,
 			    "this token may "
 			    "not report for %s",
 			    subs[i].source);
@@ -309,14 +310,14 @@ auth_admin(struct auth *a, const char *authorization, struct st_error *e)
 	const char *bearer = auth_bearer(authorization);
 
 	if (a->admin_token[0] == '\0')
-		return err_set(e, 403, "forbidden", "",
+		return err_set(e, ERR_FORBIDDEN, "forbidden", "",
 		    "no admin_token is "
 		    "configured, so admin actions are disabled");
 	if (bearer == NULL ||
 	    !auth_equal(
 		a->admin_token, strlen(a->admin_token), bearer, strlen(bearer)))
-		return err_set(e, 401, "unauthorized", "Authorization",
-		    "the admin token is required");
+		return err_set(e, ERR_UNAUTHENTICATED, "unauthorized",
+		    "Authorization", "the admin token is required");
 	return 0;
 }
 
@@ -362,7 +363,7 @@ auth_reader(struct auth *a, const char *authorization, struct st_error *e)
 	    (colon = memchr(creds, ':', (size_t)n)) == NULL ||
 	    !auth_equal(a->read_password, strlen(a->read_password), colon + 1,
 		strlen(colon + 1)))
-		return err_set(e, 401, "unauthorized", "Authorization",
-		    "this collector needs a password to read");
+		return err_set(e, ERR_UNAUTHENTICATED, "unauthorized",
+		    "Authorization", "this collector needs a password to read");
 	return 0;
 }

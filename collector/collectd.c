@@ -298,7 +298,7 @@ collectd_add(struct cd_parse *cp, const struct cd_names *nm, const char *dsname,
 		return 0;
 	cp->res->mapped++;
 	if (cp->n == COLLECTD_MAX_VALUES)
-		return err_set(cp->e, 413, "batch_too_large", field,
+		return err_set(cp->e, ERR_TOO_LARGE, "batch_too_large", field,
 		    "at most %d "
 		    "mapped values in one body",
 		    COLLECTD_MAX_VALUES);
@@ -362,14 +362,14 @@ collectd_json_list(struct cd_parse *cp, json_t *o, size_t i)
 	slots[4] = &nm.type_instance;
 	if (!json_is_object(o)) {
 		snprintf(field, sizeof(field), "[%zu]", i);
-		return err_set(cp->e, 400, "bad_json", field,
+		return err_set(cp->e, ERR_BAD_INPUT, "bad_json", field,
 		    "a value list is "
 		    "a JSON object");
 	}
 	for (j = 0; j < 5; j++)
 		if (collectd_json_str(o, names[j], slots[j]) == -1) {
 			snprintf(field, sizeof(field), "[%zu].%s", i, names[j]);
-			return err_set(cp->e, 400, "bad_json", field,
+			return err_set(cp->e, ERR_BAD_INPUT, "bad_json", field,
 			    "expected "
 			    "a short string");
 		}
@@ -383,15 +383,15 @@ collectd_json_list(struct cd_parse *cp, json_t *o, size_t i)
 	    json_array_size(dstypes) != json_array_size(values) ||
 	    json_array_size(dsnames) != json_array_size(values)) {
 		snprintf(field, sizeof(field), "[%zu].values", i);
-		return err_set(cp->e, 400, "bad_json", field,
+		return err_set(cp->e, ERR_BAD_INPUT, "bad_json", field,
 		    "values, dstypes "
 		    "and dsnames are arrays of the same length");
 	}
 	if (!json_is_number(jt) || !json_is_number(ji)) {
 		snprintf(field, sizeof(field), "[%zu].%s", i,
 		    json_is_number(jt) ? "interval" : "time");
-		return err_set(
-		    cp->e, 400, "bad_json", field, "expected a number");
+		return err_set(cp->e, ERR_BAD_INPUT, "bad_json", field,
+		    "expected a number");
 	}
 	nv = json_array_size(values);
 	for (j = 0; j < nv; j++) {
@@ -407,7 +407,7 @@ collectd_json_list(struct cd_parse *cp, json_t *o, size_t i)
 			 strlen(json_string_value(t)))) == -1 ||
 		    !json_is_string(dn) ||
 		    strlen(json_string_value(dn)) >= COLLECTD_NAME_MAX)
-			return err_set(cp->e, 400, "bad_json", field,
+			return err_set(cp->e, ERR_BAD_INPUT, "bad_json", field,
 			    "each value "
 			    "needs a dstype (gauge, derive, counter, absolute) "
 			    "and a dsname");
@@ -428,7 +428,7 @@ collectd_json_list(struct cd_parse *cp, json_t *o, size_t i)
 			s.u = x >= 0 && x < 18446744073709551616.0 ? (uint64_t)x
 								   : 0;
 		} else if (!json_is_null(v))
-			return err_set(cp->e, 400, "bad_json", field,
+			return err_set(cp->e, ERR_BAD_INPUT, "bad_json", field,
 			    "a value is "
 			    "a number or null");
 		if (collectd_add(cp, &nm, json_string_value(dn), nv,
@@ -449,8 +449,8 @@ collectd_parse_json(struct cd_parse *cp, const char *body, size_t len)
 	int	     rc = -1;
 
 	if ((root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je)) == NULL)
-		return err_set(cp->e, 400, "bad_json", "body", "line %d: %s",
-		    je.line, je.text);
+		return err_set(cp->e, ERR_BAD_INPUT, "bad_json", "body",
+		    "line %d: %s", je.line, je.text);
 	if (json_is_object(root))
 		rc = collectd_json_list(cp, root, 0);
 	else if (json_is_array(root)) {
@@ -460,7 +460,7 @@ collectd_parse_json(struct cd_parse *cp, const char *body, size_t len)
 				goto done;
 		rc = 0;
 	} else
-		err_set(cp->e, 400, "bad_json", "body",
+		err_set(cp->e, ERR_BAD_INPUT, "bad_json", "body",
 		    "expected an array of "
 		    "value lists");
 done:
@@ -587,12 +587,12 @@ collectd_putval_line(struct cd_parse *cp, char *line, size_t lineno)
 	if ((w = collectd_word(&p)) == NULL)
 		return 0;
 	if (strcmp(w, "PUTVAL") != 0)
-		return err_set(cp->e, 400, "bad_command", field,
+		return err_set(cp->e, ERR_BAD_INPUT, "bad_command", field,
 		    "only PUTVAL "
 		    "lines are understood");
 	if ((ident = collectd_word(&p)) == NULL ||
 	    collectd_putval_ident(ident, &nm) == -1)
-		return err_set(cp->e, 400, "bad_command", field,
+		return err_set(cp->e, ERR_BAD_INPUT, "bad_command", field,
 		    "expected "
 		    "PUTVAL \"host/plugin[-instance]/type[-instance]\"");
 	while ((w = collectd_word(&p)) != NULL) {
@@ -605,7 +605,7 @@ collectd_putval_line(struct cd_parse *cp, char *line, size_t lineno)
 			if (strncmp(w, "interval=", 9) == 0) {
 				interval = strtod(w + 9, &end);
 				if (*end != '\0' || !isfinite(interval))
-					return err_set(cp->e, 400,
+					return err_set(cp->e, ERR_BAD_INPUT,
 					    "bad_command", field,
 					    "bad "
 					    "interval=");
@@ -613,15 +613,16 @@ collectd_putval_line(struct cd_parse *cp, char *line, size_t lineno)
 			continue; /* other options (meta) do not count */
 		}
 		if ((colon = strchr(w, ':')) == NULL)
-			return err_set(cp->e, 400, "bad_command", field,
-			    "expected TIME:VALUE[:VALUE...]");
+			return err_set(cp->e, ERR_BAD_INPUT, "bad_command",
+			    field, "expected TIME:VALUE[:VALUE...]");
 		if (colon - w == 1 && w[0] == 'N')
 			t = (double)cp->now;
 		else {
 			t = strtod(w, &end);
 			if (end != colon || !isfinite(t))
-				return err_set(cp->e, 400, "bad_command", field,
-				    "bad time in '%.40s'", w);
+				return err_set(cp->e, ERR_BAD_INPUT,
+				    "bad_command", field, "bad time in '%.40s'",
+				    w);
 		}
 		for (q = colon; *q != '\0'; q++)
 			nv += *q == ':';
@@ -630,8 +631,8 @@ collectd_putval_line(struct cd_parse *cp, char *line, size_t lineno)
 			struct cd_sample s;
 
 			if (collectd_putval_number(q, len, &s) == -1)
-				return err_set(cp->e, 400, "bad_command", field,
-				    "bad value '%.*s'",
+				return err_set(cp->e, ERR_BAD_INPUT,
+				    "bad_command", field, "bad value '%.*s'",
 				    (int)(len > 40 ? 40 : len), q);
 			snprintf(dsname, sizeof(dsname), "%zu", k);
 			if (collectd_add(cp, &nm, nv == 1 ? "value" : dsname,
@@ -644,7 +645,8 @@ collectd_putval_line(struct cd_parse *cp, char *line, size_t lineno)
 		lists++;
 	}
 	if (lists == 0)
-		return err_set(cp->e, 400, "bad_command", field, "no values");
+		return err_set(
+		    cp->e, ERR_BAD_INPUT, "bad_command", field, "no values");
 	return 0;
 }
 
@@ -664,14 +666,15 @@ collectd_parse_putval(struct cd_parse *cp, const char *body, size_t len)
 			char field[32];
 
 			snprintf(field, sizeof(field), "line %zu", lineno);
-			return err_set(cp->e, 400, "bad_command", field,
-			    "line longer than %d bytes", CD_LINE_MAX - 1);
+			return err_set(cp->e, ERR_BAD_INPUT, "bad_command",
+			    field, "line longer than %d bytes",
+			    CD_LINE_MAX - 1);
 		}
 		memcpy(line, body + off, l);
 		line[l] = '\0';
 		if (strlen(line) != l)
-			return err_set(cp->e, 400, "bad_command", "body",
-			    "NUL byte in a line");
+			return err_set(cp->e, ERR_BAD_INPUT, "bad_command",
+			    "body", "NUL byte in a line");
 		if (l > 0 && line[l - 1] == '\r')
 			line[l - 1] = '\0';
 		if (collectd_putval_line(cp, line, lineno) == -1)
@@ -735,18 +738,18 @@ collectd_place(struct cd_sample *s, const struct submission_rules *rules,
 	size_t	i;
 
 	if (!isfinite(s->time) || s->time < 1 || s->time > 1e12)
-		return err_set(e, 422, "bad_time", "time",
+		return err_set(e, ERR_INVALID, "bad_time", "time",
 		    "the time %.3f is "
 		    "not a unix time",
 		    s->time);
 	t = llround(s->time);
 	if (t > now + (int64_t)rules->max_future)
-		return err_set(e, 422, "time_in_future", "time",
+		return err_set(e, ERR_INVALID, "time_in_future", "time",
 		    "the time %" PRId64 " is more than %u s ahead of the clock",
 		    t, rules->max_future);
 	if (!isfinite(s->interval) || s->interval <= 0 ||
 	    s->interval > rules->max_interval)
-		return err_set(e, 422, "bad_interval", "interval",
+		return err_set(e, ERR_INVALID, "bad_interval", "interval",
 		    "an interval "
 		    "is more than 0 and at most %u s",
 		    rules->max_interval);
@@ -755,7 +758,7 @@ collectd_place(struct cd_sample *s, const struct submission_rules *rules,
 	if (s->known &&
 	    (s->kind == COLLECTD_GAUGE || s->kind == COLLECTD_ABSOLUTE) &&
 	    (s->g < 0 || llround(s->g) > (long long)rules->max_count))
-		return err_set(e, 422, "bad_count", "values",
+		return err_set(e, ERR_INVALID, "bad_count", "values",
 		    "a %s count is "
 		    "from 0 to %llu",
 		    s->kind == COLLECTD_GAUGE ? "gauge" : "absolute",
@@ -767,7 +770,7 @@ collectd_place(struct cd_sample *s, const struct submission_rules *rules,
 			return 0;
 		}
 	if (*nsubs == rules->max_batch)
-		return err_set(e, 413, "batch_too_large", "body",
+		return err_set(e, ERR_TOO_LARGE, "batch_too_large", "body",
 		    "the values "
 		    "make more than %u submissions",
 		    rules->max_batch);

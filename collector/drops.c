@@ -95,16 +95,16 @@ drops_find(struct store *st, const char *source, const unsigned *cats,
 			keep = ar[i].retention;
 		}
 	if (res == 0)
-		return err_set(e, 500, "store_error", NULL,
+		return err_set(e, ERR_INTERNAL, "store_error", NULL,
 		    "no archive of an "
 		    "hour or finer that divides an hour");
 	if (store_last(st, source, &last) == -1)
-		return err_set(e, 400, "bad_parameter", "source",
+		return err_set(e, ERR_BAD_INPUT, "bad_parameter", "source",
 		    "not a valid source name");
 	if (last == 0) {
 		if (strcmp(source, ST_TOTAL_SOURCE) == 0)
 			return 0;
-		return err_set(e, 404, "unknown_source", "source",
+		return err_set(e, ERR_NOT_FOUND, "unknown_source", "source",
 		    "no data for this source");
 	}
 	/* Weeks of history for the baselines, within what the archive holds. */
@@ -123,7 +123,7 @@ drops_find(struct store *st, const char *source, const unsigned *cats,
 		return -1;
 	if (s.step == 0 || s.step > DETECT_HOUR || DETECT_HOUR % s.step != 0) {
 		series_free(&s);
-		return err_set(e, 400, "bad_parameter", "start",
+		return err_set(e, ERR_BAD_INPUT, "bad_parameter", "start",
 		    "the range "
 		    "reaches past the hourly archive");
 	}
@@ -136,7 +136,8 @@ drops_find(struct store *st, const char *source, const unsigned *cats,
 		series_free(&s);
 		if (nh == 0)
 			return 0;
-		return err_set(e, 500, "internal", NULL, "out of memory");
+		return err_set(
+		    e, ERR_INTERNAL, "internal", NULL, "out of memory");
 	}
 	for (i = 0; i < ncats; i++) {
 		drops_hourly(&s, i, h0, hv, nh);
@@ -174,5 +175,5 @@ nomem:
 	free(v);
 	series_free(&s);
 	*n = 0;
-	return err_set(e, 500, "internal", NULL, "out of memory");
+	return err_set(e, ERR_INTERNAL, "internal", NULL, "out of memory");
 }

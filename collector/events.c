@@ -52,17 +52,17 @@ events_check_text(const char *text, struct st_error *e)
 			cp = *p & 0x07;
 			len = 4;
 		} else
-			return err_set(e, 422, "bad_text", "text",
+			return err_set(e, ERR_INVALID, "bad_text", "text",
 			    "the text is not UTF-8");
 		for (i = 1; i < len; i++) {
 			if ((p[i] & 0xc0) != 0x80)
-				return err_set(e, 422, "bad_text", "text",
-				    "the text is not UTF-8");
+				return err_set(e, ERR_INVALID, "bad_text",
+				    "text", "the text is not UTF-8");
 			cp = (cp << 6) | (p[i] & 0x3f);
 		}
 		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
 		    cp == 0x2028 || cp == 0x2029)
-			return err_set(e, 422, "bad_text", "text",
+			return err_set(e, ERR_INVALID, "bad_text", "text",
 			    "the text may not hold control characters or line "
 			    "breaks");
 		p += len;
@@ -70,7 +70,7 @@ events_check_text(const char *text, struct st_error *e)
 	}
 	if (chars == 0 || chars > EVENT_TEXT_CHARS ||
 	    (size_t)((const char *)p - text) > EVENT_TEXT_MAX)
-		return err_set(e, 422, "bad_text", "text",
+		return err_set(e, ERR_INVALID, "bad_text", "text",
 		    "the text must be 1 "
 		    "to %d characters",
 		    EVENT_TEXT_CHARS);
@@ -226,14 +226,15 @@ events_save_locked(struct events *ev, struct st_error *e)
 
 	if ((root = json_object()) == NULL || (list = json_array()) == NULL) {
 		json_decref(root);
-		return err_set(e, 500, "internal", NULL, "out of memory");
+		return err_set(
+		    e, ERR_INTERNAL, "internal", NULL, "out of memory");
 	}
 	json_object_set_new(root, "next_id", json_integer(ev->next_id));
 	json_object_set_new(root, "events", list);
 	for (i = 0; i < ev->n; i++)
 		json_array_append_new(list, events_encode(&ev->v[i]));
 	if ((text = json_dumps(root, JSON_INDENT(1))) == NULL) {
-		err_set(e, 500, "internal", NULL, "out of memory");
+		err_set(e, ERR_INTERNAL, "internal", NULL, "out of memory");
 		goto done;
 	}
 	len = strlen(text);
@@ -259,8 +260,8 @@ events_save_locked(struct events *ev, struct st_error *e)
 	ret = 0;
 	goto done;
 ioerr:
-	err_set(e, 500, "store_error", NULL, "cannot write %s: %s", ev->path,
-	    strerror(errno));
+	err_set(e, ERR_INTERNAL, "store_error", NULL, "cannot write %s: %s",
+	    ev->path, strerror(errno));
 	if (fd != -1)
 		close(fd);
 	fd = -1;
@@ -283,14 +284,14 @@ events_add(struct events *ev, int64_t time, const char *source,
 		return -1;
 	pthread_mutex_lock(&ev->lock);
 	if (ev->n >= EVENTS_MAX) {
-		err_set(e, 422, "too_many_events", "",
+		err_set(e, ERR_INVALID, "too_many_events", "",
 		    "there are already %d "
 		    "events; delete some first",
 		    EVENTS_MAX);
 		goto done;
 	}
 	if (events_reserve(ev) == -1) {
-		err_set(e, 500, "internal", NULL, "out of memory");
+		err_set(e, ERR_INTERNAL, "internal", NULL, "out of memory");
 		goto done;
 	}
 	x = &ev->v[ev->n];
@@ -327,8 +328,8 @@ events_delete(struct events *ev, int64_t id, struct st_error *e)
 		if (ev->v[i].id == id)
 			break;
 	if (i == ev->n) {
-		err_set(
-		    e, 404, "not_found", "id", "no event %lld", (long long)id);
+		err_set(e, ERR_NOT_FOUND, "not_found", "id", "no event %lld",
+		    (long long)id);
 		goto done;
 	}
 	gone = ev->v[i];

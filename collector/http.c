@@ -494,13 +494,11 @@ http_scan_header(
 static void
 http_too_large(struct http_request *r, const char *field)
 {
-	struct st_error e;
+	char detail[96];
 
-	err_set(&e, 413, "body_too_large", field,
-	    "the body is larger than the "
-	    "limit of %zu bytes",
-	    r->h->s.max_body);
-	http_respond_error(r, &e);
+	snprintf(detail, sizeof(detail),
+	    "the body is larger than the limit of %zu bytes", r->h->s.max_body);
+	http_fail(r, 413, "body_too_large", field, detail);
 }
 
 /* Check framing, size and route once the headers are in. */
@@ -906,31 +904,21 @@ http_json_escape(char *buf, size_t len, const char *s)
 	buf[o] = '\0';
 }
 
-/* Answer an error as JSON. */
-void
-http_respond_error(struct http_request *r, const struct st_error *e)
-{
-	char body[1024];
-
-	snprintf(body, sizeof(body), "{\"error\":\"");
-	http_json_escape(body, sizeof(body), e->code);
-	strncat(body, "\",\"field\":\"", sizeof(body) - strlen(body) - 1);
-	http_json_escape(body, sizeof(body), e->field);
-	strncat(body, "\",\"detail\":\"", sizeof(body) - strlen(body) - 1);
-	http_json_escape(body, sizeof(body), e->detail);
-	strncat(body, "\"}", sizeof(body) - strlen(body) - 1);
-	http_respond_json(r, e->status, body);
-}
-
-/* Shorthand for an error answer. */
+/* Answer an error as {"error":code,"field":field,"detail":detail}. */
 void
 http_fail(struct http_request *r, int status, const char *code,
     const char *field, const char *detail)
 {
-	struct st_error e;
+	char body[1024];
 
-	err_set(&e, status, code, field, "%s", detail);
-	http_respond_error(r, &e);
+	snprintf(body, sizeof(body), "{\"error\":\"");
+	http_json_escape(body, sizeof(body), code);
+	strncat(body, "\",\"field\":\"", sizeof(body) - strlen(body) - 1);
+	http_json_escape(body, sizeof(body), field != NULL ? field : "");
+	strncat(body, "\",\"detail\":\"", sizeof(body) - strlen(body) - 1);
+	http_json_escape(body, sizeof(body), detail);
+	strncat(body, "\"}", sizeof(body) - strlen(body) - 1);
+	http_respond_json(r, status, body);
 }
 
 /* Suspend r until another thread answers and resumes it. */

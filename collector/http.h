@@ -16,8 +16,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../lib/error.h"
-
 struct http;
 struct http_request;
 
@@ -96,9 +94,11 @@ void http_respond(struct http_request *r, int status, const char *ctype,
     void *body, size_t len, int own);
 /* Answer with a JSON text (copied). */
 void http_respond_json(struct http_request *r, int status, const char *json);
-/* Answer an error as {"error":code,"field":field,"detail":detail}. */
-void http_respond_error(struct http_request *r, const struct st_error *e);
-/* Shorthand for http_respond_error with the fields given. */
+/*
+ * Answer an error as {"error":code,"field":field,"detail":detail}.  The HTTP
+ * layer's own refusals (framing, routing, size) come from here; the API
+ * layer maps a struct st_error to a status first (api_fail in api.h).
+ */
 void http_fail(struct http_request *r, int status, const char *code,
     const char *field, const char *detail);
 

@@ -51,7 +51,7 @@ inflate_gzip(const void *in, size_t inlen, size_t cap, char **out,
 		cap = SIZE_MAX / 2;
 	memset(&zs, 0, sizeof(zs));
 	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
-		err_set(e, 500, "internal", "body",
+		err_set(e, ERR_INTERNAL, "internal", "body",
 		    "cannot start the gzip "
 		    "decoder");
 		goto fail;
@@ -60,8 +60,8 @@ inflate_gzip(const void *in, size_t inlen, size_t cap, char **out,
 	zs.next_in = (Bytef *)(uintptr_t)in;
 	zs.avail_in = 0;
 	if (inlen == 0) {
-		err_set(
-		    e, 400, "bad_gzip", "Content-Encoding", "empty gzip body");
+		err_set(e, ERR_BAD_INPUT, "bad_gzip", "Content-Encoding",
+		    "empty gzip body");
 		goto fail;
 	}
 	for (;;) {
@@ -72,7 +72,7 @@ inflate_gzip(const void *in, size_t inlen, size_t cap, char **out,
 			inlen -= zs.avail_in;
 		}
 		if (inflate_grow(&buf, &size, used, cap) == -1) {
-			err_set(e, 503, "out_of_memory", "body",
+			err_set(e, ERR_UNAVAILABLE, "out_of_memory", "body",
 			    "cannot allocate the inflated body");
 			goto fail;
 		}
@@ -83,7 +83,7 @@ inflate_gzip(const void *in, size_t inlen, size_t cap, char **out,
 		zr = inflate(&zs, Z_NO_FLUSH);
 		used += room - zs.avail_out;
 		if (used > cap) {
-			err_set(e, 413, "inflated_too_large", "body",
+			err_set(e, ERR_TOO_LARGE, "inflated_too_large", "body",
 			    "the body inflates to more than %zu bytes", cap);
 			goto fail;
 		}
@@ -92,7 +92,8 @@ inflate_gzip(const void *in, size_t inlen, size_t cap, char **out,
 				break;
 			/* Another gzip member follows (RFC 1952, 2.2). */
 			if (inflateReset(&zs) != Z_OK) {
-				err_set(e, 400, "bad_gzip", "Content-Encoding",
+				err_set(e, ERR_BAD_INPUT, "bad_gzip",
+				    "Content-Encoding",
 				    "cannot restart after a gzip member");
 				goto fail;
 			}
@@ -102,21 +103,21 @@ inflate_gzip(const void *in, size_t inlen, size_t cap, char **out,
 			continue;
 		if (zr == Z_BUF_ERROR) {
 			/* Output room is never zero here: the input ran out. */
-			err_set(e, 400, "bad_gzip", "Content-Encoding",
-			    "the gzip stream is truncated");
+			err_set(e, ERR_BAD_INPUT, "bad_gzip",
+			    "Content-Encoding", "the gzip stream is truncated");
 			goto fail;
 		}
 		if (zr == Z_MEM_ERROR) {
-			err_set(e, 503, "out_of_memory", "body",
+			err_set(e, ERR_UNAVAILABLE, "out_of_memory", "body",
 			    "cannot allocate the gzip decoder");
 			goto fail;
 		}
-		err_set(e, 400, "bad_gzip", "Content-Encoding", "%s",
+		err_set(e, ERR_BAD_INPUT, "bad_gzip", "Content-Encoding", "%s",
 		    zs.msg != NULL ? zs.msg : "invalid gzip stream");
 		goto fail;
 	}
 	if (inflate_grow(&buf, &size, used, cap) == -1) {
-		err_set(e, 503, "out_of_memory", "body",
+		err_set(e, ERR_UNAVAILABLE, "out_of_memory", "body",
 		    "cannot allocate the inflated body");
 		goto fail;
 	}

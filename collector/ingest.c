@@ -91,17 +91,28 @@ ingest_iso(int64_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Answer done with an error body. */
+/* Answer done with a refusal. */
 static void
-ingest_fail(ingest_done_fn done, void *arg, int status, const char *code,
-    const char *field, const char *detail)
+ingest_fail(ingest_done_fn done, void *arg, enum err_kind kind,
+    const char *code, const char *field, const char *detail)
 {
-	char body[768];
+	struct ingest_result res;
 
-	snprintf(body, sizeof(body),
-	    "{\"error\":\"%s\",\"field\":\"%s\",\"detail\":\"%s\"}", code,
-	    field, detail);
-	done(arg, status, body);
+	memset(&res, 0, sizeof(res));
+	err_set(&res.error, kind, code, field, "%s", detail);
+	done(arg, &res);
+}
+
+/* Answer done with what was accepted. */
+static void
+ingest_ok(ingest_done_fn done, void *arg, size_t accepted, size_t duplicates)
+{
+	struct ingest_result res;
+
+	memset(&res, 0, sizeof(res));
+	res.accepted = accepted;
+	res.duplicates = duplicates;
+	done(arg, &res);
 }
 
 /* The JSON path prefix of element i ("" for a single submission). */
@@ -255,7 +266,6 @@ ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 
 	for (p = batch; p != NULL; p = next) {
 		size_t accepted = 0, dups = 0, lost = 0;
-		char   body[160];
 
 		next = p->next;
 		for (i = 0; i < p->n; i++) {
@@ -281,7 +291,8 @@ ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 		if (rc == -1 || lost > 0) {
 			int disk = errnum == ENOSPC || errnum == EDQUOT;
 
-			ingest_fail(p->done, p->arg, disk ? 507 : 503,
+			ingest_fail(p->done, p->arg,
+			    disk ? ERR_NO_SPACE : ERR_UNAVAILABLE,
 			    disk ? "insufficient_storage"
 				 : "journal_unavailable",
 			    "",
@@ -293,17 +304,7 @@ ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 			pthread_mutex_lock(&in->lock);
 			in->stats.duplicates += dups;
 			pthread_mutex_unlock(&in->lock);
-			if (accepted == 0)
-				snprintf(body, sizeof(body),
-				    "{\"accepted\":0,"
-				    "\"duplicates\":%zu,\"duplicate\":true}",
-				    dups);
-			else
-				snprintf(body, sizeof(body),
-				    "{\"accepted\":%zu,"
-				    "\"duplicates\":%zu}",
-				    accepted, dups);
-			p->done(p->arg, accepted == 0 ? 200 : 202, body);
+			ingest_ok(p->done, p->arg, accepted, dups);
 		}
 		free(p->subs);
 		free(p->dup);
@@ -362,7 +363,7 @@ ingest_main(void *arg)
 static int
 ingest_check_new_sources(struct ingest *in, const struct submission *subs,
     size_t n, int64_t now, char *field, size_t fieldlen, char *detail,
-    size_t detaillen, int *status, const char **code)
+    size_t detaillen, enum err_kind *kind, const char **code)
 {
 	size_t	       i, fresh = 0;
 	struct statvfs sv;
@@ -377,7 +378,7 @@ ingest_check_new_sources(struct ingest *in, const struct submission *subs,
 		in->new_count = 0;
 	}
 	if (strmap_count(in->known) + fresh > in->conf->max_sources) {
-		*status = 429;
+		*kind = ERR_LIMITED;
 		*code = "too_many_sources";
 		snprintf(detail, detaillen,
 		    "the collector already has %zu "
@@ -386,7 +387,7 @@ ingest_check_new_sources(struct ingest *in, const struct submission *subs,
 		goto fail;
 	}
 	if (in->new_count + fresh > in->conf->new_sources_per_minute) {
-		*status = 429;
+		*kind = ERR_LIMITED;
 		*code = "too_many_new_sources";
 		snprintf(detail, detaillen,
 		    "too many new sources this minute "
@@ -397,7 +398,7 @@ ingest_check_new_sources(struct ingest *in, const struct submission *subs,
 	    statvfs(in->conf->data_dir, &sv) == 0 &&
 	    (unsigned long long)sv.f_bavail * sv.f_frsize <
 		in->conf->min_free_disk) {
-		*status = 507;
+		*kind = ERR_NO_SPACE;
 		*code = "insufficient_storage";
 		snprintf(detail, detaillen,
 		    "the data directory is short of free "
@@ -429,7 +430,7 @@ ingest_submit(struct ingest *in, struct submission *subs, size_t n,
 	char		key[KEY_LEN], field[64], detail[320], iso[32];
 	const char     *code = NULL;
 	size_t		i, added = 0, ndup = 0, npending_dup = 0;
-	int		status = 0;
+	enum err_kind	kind = ERR_NONE;
 
 	if ((dup = calloc(n, 1)) == NULL)
 		abort();
@@ -445,7 +446,7 @@ ingest_submit(struct ingest *in, struct submission *subs, size_t n,
 
 	pthread_mutex_lock(&in->lock);
 	if (in->stopping) {
-		status = 503;
+		kind = ERR_UNAVAILABLE;
 		code = "shutting_down";
 		snprintf(field, sizeof(field), "%s", "");
 		snprintf(
@@ -460,7 +461,7 @@ ingest_submit(struct ingest *in, struct submission *subs, size_t n,
 			idem_key(key, sizeof(key), subs[i].source, subs[i].id);
 			if ((e = idem_find(in->idem, key)) != NULL) {
 				if (e->hash != subs[i].hash) {
-					status = 422;
+					kind = ERR_INVALID;
 					code = "id_reused";
 					if (header_key != NULL)
 						snprintf(field, sizeof(field),
@@ -484,7 +485,7 @@ ingest_submit(struct ingest *in, struct submission *subs, size_t n,
 		step_span(
 		    subs[i].time, subs[i].interval, in->step, &first, &last);
 		if (first <= in->watermark) {
-			status = 409;
+			kind = ERR_CONFLICT;
 			code = "step_closed";
 			ingest_field(field, sizeof(field), n, i, "time");
 			ingest_iso(first, iso, sizeof(iso));
@@ -501,18 +502,14 @@ ingest_submit(struct ingest *in, struct submission *subs, size_t n,
 		}
 	}
 	if (ingest_check_new_sources(in, subs, n, now, field, sizeof(field),
-		detail, sizeof(detail), &status, &code) == -1)
+		detail, sizeof(detail), &kind, &code) == -1)
 		goto fail;
 	if (ndup == n && npending_dup == 0) {
 		in->stats.duplicates += n;
 		pthread_mutex_unlock(&in->lock);
-		snprintf(detail, sizeof(detail),
-		    "{\"accepted\":0,\"duplicates\":"
-		    "%zu,\"duplicate\":true}",
-		    n);
 		free(subs);
 		free(dup);
-		done(arg, 200, detail);
+		ingest_ok(done, arg, 0, n);
 		return;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -536,12 +533,12 @@ fail:
 			idem_abort(in->idem, key);
 			added--;
 		}
-	if (status == 409)
+	if (kind == ERR_CONFLICT)
 		in->stats.rejected_closed++;
 	pthread_mutex_unlock(&in->lock);
 	free(subs);
 	free(dup);
-	ingest_fail(done, arg, status, code, field, detail);
+	ingest_fail(done, arg, kind, code, field, detail);
 }
 
 /* Open the journal, replay, start the threads. */

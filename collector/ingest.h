@@ -23,11 +23,21 @@ struct store;
 struct ingest;
 
 /*
- * Called exactly once per ingest_submit, with the HTTP status and a JSON
- * body: from the submitting thread when the answer is immediate, or from
- * the commit thread after the journal sync.
+ * What became of one ingest_submit: how many submissions were accepted
+ * (made durable) and how many were repeats of accepted ones, or, when
+ * error.kind is not ERR_NONE, why nothing was counted.
  */
-typedef void (*ingest_done_fn)(void *arg, int status, const char *json);
+struct ingest_result {
+	size_t		accepted;
+	size_t		duplicates;
+	struct st_error error;
+};
+
+/*
+ * Called exactly once per ingest_submit: from the submitting thread when the
+ * answer is immediate, or from the commit thread after the journal sync.
+ */
+typedef void (*ingest_done_fn)(void *arg, const struct ingest_result *res);
 
 /*
  * Open the journal, replay it into the RRD files, and start the threads.

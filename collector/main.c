@@ -177,7 +177,7 @@ main_read_gate(struct http_request *r, void *arg)
 	http_add_header(r, "WWW-Authenticate",
 	    "Basic realm=\"spamtrend\", "
 	    "charset=\"UTF-8\"");
-	http_respond_error(r, &e);
+	api_fail(r, &e);
 	return -1;
 }
 

@@ -13,7 +13,7 @@
 #include "../lib/source.h"
 
 #define QUERY_BAD(e, field, ...) \
-	err_set((e), 400, "bad_parameter", (field), __VA_ARGS__)
+	err_set((e), ERR_BAD_INPUT, "bad_parameter", (field), __VA_ARGS__)
 
 enum query_param {
 	QP_SOURCE,

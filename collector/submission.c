@@ -139,7 +139,7 @@ submission_check_depth(
 	if (!json_is_object(j) && !json_is_array(j))
 		return 0;
 	if (depth > max)
-		return err_set(e, 400, "too_deep", "body",
+		return err_set(e, ERR_BAD_INPUT, "too_deep", "body",
 		    "JSON nested deeper than %u levels", max);
 	if (json_is_object(j)) {
 		json_object_foreach(j, key, v)
@@ -174,7 +174,7 @@ submission_counts(json_t *v, const struct submission_rules *r,
 	submission_join(base, sizeof(base), prefix, "counts.");
 	if (!json_is_object(v)) {
 		submission_join(field, sizeof(field), prefix, "counts");
-		return err_set(e, 422, "bad_count", field,
+		return err_set(e, ERR_INVALID, "bad_count", field,
 		    "counts must be an object of category: count");
 	}
 	json_object_foreach(v, key, cv)
@@ -184,16 +184,16 @@ submission_counts(json_t *v, const struct submission_rules *r,
 				break;
 		if (i == r->ncategories || i >= ST_MAX_CATEGORIES) {
 			submission_path(field, sizeof(field), base, key);
-			return err_set(e, 422, "unknown_category", field,
-			    "not one of the configured categories");
+			return err_set(e, ERR_INVALID, "unknown_category",
+			    field, "not one of the configured categories");
 		}
 		c = json_is_integer(cv) ? json_integer_value(cv) : -1;
 		if (c < 0 || (uint64_t)c > max) {
 			submission_path(field, sizeof(field), base, key);
 			if (!json_is_integer(cv))
-				return err_set(e, 422, "bad_count", field,
-				    "a count must be a whole number");
-			return err_set(e, 422, "bad_count", field,
+				return err_set(e, ERR_INVALID, "bad_count",
+				    field, "a count must be a whole number");
+			return err_set(e, ERR_INVALID, "bad_count", field,
 			    "a count must be between 0 and %llu",
 			    (unsigned long long)max);
 		}
@@ -211,15 +211,16 @@ submission_id(
 	size_t	    len, i;
 
 	if (!json_is_string(v))
-		return err_set(e, 422, "bad_id", field, "id must be a string");
+		return err_set(
+		    e, ERR_INVALID, "bad_id", field, "id must be a string");
 	p = json_string_value(v);
 	len = json_string_length(v);
 	if (len < 1 || len > ST_KEY_MAX)
-		return err_set(e, 422, "bad_id", field,
+		return err_set(e, ERR_INVALID, "bad_id", field,
 		    "id must be 1 to %d bytes", ST_KEY_MAX);
 	for (i = 0; i < len; i++)
 		if ((unsigned char)p[i] < 0x21 || (unsigned char)p[i] > 0x7e)
-			return err_set(e, 422, "bad_id", field,
+			return err_set(e, ERR_INVALID, "bad_id", field,
 			    "id may hold only printable ASCII without spaces");
 	memcpy(s->id, p, len);
 	s->id[len] = '\0';
@@ -242,7 +243,7 @@ submission_one(json_t *o, const struct submission_rules *r, int64_t now,
 		    strcmp(key, "interval") != 0 &&
 		    strcmp(key, "counts") != 0 && strcmp(key, "id") != 0) {
 			submission_path(field, sizeof(field), prefix, key);
-			return err_set(e, 422, "unknown_field", field,
+			return err_set(e, ERR_INVALID, "unknown_field", field,
 			    "not a submission field");
 		}
 	}
@@ -254,11 +255,11 @@ submission_one(json_t *o, const struct submission_rules *r, int64_t now,
 
 	submission_join(field, sizeof(field), prefix, "source");
 	if (src == NULL)
-		return err_set(
-		    e, 422, "missing_field", field, "source is required");
+		return err_set(e, ERR_INVALID, "missing_field", field,
+		    "source is required");
 	if (!json_is_string(src))
-		return err_set(
-		    e, 422, "bad_source", field, "source must be a string");
+		return err_set(e, ERR_INVALID, "bad_source", field,
+		    "source must be a string");
 	if (source_normalise(json_string_value(src), json_string_length(src),
 		s->source, field, e) == -1)
 		return -1;
@@ -266,14 +267,14 @@ submission_one(json_t *o, const struct submission_rules *r, int64_t now,
 	submission_join(field, sizeof(field), prefix, "time");
 	if (tm != NULL) {
 		if (!json_is_integer(tm) || (t = json_integer_value(tm)) <= 0)
-			return err_set(e, 422, "bad_time", field,
+			return err_set(e, ERR_INVALID, "bad_time", field,
 			    "time must be a positive whole number of seconds");
 		if (t > now + (int64_t)r->max_future)
-			return err_set(e, 422, "time_in_future", field,
+			return err_set(e, ERR_INVALID, "time_in_future", field,
 			    "time is more than %u s ahead of the server clock",
 			    r->max_future);
 		if (r->max_past != 0 && t < now - (int64_t)r->max_past)
-			return err_set(e, 422, "time_too_old", field,
+			return err_set(e, ERR_INVALID, "time_too_old", field,
 			    "time is more than %u s in the past", r->max_past);
 		s->time = t;
 	} else
@@ -284,7 +285,7 @@ submission_one(json_t *o, const struct submission_rules *r, int64_t now,
 		if (!json_is_integer(iv) ||
 		    (ival = json_integer_value(iv)) < 1 ||
 		    (unsigned long long)ival > r->max_interval)
-			return err_set(e, 422, "bad_interval", field,
+			return err_set(e, ERR_INVALID, "bad_interval", field,
 			    "interval must be 1 to %u seconds",
 			    r->max_interval);
 		s->interval = (uint32_t)ival;
@@ -293,8 +294,8 @@ submission_one(json_t *o, const struct submission_rules *r, int64_t now,
 
 	submission_join(field, sizeof(field), prefix, "counts");
 	if (counts == NULL)
-		return err_set(
-		    e, 422, "missing_field", field, "counts is required");
+		return err_set(e, ERR_INVALID, "missing_field", field,
+		    "counts is required");
 	if (submission_counts(counts, r, prefix, s, e) == -1)
 		return -1;
 
@@ -328,7 +329,7 @@ submission_parse(const char *body, size_t len,
 	if (root == NULL) {
 		/* jansson quotes the offending bytes, which may be anything. */
 		submission_escape(why, sizeof(why), "", jerr.text, 120);
-		return err_set(e, 400, "bad_json", "body",
+		return err_set(e, ERR_BAD_INPUT, "bad_json", "body",
 		    "%s at line %d, column %d (byte %d)", why, jerr.line,
 		    jerr.column, jerr.position);
 	}
@@ -339,19 +340,19 @@ submission_parse(const char *body, size_t len,
 	else {
 		count = json_array_size(root);
 		if (count == 0) {
-			err_set(e, 422, "empty_batch", "body",
+			err_set(e, ERR_INVALID, "empty_batch", "body",
 			    "the batch holds no submissions");
 			goto fail;
 		}
 		if (count > rules->max_batch) {
-			err_set(e, 413, "batch_too_large", "body",
+			err_set(e, ERR_TOO_LARGE, "batch_too_large", "body",
 			    "a batch holds at most %u submissions",
 			    rules->max_batch);
 			goto fail;
 		}
 	}
 	if ((subs = calloc(count, sizeof(*subs))) == NULL) {
-		err_set(e, 503, "out_of_memory", "body",
+		err_set(e, ERR_UNAVAILABLE, "out_of_memory", "body",
 		    "cannot allocate the submissions");
 		goto fail;
 	}
@@ -363,7 +364,8 @@ submission_parse(const char *body, size_t len,
 		{
 			snprintf(prefix, sizeof(prefix), "[%zu]", i);
 			if (!json_is_object(el)) {
-				err_set(e, 422, "bad_submission", prefix,
+				err_set(e, ERR_INVALID, "bad_submission",
+				    prefix,
 				    "each batch element must be an object");
 				goto fail;
 			}

@@ -8,14 +8,14 @@
 
 /* Fill e with a refusal; always returns -1. */
 int
-err_set(struct st_error *e, int status, const char *code, const char *field,
-    const char *fmt, ...)
+err_set(struct st_error *e, enum err_kind kind, const char *code,
+    const char *field, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (e == NULL)
 		return -1;
-	e->status = status;
+	e->kind = kind;
 	snprintf(e->code, sizeof(e->code), "%s", code);
 	snprintf(e->field, sizeof(e->field), "%s", field != NULL ? field : "");
 	va_start(ap, fmt);

@@ -43,15 +43,16 @@ source_normalise(const char *in, size_t len, char *out, const char *field,
 	unsigned char c;
 
 	if (in == NULL || len == 0)
-		return err_set(e, 422, "bad_source", field, "source is empty");
+		return err_set(
+		    e, ERR_INVALID, "bad_source", field, "source is empty");
 	if (in[0] == '_')
-		return err_set(e, 422, "bad_source", field,
+		return err_set(e, ERR_INVALID, "bad_source", field,
 		    "names starting with '_' are reserved");
 	/* One trailing dot is the root label and is dropped. */
 	if (len > 1 && in[len - 1] == '.')
 		len--;
 	if (len > ST_SOURCE_MAX)
-		return err_set(e, 422, "bad_source", field,
+		return err_set(e, ERR_INVALID, "bad_source", field,
 		    "longer than %d bytes", ST_SOURCE_MAX);
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)in[i];
@@ -59,31 +60,32 @@ source_normalise(const char *in, size_t len, char *out, const char *field,
 			c = c - 'A' + 'a';
 		if (c == '.') {
 			if (label == 0)
-				return err_set(
-				    e, 422, "bad_source", field, "empty label");
+				return err_set(e, ERR_INVALID, "bad_source",
+				    field, "empty label");
 			if (out[i - 1] == '-')
-				return err_set(e, 422, "bad_source", field,
-				    "label ends with '-'");
+				return err_set(e, ERR_INVALID, "bad_source",
+				    field, "label ends with '-'");
 			out[i] = '.';
 			label = 0;
 			continue;
 		}
 		if (!source_label_char(c))
-			return err_set(e, 422, "bad_source", field, "%s",
-			    source_bad_byte(c));
+			return err_set(e, ERR_INVALID, "bad_source", field,
+			    "%s", source_bad_byte(c));
 		if (label == 0 && c == '-')
-			return err_set(e, 422, "bad_source", field,
+			return err_set(e, ERR_INVALID, "bad_source", field,
 			    "label starts with '-'");
 		if (++label > ST_LABEL_MAX)
-			return err_set(e, 422, "bad_source", field,
+			return err_set(e, ERR_INVALID, "bad_source", field,
 			    "label longer than %d bytes", ST_LABEL_MAX);
 		out[i] = (char)c;
 	}
 	if (label == 0)
-		return err_set(e, 422, "bad_source", field, "empty label");
+		return err_set(
+		    e, ERR_INVALID, "bad_source", field, "empty label");
 	if (out[len - 1] == '-')
 		return err_set(
-		    e, 422, "bad_source", field, "label ends with '-'");
+		    e, ERR_INVALID, "bad_source", field, "label ends with '-'");
 	out[len] = '\0';
 	return 0;
 }

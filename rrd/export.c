@@ -40,7 +40,8 @@ export_empty(int64_t start, int64_t end, unsigned res, struct series *out,
 	out->nrows = end > start ? (size_t)((end - start) / res) : 0;
 	n = out->nrows * out->ncat;
 	if ((out->counts = malloc((n ? n : 1) * sizeof(int64_t))) == NULL)
-		return err_set(e, 500, "store_error", NULL, "out of memory");
+		return err_set(
+		    e, ERR_INTERNAL, "store_error", NULL, "out of memory");
 	for (i = 0; i < n; i++)
 		out->counts[i] = SERIES_UNKNOWN;
 	return 0;
@@ -65,18 +66,18 @@ export_fetch(struct store *st, const char *source, int64_t start, int64_t end,
 	memset(out, 0, sizeof(*out));
 	if (resolution == 0 || ncats == 0 || ncats > ST_MAX_CATEGORIES ||
 	    end <= start)
-		return err_set(e, 400, "bad_parameter", "step",
+		return err_set(e, ERR_BAD_INPUT, "bad_parameter", "step",
 		    "empty range or resolution");
 	if (store_path(st, source, path, sizeof(path)) == -1)
-		return err_set(e, 400, "bad_parameter", "source",
+		return err_set(e, ERR_BAD_INPUT, "bad_parameter", "source",
 		    "not a valid source name");
 	snprintf(out->source, sizeof(out->source), "%s", source);
 	names = store_categories(st, &nnames);
 	out->ncat = ncats;
 	for (i = 0; i < ncats; i++) {
 		if (cats[i] >= nnames)
-			return err_set(e, 400, "bad_parameter", "categories",
-			    "unknown category");
+			return err_set(e, ERR_BAD_INPUT, "bad_parameter",
+			    "categories", "unknown category");
 		snprintf(
 		    out->names[i], sizeof(out->names[i]), "%s", names[cats[i]]);
 	}
@@ -89,7 +90,7 @@ export_fetch(struct store *st, const char *source, int64_t start, int64_t end,
 		store_unlock(st);
 		if (r == 0 && missing)
 			return export_empty(start, end, resolution, out, e);
-		return err_set(e, r == 0 ? 404 : 500,
+		return err_set(e, r == 0 ? ERR_NOT_FOUND : ERR_INTERNAL,
 		    r == 0 ? "unknown_source" : "store_error", "source",
 		    r == 0 ? "no data for this source"
 			   : "the source's file is not a regular file");
@@ -100,8 +101,8 @@ export_fetch(struct store *st, const char *source, int64_t start, int64_t end,
 	r = rrd_fetch_r(
 	    path, "AVERAGE", &fs, &fe, &step, &ds_cnt, &ds_namv, &data);
 	if (r != 0) {
-		err_set(
-		    e, 500, "store_error", NULL, "fetch: %s", rrd_get_error());
+		err_set(e, ERR_INTERNAL, "store_error", NULL, "fetch: %s",
+		    rrd_get_error());
 		rrd_clear_error();
 		store_unlock(st);
 		return -1;
@@ -115,7 +116,8 @@ export_fetch(struct store *st, const char *source, int64_t start, int64_t end,
 				col[i] = (int)k;
 	}
 	if (step == 0 || fe < fs) {
-		err_set(e, 500, "store_error", NULL, "fetch returned no rows");
+		err_set(e, ERR_INTERNAL, "store_error", NULL,
+		    "fetch returned no rows");
 		goto done;
 	}
 	out->step = (unsigned)step;
@@ -129,7 +131,7 @@ export_fetch(struct store *st, const char *source, int64_t start, int64_t end,
 		out->nrows = (size_t)((lim - (int64_t)fs) / (int64_t)step);
 	if ((out->counts = malloc(
 		 (out->nrows * ncats + 1) * sizeof(int64_t))) == NULL) {
-		err_set(e, 500, "store_error", NULL, "out of memory");
+		err_set(e, ERR_INTERNAL, "store_error", NULL, "out of memory");
 		goto done;
 	}
 	for (row = 0; row < out->nrows; row++) {

@@ -309,7 +309,7 @@ render_data(struct render_args *a, struct store *st,
 			render_arg(a, "COMMENT:\\l");
 		}
 		if (spam < 0 || ham < 0)
-			err_set(e, 400, "bad_parameter", "view",
+			err_set(e, ERR_BAD_INPUT, "bad_parameter", "view",
 			    "the ratio "
 			    "view needs the categories spam and ham");
 		return;
@@ -415,11 +415,11 @@ render_graph(struct store *st, const struct render_request *r,
 	memset(&a, 0, sizeof(a));
 	memset(e, 0, sizeof(*e));
 	if (r->ncats == 0 || r->end <= r->start)
-		return err_set(
-		    e, 400, "bad_parameter", "categories", "nothing to draw");
+		return err_set(e, ERR_BAD_INPUT, "bad_parameter", "categories",
+		    "nothing to draw");
 	if (store_path(st, r->source, path, sizeof(path)) == -1 ||
 	    render_path_escape(path, epath, sizeof(epath)) == -1)
-		return err_set(e, 400, "bad_parameter", "source",
+		return err_set(e, ERR_BAD_INPUT, "bad_parameter", "source",
 		    "not a valid source name");
 	render_unit(r->end - r->start, &mult, &unit);
 	snprintf(title, sizeof(title), "%s",
@@ -433,13 +433,13 @@ render_graph(struct store *st, const struct render_request *r,
 	store_lock(st);
 	have = store_prepare_read_locked(st, path);
 	if (have == -1) {
-		err_set(e, 500, "store_error", "source",
+		err_set(e, ERR_INTERNAL, "store_error", "source",
 		    "the source's file "
 		    "is not a regular file");
 		goto done;
 	}
 	if (have == 0 && strcmp(r->source, ST_TOTAL_SOURCE) != 0) {
-		err_set(e, 404, "unknown_source", "source",
+		err_set(e, ERR_NOT_FOUND, "unknown_source", "source",
 		    "no data for this source");
 		goto done;
 	}
@@ -451,10 +451,10 @@ render_graph(struct store *st, const struct render_request *r,
 	} else
 		render_data(&a, st, r, epath, mult, e);
 	render_marks(&a, r);
-	if (e->status != 0)
+	if (e->kind != ERR_NONE)
 		goto done;
 	if (a.failed) {
-		err_set(e, 500, "render_failed", NULL,
+		err_set(e, ERR_INTERNAL, "render_failed", NULL,
 		    "graph arguments too "
 		    "long");
 		goto done;
@@ -462,7 +462,8 @@ render_graph(struct store *st, const struct render_request *r,
 	rrd_clear_error();
 	info = rrd_graph_v(a.argc, a.argv);
 	if (info == NULL) {
-		err_set(e, 500, "render_failed", NULL, "%s", rrd_get_error());
+		err_set(e, ERR_INTERNAL, "render_failed", NULL, "%s",
+		    rrd_get_error());
 		rrd_clear_error();
 		goto done;
 	}
@@ -479,7 +480,8 @@ render_graph(struct store *st, const struct render_request *r,
 			render_area_key(area, i->key, i->value.u_cnt);
 	}
 	if (*img == NULL) {
-		err_set(e, 500, "render_failed", NULL, "no image produced");
+		err_set(e, ERR_INTERNAL, "render_failed", NULL,
+		    "no image produced");
 		goto done;
 	}
 	ret = 0;

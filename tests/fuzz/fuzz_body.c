@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/api.h"
 #include "collector/inflate.h"
 #include "lib/source.h"
 #include "collector/submission.h"
@@ -46,7 +47,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (inflate_gzip(data, size, FUZZ_CAP, &inflated, &len, &e) ==
 		    -1) {
 			if (inflated != NULL ||
-			    (e.status != 400 && e.status != 413))
+			    (e.kind != ERR_BAD_INPUT &&
+				e.kind != ERR_TOO_LARGE))
 				abort();
 			return 0;
 		}
@@ -57,8 +59,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&e, 0, sizeof(e));
 	if (submission_parse(body, len, &fuzz_rules, FUZZ_NOW, &subs, &n, &e) ==
 	    -1) {
-		if (subs != NULL || n != 0 || e.status < 400 ||
-		    e.status > 503 || e.code[0] == '\0')
+		if (subs != NULL || n != 0 || api_error_status(e.kind) < 400 ||
+		    api_error_status(e.kind) > 503 || e.code[0] == '\0')
 			abort();
 		fuzz_printable(e.field);
 		fuzz_printable(e.detail);

@@ -19,7 +19,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (source_normalise((const char *)data, size, out, "source", &e) ==
 	    -1) {
-		if (e.status != 422 || strcmp(e.code, "bad_source") != 0)
+		if (e.kind != ERR_INVALID || strcmp(e.code, "bad_source") != 0)
 			abort();
 	} else {
 		len = strlen(out);

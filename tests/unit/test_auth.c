@@ -105,12 +105,13 @@ main(void)
 	ok(a != NULL && auth_tokens(a) == 0, "a policy without a tokens file");
 	is_int(report(a, NULL, 1, one_a, 1, &e), 0,
 	    "a loopback client may submit");
-	ok(report(a, NULL, 0, one_a, 1, &e) == -1 && e.status == 403 &&
+	ok(report(a, NULL, 0, one_a, 1, &e) == -1 && e.kind == ERR_FORBIDDEN &&
 		strcmp(e.code, "forbidden") == 0,
 	    "another client gets 403 forbidden");
-	ok(report(a, "Bearer " TOK_A, 0, one_a, 1, &e) == -1 && e.status == 403,
+	ok(report(a, "Bearer " TOK_A, 0, one_a, 1, &e) == -1 &&
+		e.kind == ERR_FORBIDDEN,
 	    "a token does not help without a tokens file");
-	ok(auth_admin(a, "Bearer " ADMIN, &e) == -1 && e.status == 403,
+	ok(auth_admin(a, "Bearer " ADMIN, &e) == -1 && e.kind == ERR_FORBIDDEN,
 	    "without an admin token admin actions are refused (403)");
 	is_int(
 	    auth_reader(a, NULL, &e), 0, "without a password reading is open");
@@ -156,55 +157,61 @@ main(void)
 	    "three tokens, comments and blank lines skipped");
 
 	/* Reporters. */
-	ok(report(a, NULL, 1, one_a, 1, &e) == -1 && e.status == 401 &&
+	ok(report(a, NULL, 1, one_a, 1, &e) == -1 &&
+		e.kind == ERR_UNAUTHENTICATED &&
 		strcmp(e.field, "Authorization") == 0,
 	    "with a tokens file even loopback needs a token (401, "
 	    "Authorization)");
-	ok(report(a, "Basic " TOK_A, 0, one_a, 1, &e) == -1 && e.status == 401,
+	ok(report(a, "Basic " TOK_A, 0, one_a, 1, &e) == -1 &&
+		e.kind == ERR_UNAUTHENTICATED,
 	    "another scheme is a missing token (401)");
-	ok(report(a, "Bearer ", 0, one_a, 1, &e) == -1 && e.status == 401,
+	ok(report(a, "Bearer ", 0, one_a, 1, &e) == -1 &&
+		e.kind == ERR_UNAUTHENTICATED,
 	    "an empty bearer is a missing token (401)");
 	ok(report(a, "Bearer zzzzzzzzzzzzzzzzzzzz", 0, one_a, 1, &e) == -1 &&
-		e.status == 401 && strcmp(e.code, "unauthorized") == 0,
+		e.kind == ERR_UNAUTHENTICATED &&
+		strcmp(e.code, "unauthorized") == 0,
 	    "an unknown token gets 401 unauthorized");
 	ok(report(a, "Bearer aaaaaaaaaaaaaaaa", 0, one_a, 1, &e) == -1 &&
-		e.status == 401,
+		e.kind == ERR_UNAUTHENTICATED,
 	    "a prefix of a token is unknown");
 	ok(report(a, "Bearer " TOK_A "x", 0, one_a, 1, &e) == -1 &&
-		e.status == 401,
+		e.kind == ERR_UNAUTHENTICATED,
 	    "a token with a character more is unknown");
 	is_int(report(a, "Bearer " TOK_A, 0, one_a, 1, &e), 0,
 	    "a token may report for its source");
 	is_int(report(a, "bearer   " TOK_A, 0, one_a, 1, &e), 0,
 	    "the scheme is case-insensitive and spaces may follow it");
 	ok(report(a, "Bearer " TOK_A, 0, one_b, 1, &e) == -1 &&
-		e.status == 403 && strcmp(e.code, "forbidden") == 0 &&
+		e.kind == ERR_FORBIDDEN && strcmp(e.code, "forbidden") == 0 &&
 		strcmp(e.field, "source") == 0 &&
 		strstr(e.detail, "relay.example.net") != NULL,
 	    "another source gets 403 with the field 'source'");
 	is_int(report(a, "Bearer " TOK_B, 0, batch_ok, 3, &e), 0,
 	    "a batch within the token's patterns is allowed");
 	ok(report(a, "Bearer " TOK_B, 0, batch, 3, &e) == -1 &&
-		e.status == 403 && strcmp(e.field, "[1].source") == 0,
+		e.kind == ERR_FORBIDDEN && strcmp(e.field, "[1].source") == 0,
 	    "a batch with one foreign source names '[1].source' (%s)", e.field);
 	is_int(report(a, "Bearer 0123456789abcdef", 0, batch, 3, &e), 0,
 	    "a '*' token may report for anyone");
 
 	/* Admin. */
-	ok(auth_admin(a, NULL, &e) == -1 && e.status == 401,
+	ok(auth_admin(a, NULL, &e) == -1 && e.kind == ERR_UNAUTHENTICATED,
 	    "admin without a token: 401");
-	ok(auth_admin(a, "Bearer " TOK_A, &e) == -1 && e.status == 401,
+	ok(auth_admin(a, "Bearer " TOK_A, &e) == -1 &&
+		e.kind == ERR_UNAUTHENTICATED,
 	    "a reporter token is not the admin token");
 	ok(auth_admin(a, "Bearer admin-token-012345678", &e) == -1 &&
-		e.status == 401,
+		e.kind == ERR_UNAUTHENTICATED,
 	    "a prefix of the admin token is refused");
 	is_int(auth_admin(a, "Bearer " ADMIN, &e), 0,
 	    "the admin token is accepted");
-	ok(report(a, "Bearer " ADMIN, 0, one_a, 1, &e) == -1 && e.status == 401,
+	ok(report(a, "Bearer " ADMIN, 0, one_a, 1, &e) == -1 &&
+		e.kind == ERR_UNAUTHENTICATED,
 	    "the admin token is not a reporter token");
 
 	/* Reader: HTTP basic auth, any user name. */
-	ok(auth_reader(a, NULL, &e) == -1 && e.status == 401 &&
+	ok(auth_reader(a, NULL, &e) == -1 && e.kind == ERR_UNAUTHENTICATED &&
 		strcmp(e.field, "Authorization") == 0,
 	    "reading without credentials: 401");
 	is_int(auth_reader(a, "Basic dXNlcjpzM2NyZXQ=", &e), 0,
@@ -214,7 +221,7 @@ main(void)
 	is_int(auth_reader(a, "basic dXNlcjpzM2NyZXQ", &e), 0,
 	    "a lower-case scheme and no padding are accepted");
 	ok(auth_reader(a, "Basic dXNlcjp3cm9uZw==", &e) == -1 &&
-		e.status == 401,
+		e.kind == ERR_UNAUTHENTICATED,
 	    "a wrong password is refused");
 	ok(auth_reader(a, "Basic bm9jb2xvbg==", &e) == -1,
 	    "credentials without a colon are refused");
@@ -237,7 +244,8 @@ main(void)
 	    TOK_C " *.example.com\n" TOK_B " relay.example.net\n", 0600);
 	is_int(auth_reload(a, err, sizeof(err)), 0, "reload succeeds");
 	is_int(auth_tokens(a), 2, "two tokens after the reload");
-	ok(report(a, "Bearer " TOK_A, 0, one_a, 1, &e) == -1 && e.status == 401,
+	ok(report(a, "Bearer " TOK_A, 0, one_a, 1, &e) == -1 &&
+		e.kind == ERR_UNAUTHENTICATED,
 	    "the removed token is now unknown");
 	is_int(report(a, "Bearer " TOK_C, 0, one_a, 1, &e), 0,
 	    "the new token works");

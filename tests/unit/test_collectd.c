@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/api.h"
 #include "collector/collectd.h"
 #include "tap.h"
 
@@ -57,12 +58,12 @@ refused(const char *body, int putval, int status, const char *code,
 {
 	int rc = run(body, putval);
 
-	ok(rc == -1 && err.status == status && strcmp(err.code, code) == 0 &&
-		subs == NULL,
+	ok(rc == -1 && api_error_status(err.kind) == status &&
+		strcmp(err.code, code) == 0 && subs == NULL,
 	    "%s: %d %s", name, status, code);
-	if (rc != -1 || err.status != status)
-		diag("  got rc %d, %d %s (%s)", rc, err.status, err.code,
-		    err.detail);
+	if (rc != -1 || api_error_status(err.kind) != status)
+		diag("  got rc %d, %d %s (%s)", rc, api_error_status(err.kind),
+		    err.code, err.detail);
 }
 
 int

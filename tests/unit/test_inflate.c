@@ -6,6 +6,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "collector/api.h"
 #include "collector/inflate.h"
 #include "tap.h"
 
@@ -98,11 +99,12 @@ refused(const unsigned char *in, size_t len, size_t cap, int status,
 
 	memset(&e, 0, sizeof(e));
 	rc = inflate_gzip(in, len, cap, &out, &outlen, &e);
-	if (!ok(rc == -1 && e.status == status && strcmp(e.code, code) == 0 &&
-		    strcmp(e.field, field) == 0 && out == NULL && outlen == 0,
+	if (!ok(rc == -1 && api_error_status(e.kind) == status &&
+		    strcmp(e.code, code) == 0 && strcmp(e.field, field) == 0 &&
+		    out == NULL && outlen == 0,
 		"%s: %d %s", what, status, code))
 		diag("  rc %d status %d code '%s' field '%s' detail '%s'", rc,
-		    e.status, e.code, e.field, e.detail);
+		    api_error_status(e.kind), e.code, e.field, e.detail);
 }
 
 int

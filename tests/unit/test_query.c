@@ -64,7 +64,8 @@ bad(const char *text, const char *field)
 	struct st_error e;
 	int		r = parse(text, &q, &e);
 
-	ok(r == -1 && e.status == 400 && strcmp(e.code, "bad_parameter") == 0 &&
+	ok(r == -1 && e.kind == ERR_BAD_INPUT &&
+		strcmp(e.code, "bad_parameter") == 0 &&
 		strcmp(e.field, field) == 0,
 	    "'%s' is refused on %s", text, field);
 	if (r != -1 || strcmp(e.field, field) != 0)

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "collector/api.h"
 #include "lib/source.h"
 #include "tap.h"
 
@@ -30,12 +31,12 @@ bad_len(const char *s, size_t len, const char *why)
 
 	memset(&e, 0, sizeof(e));
 	rc = source_normalise(s, len, out, "[2].source", &e);
-	if (!ok(rc == -1 && e.status == 422 &&
+	if (!ok(rc == -1 && e.kind == ERR_INVALID &&
 		    strcmp(e.code, "bad_source") == 0 &&
 		    strcmp(e.field, "[2].source") == 0 && e.detail[0] != '\0',
 		"refused: %s", why))
-		diag("  rc %d status %d code '%s' field '%s'", rc, e.status,
-		    e.code, e.field);
+		diag("  rc %d status %d code '%s' field '%s'", rc,
+		    api_error_status(e.kind), e.code, e.field);
 }
 
 /* As bad_len, for a NUL-terminated string. */

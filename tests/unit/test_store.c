@@ -214,7 +214,7 @@ main(void)
 		series_free(&s);
 	r = export_fetch(
 	    st, "nope.example.com", t0, t0 + 60, 60, all, 4, 0, &s, &e);
-	ok(r == -1 && e.status == 404, "an unknown source is a 404");
+	ok(r == -1 && e.kind == ERR_NOT_FOUND, "an unknown source is a 404");
 	r = export_fetch(st, "_total", t0 - 600, t0, 60, all, 4, 1, &s, &e);
 	ok(r == 0 && s.nrows == 10 && s.counts[0] == SERIES_UNKNOWN,
 	    "a missing series may be asked for as all unknown");
@@ -279,7 +279,8 @@ main(void)
 	img = NULL;
 	rq.source = "nope.example.com";
 	r = render_graph(st, &rq, &img, &len, NULL, &e);
-	ok(r == -1 && e.status == 404, "render of an unknown source is 404");
+	ok(r == -1 && e.kind == ERR_NOT_FOUND,
+	    "render of an unknown source is 404");
 
 	/* A planted symlink is never followed. */
 	snprintf(path2, sizeof(path2), "%s/evil.example.com.rrd", tmpl);

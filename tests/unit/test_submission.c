@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/api.h"
 #include "collector/submission.h"
 #include "tap.h"
 
@@ -168,14 +169,14 @@ check_refusal(const struct refusal *r)
 	int		   rc;
 
 	rc = parse(r->body, &s, &n, &e);
-	if (!ok(rc == -1 && e.status == r->status &&
+	if (!ok(rc == -1 && api_error_status(e.kind) == r->status &&
 		    strcmp(e.code, r->code) == 0 &&
 		    strcmp(e.field, r->field) == 0 && e.detail[0] != '\0' &&
 		    s == NULL && n == 0,
 		"%d %s %s: %s", r->status, r->code, r->field,
 		shown(r->body, buf)))
 		diag("  rc %d status %d code '%s' field '%s' detail '%s'", rc,
-		    e.status, e.code, e.field, e.detail);
+		    api_error_status(e.kind), e.code, e.field, e.detail);
 }
 
 /* Return 1 if every byte of s is printable ASCII. */
