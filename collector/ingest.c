@@ -66,6 +66,7 @@ struct ingest {
 	pthread_cond_t	    wake;
 	pthread_cond_t	    settled; /* a loop of the commit thread ended */
 	uint64_t	    loops;
+	int		    flush_late; /* a settle wants late shares now */
 	struct pending	   *head, **tail;
 	int		    stopping;
 	int64_t		    watermark; /* steps <= this are closed */
@@ -251,10 +252,10 @@ ingest_main(void *arg)
 		struct timespec ts;
 		int64_t		now, w, gc_step;
 		uint64_t	gc_pos;
-		int		stopping;
+		int		stopping, force;
 
 		pthread_mutex_lock(&in->lock);
-		if (in->head == NULL && !in->stopping) {
+		if (in->head == NULL && !in->stopping && !in->flush_late) {
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += 1;
 			pthread_cond_timedwait(&in->wake, &in->lock, &ts);
@@ -268,6 +269,8 @@ ingest_main(void *arg)
 			in->watermark = w;
 		w = in->watermark;
 		stopping = in->stopping;
+		force = in->flush_late;
+		in->flush_late = 0;
 		pthread_mutex_unlock(&in->lock);
 
 		if (batch != NULL)
@@ -277,7 +280,7 @@ ingest_main(void *arg)
 		 * shares of steps already handed over follow within a few
 		 * seconds, paced so a stream of them costs few cycles.
 		 */
-		if (w > in->closed || (in->late && stopping) ||
+		if (w > in->closed || (in->late && (stopping || force)) ||
 		    (in->late &&
 			ingest_mono() - in->late_sent >= INGEST_LATE_PACE)) {
 			ingest_close_through(in, w);
@@ -520,8 +523,10 @@ ingest_settle(struct ingest *in)
 	pthread_mutex_lock(&in->lock);
 	/* Two whole loops: one may have begun before the caller's change. */
 	seen = in->loops;
+	in->flush_late = 1;
 	pthread_cond_signal(&in->wake);
 	while (in->loops < seen + 2 && !in->stopping) {
+		in->flush_late = 1;
 		pthread_cond_signal(&in->wake);
 		pthread_cond_wait(&in->settled, &in->lock);
 	}

@@ -9,7 +9,9 @@
 
 #define ST_MAX_CATEGORIES 16  /* data sources per RRD file */
 #define ST_CATEGORY_MAX	  19  /* RRD data source names: [A-Za-z0-9_]{1,19} */
-#define ST_SOURCE_MAX	  253 /* DNS name, RFC 1123 */
+#define ST_SOURCE_MAX	  253 /* DNS name, RFC 1123: buffers */
+/* The longest name taken: <name>.rrd.corrupt.NNN must fit NAME_MAX (255). */
+#define ST_SOURCE_STORED_MAX 240
 #define ST_LABEL_MAX	  63
 #define ST_KEY_MAX	  128		   /* idempotency key length */
 #define ST_COUNT_MAX	  1000000000000ULL /* per category per submission */

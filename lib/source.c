@@ -51,9 +51,11 @@ source_normalise(const char *in, size_t len, char *out, const char *field,
 	/* One trailing dot is the root label and is dropped. */
 	if (len > 1 && in[len - 1] == '.')
 		len--;
-	if (len > ST_SOURCE_MAX)
+	if (len > ST_SOURCE_STORED_MAX)
 		return err_set(e, ERR_INVALID, "bad_source", field,
-		    "longer than %d bytes", ST_SOURCE_MAX);
+		    "longer than %d bytes: a source name must fit a file name "
+		    "with its suffixes",
+		    ST_SOURCE_STORED_MAX);
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)in[i];
 		if (c >= 'A' && c <= 'Z')

@@ -63,6 +63,8 @@ CASES = [
     ("source with RRD syntax", with_(source="x:spam:AVERAGE"), {}, 422, "bad_source", "source"),
     ("source _total", with_(source="_total"), {}, 422, "bad_source", "source"),
     ("label over 63", with_(source="a" * 64 + ".example.com"), {}, 422, "bad_source", "source"),
+    ("name of 241 bytes (valid DNS, too long for a file name)",
+     with_(source=".".join(["a" * 63] * 3) + "." + "b" * 49), {}, 422, "bad_source", "source"),
     ("name over 253", with_(source=".".join(["a" * 63] * 4) + ".com"), {}, 422, "bad_source",
      "source"),
     ("time far in the future", with_(time=int(time.time()) + 86400), {}, 422, "time_in_future",
