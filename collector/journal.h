@@ -53,11 +53,15 @@ void journal_close(struct journal *j);
 
 /*
  * Call fn for every record of every segment, oldest first, with the
- * record's position; fn returns 0 to go on.  A torn tail of the newest
- * segment (a write that never completed) is cut off with a warning.
- * Corruption anywhere else returns -1 with err naming the file and offset,
- * unless recover is set: then the segment is cut there, the rest is moved
- * to <segment>.damaged, and replay goes on.  Call once, before the first
+ * record's position; fn returns 0 to go on.  A record cut short at the end
+ * of a segment (a write that never completed) is cut off with a warning.
+ * A whole record that is wrong at the end of a segment (a flipped bit) is
+ * corruption: its bytes are appended to <segment>.damaged, an error is
+ * logged and replay goes on.  Damage followed by valid records returns -1
+ * with err naming the file and offset, unless recover is set: then the
+ * damaged bytes are appended to <segment>.damaged, their range is noted in
+ * <segment>.skip (so positions do not move and later starts skip it too),
+ * and the records after them are replayed.  Call once, before the first
  * append.
  */
 int journal_replay(struct journal *j,
