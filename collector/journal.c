@@ -192,6 +192,18 @@ journal_decode(const unsigned char *buf, size_t len, unsigned ncategories,
 	return 1;
 }
 
+/* The length of the segment header frame at buf; see journal.h. */
+int
+journal_header_len(const unsigned char *buf, size_t len, size_t *used)
+{
+	size_t plen;
+	int    r = journal_check_frame(buf, len, HDR_MAGIC, &plen);
+
+	if (r == 1)
+		*used = 12 + plen;
+	return r;
+}
+
 /* Encode the segment header: version, step and category names. */
 static size_t
 journal_encode_header(const struct journal *j, unsigned char *buf)
@@ -270,7 +282,7 @@ journal_write_all(int fd, const unsigned char *buf, size_t len)
 static void
 journal_path(const struct journal *j, uint64_t seq, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%016" PRIu64 ".log", j->dir, seq);
+	snprintf(buf, len, JOURNAL_SEGMENT_FMT, j->dir, seq);
 }
 
 /* Grow the segment table by one entry and return it. */
@@ -381,18 +393,18 @@ journal_cmp_seq(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* List the segment numbers in the directory, sorted. */
-static int
-journal_list(
-    struct journal *j, uint64_t **out, size_t *n, char *err, size_t errlen)
+/* List the segment numbers of a journal directory, sorted; see journal.h. */
+int
+journal_segments(
+    const char *dir, uint64_t **out, size_t *n, char *err, size_t errlen)
 {
 	DIR	      *d;
 	struct dirent *de;
 	uint64_t      *seqs = NULL;
 	size_t	       cnt = 0;
 
-	if ((d = opendir(j->dir)) == NULL) {
-		snprintf(err, errlen, "%s: %s", j->dir, strerror(errno));
+	if ((d = opendir(dir)) == NULL) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -560,7 +572,7 @@ journal_replay(struct journal *j,
 	size_t	  nseqs, i;
 	int	  rc = -1;
 
-	if (journal_list(j, &seqs, &nseqs, err, errlen) == -1)
+	if (journal_segments(j->dir, &seqs, &nseqs, err, errlen) == -1)
 		return -1;
 	for (i = 0; i < nseqs; i++) {
 		char		      path[4096], why[128];

@@ -11,6 +11,7 @@
 #ifndef ST_JOURNAL_H
 #define ST_JOURNAL_H
 
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -101,6 +102,23 @@ struct journal_stats {
 	uint64_t replayed;
 };
 void journal_get_stats(const struct journal *j, struct journal_stats *out);
+
+/*
+ * The segment numbers of the journal directory dir, sorted, into a malloc'd
+ * *out (free() it).  -1 with err when the directory cannot be read.
+ */
+int journal_segments(
+    const char *dir, uint64_t **out, size_t *n, char *err, size_t errlen);
+
+/* The path of segment seq of the journal directory dir. */
+#define JOURNAL_SEGMENT_FMT "%s/%016" PRIu64 ".log"
+
+/*
+ * The length of the segment header frame that starts buf[0..len) into
+ * *used: 1 when whole and valid, 0 when cut short, -1 when not a header.
+ * Pure.
+ */
+int journal_header_len(const unsigned char *buf, size_t len, size_t *used);
 
 /*
  * Encode r into buf (at least JOURNAL_RECORD_MAX bytes); returns its length.

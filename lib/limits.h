@@ -16,5 +16,10 @@
 #define ST_KEY_MAX	  128		   /* idempotency key length */
 #define ST_COUNT_MAX	  1000000000000ULL /* per category per submission */
 #define ST_TOTAL_SOURCE	  "_total"
+/*
+ * Several collectors share a data directory as "_total.<id>" partial totals,
+ * summed on read; <id> is at most this long.
+ */
+#define ST_COLLECTOR_ID_MAX 32
 
 #endif

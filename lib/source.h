@@ -23,7 +23,13 @@
 int source_normalise(const char *in, size_t len, char *out, const char *field,
     struct st_error *e);
 
-/* Return 1 if name is already a normalised source name or "_total". */
+/*
+ * Return 1 if name is already a normalised source name, "_total", or the
+ * partial total "_total.<id>" of one collector among several.
+ */
 int source_is_valid_name(const char *name);
+
+/* 1 for "_total" and for a partial total "_total.<id>". */
+int source_is_total(const char *name);
 
 #endif

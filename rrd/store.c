@@ -1047,8 +1047,7 @@ store_list_sources(struct store *st, char ***names, size_t *n)
 			continue;
 		memcpy(name, de->d_name, len - 4);
 		name[len - 4] = '\0';
-		if (strcmp(name, ST_TOTAL_SOURCE) == 0 ||
-		    !source_is_valid_name(name))
+		if (source_is_total(name) || !source_is_valid_name(name))
 			continue;
 		if (cnt == cap) {
 			cap = cap ? cap * 2 : 16;

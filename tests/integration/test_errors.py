@@ -82,6 +82,13 @@ CASES = [
     ("bad id", with_(id="has space"), {}, 422, "bad_id", "id"),
     ("bad Idempotency-Key header", GOOD, {"Idempotency-Key": "x" * 300}, 400, "bad_header",
      "Idempotency-Key"),
+    ("X-Spamtrend-Source names another source", GOOD,
+     {"X-Spamtrend-Source": "mx9.example.com"}, 422, "source_mismatch", "source"),
+    ("X-Spamtrend-Source against a batch element",
+     [GOOD, with_(source="mx2.example.com")], {"X-Spamtrend-Source": "mx1.example.com"},
+     422, "source_mismatch", "[1].source"),
+    ("X-Spamtrend-Source that is not a host name", GOOD,
+     {"X-Spamtrend-Source": "not a host"}, 422, "bad_source", "X-Spamtrend-Source"),
     ("time older than the finest archive", with_(time=int(time.time()) - 3 * 86400), {},
      422, "time_too_old", "time"),
     ("body over 1 MiB", b'{"source":"mx1.example.com","counts":{},"id":"' + b"a" * (1 << 20) +
