@@ -187,7 +187,7 @@ checkpoint_line(char *line, unsigned ncat, struct ckpt_state *s)
 			return -1;
 		memset(&pt, 0, sizeof(pt));
 		p = line + 6;
-		if (checkpoint_u64(&p, &pt.inode) == -1 ||
+		if (checkpoint_u64(&p, &pt.gen) == -1 ||
 		    checkpoint_i64(&p, &pt.last) == -1 ||
 		    checkpoint_name(p, pt.name, sizeof(pt.name)) == -1)
 			return -1;
@@ -312,7 +312,7 @@ checkpoint_save(const char *path, unsigned ncat, const struct ckpt_state *s,
 		    cy->cycle, cy->pos, cy->step);
 		for (k = 0; k < cy->npatches; k++)
 			fprintf(fp, "patch %" PRIu64 " %" PRId64 " %s\n",
-			    cy->patches[k].inode, cy->patches[k].last,
+			    cy->patches[k].gen, cy->patches[k].last,
 			    cy->patches[k].name);
 	}
 	fprintf(fp, "parked-through %" PRIu64 "\n", s->parked_through);

@@ -8,7 +8,8 @@
  * points included), writes them (appending, or patching what a file already
  * holds), and, at the next store sync, becomes "done".  Before a cycle
  * writes anything it records itself here with the files it will patch (each
- * with its inode and last update, which is what tells after a crash whether
+ * with its patch generation and last update, which is what tells after a
+ * crash whether
  * the patch happened); after a sync the done cycle replaces them all.
  * Replay (replay.c) reads this to add back exactly what the files lack.
  *
@@ -28,7 +29,7 @@
 /* A file a cycle patches, as it was before. */
 struct ckpt_patch {
 	char	 name[ST_SOURCE_MAX + 1];
-	uint64_t inode;
+	uint64_t gen; /* its patch generation before the cycle */
 	int64_t	 last;
 };
 

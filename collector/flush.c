@@ -344,7 +344,7 @@ flush_cycle(struct flush *f, struct flush_item *it)
 		if (k > 0) {
 			snprintf(patches[np].name, sizeof(patches[np].name),
 			    "%s", w[i].name);
-			patches[np].inode = w[i].info.inode;
+			patches[np].gen = w[i].info.gen;
 			patches[np].last = w[i].info.last;
 			np++;
 		}

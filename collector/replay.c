@@ -12,8 +12,9 @@
  *      - if the parked points were saved after that cycle and hold (F, S),
  *        the share waits there, not in F: skip it too;
  *      - if the cycle patched F at S (S at or before F's last update when
- *        the cycle began), F holds it when F is no longer the file it was
- *        (another inode: the patched copy was renamed in);
+ *        the cycle began), F holds it when its patch generation (in its
+ *        header) has grown since: the patched copy was renamed in (inode
+ *        numbers are no proof: the file system hands them out again);
  *      - otherwise the cycle appended S to F, and F holds it when its last
  *        update is at or after S.
  * Files of the earlier layout, replayed from a legacy state, hold a share
@@ -45,14 +46,14 @@ replay_cycle_of(const struct ckpt_state *s, uint64_t pos, int64_t step)
 /* 1 when cycle cy wrote (target, step) to the file, judging by the file. */
 static int
 replay_written_by(const struct ckpt_cycle *cy, const char *target, int64_t step,
-    int64_t last, uint64_t inode)
+    int64_t last, uint64_t gen)
 {
 	size_t i;
 
 	for (i = 0; i < cy->npatches; i++)
 		if (strcmp(cy->patches[i].name, target) == 0 &&
 		    step <= cy->patches[i].last)
-			return inode != cy->patches[i].inode;
+			return gen > cy->patches[i].gen;
 	return step <= last;
 }
 
@@ -72,7 +73,7 @@ replay_is_parked(const struct ckpt_state *s, const char *target, int64_t step)
 /* Whether a share must not be added again; see replay.h. */
 int
 replay_skip(const struct ckpt_state *s, uint64_t pos, const char *target,
-    int64_t step, int64_t last, uint64_t inode)
+    int64_t step, int64_t last, uint64_t gen)
 {
 	const struct ckpt_cycle *cy;
 
@@ -84,27 +85,27 @@ replay_skip(const struct ckpt_state *s, uint64_t pos, const char *target,
 		return 0;
 	if (cy->cycle <= s->parked_through && replay_is_parked(s, target, step))
 		return 1;
-	return replay_written_by(cy, target, step, last, inode);
+	return replay_written_by(cy, target, step, last, gen);
 }
 
 /* Whether a parked point was written by a cycle begun after it was saved. */
 int
 replay_parked_written(const struct ckpt_state *s, const struct ckpt_parked *p,
-    int64_t last, uint64_t inode)
+    int64_t last, uint64_t gen)
 {
 	size_t i;
 
 	for (i = 0; i < s->ncycles; i++)
 		if (s->cycles[i].cycle > s->parked_through)
 			return replay_written_by(
-			    &s->cycles[i], p->name, p->pt.step, last, inode);
+			    &s->cycles[i], p->name, p->pt.step, last, gen);
 	return 0;
 }
 
 /* What the store says of one file, looked up once per replay. */
 struct replay_file {
 	int64_t	 last;
-	uint64_t inode;
+	uint64_t gen;
 };
 
 struct replay_ctx {
@@ -132,7 +133,7 @@ replay_file(struct replay_ctx *c, const char *name)
 		abort();
 	if (store_info(c->st, name, &sf, err, sizeof(err)) == 0) {
 		f->last = sf.last;
-		f->inode = sf.inode;
+		f->gen = sf.gen;
 	}
 	strmap_put(c->files, name, f);
 	return f;
@@ -146,7 +147,7 @@ replay_filter(void *arg, const char *target, int to_total, int64_t step)
 	const struct replay_file *f = replay_file(c, target);
 
 	(void)to_total;
-	return !replay_skip(c->s, c->pos, target, step, f->last, f->inode);
+	return !replay_skip(c->s, c->pos, target, step, f->last, f->gen);
 }
 
 /* Journal callback: one record. */
@@ -199,7 +200,7 @@ replay_run(struct journal *j, struct store *st, struct ckpt_state *s,
 		const struct replay_file *f =
 		    replay_file(&c, s->parked[i].name);
 
-		if (replay_parked_written(s, &s->parked[i], f->last, f->inode))
+		if (replay_parked_written(s, &s->parked[i], f->last, f->gen))
 			continue;
 		s->parked[keep++] = s->parked[i];
 	}

@@ -25,17 +25,18 @@ struct store;
 /*
  * 1 when the share of the record at journal position pos for target at
  * step label step must not be added again: the file holds it (the file's
- * last update and inode are now last and inode) or it is parked.  Pure.
+ * last update and patch generation are now last and gen) or it is parked.
+ * Pure.
  */
 int replay_skip(const struct ckpt_state *s, uint64_t pos, const char *target,
-    int64_t step, int64_t last, uint64_t inode);
+    int64_t step, int64_t last, uint64_t gen);
 
 /*
  * 1 when parked point p of the state is in its file by now (a cycle begun
  * after the state was saved wrote it).  Pure.
  */
 int replay_parked_written(const struct ckpt_state *s,
-    const struct ckpt_parked *p, int64_t last, uint64_t inode);
+    const struct ckpt_parked *p, int64_t last, uint64_t gen);
 
 /*
  * Replay the journal into agg, skipping what the files hold, and call

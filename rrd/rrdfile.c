@@ -306,6 +306,7 @@ rrdfile_header(const unsigned char *tmpl, const struct rrdfile_layout *tl,
 		return -1;
 	}
 	memcpy(hdr, tmpl, tl->data_off);
+	rrdfile_set_generation(hdr, 0);
 	memset(&lh, 0, sizeof(lh));
 	lh.last_up = (time_t)start;
 	memcpy(hdr + tl->live_off, &lh, sizeof(lh));
@@ -327,4 +328,24 @@ rrdfile_header(const unsigned char *tmpl, const struct rrdfile_layout *tl,
 				(size_t)i * tl->ds_cnt * tl->cdp_size,
 			    0, (size_t)tl->ds_cnt * tl->cdp_size);
 	return 0;
+}
+
+/* The patch generation of an image (0 for a file never patched). */
+uint64_t
+rrdfile_generation(const unsigned char *buf, size_t len)
+{
+	if (len < sizeof(stat_head_t))
+		return 0;
+	return (uint64_t)LOAD(unsigned long, buf,
+	    offsetof(stat_head_t, par) + offsetof(unival, u_cnt));
+}
+
+/* Set the patch generation of an image. */
+void
+rrdfile_set_generation(unsigned char *buf, uint64_t gen)
+{
+	unsigned long g = (unsigned long)gen;
+
+	memcpy(buf + offsetof(stat_head_t, par) + offsetof(unival, u_cnt), &g,
+	    sizeof(g));
 }

@@ -73,6 +73,15 @@ int rrdfile_patch(unsigned char *buf, const struct rrdfile_layout *l,
     size_t errlen);
 
 /*
+ * How many times the file was patched: kept in the static header's first
+ * unused parameter (librrd never writes it after creation), so it moves
+ * with the file's content and a replaced file is told from its old self
+ * even when the file system hands out the same inode again.  Pure.
+ */
+uint64_t rrdfile_generation(const unsigned char *buf, size_t len);
+void	 rrdfile_set_generation(unsigned char *buf, uint64_t gen);
+
+/*
  * The header of a new file of the same layout as the image tmpl (described
  * by tl; a file librrd created) whose last update is start, a multiple of
  * the step: tl->data_off bytes into hdr (at least that long).  Every

@@ -52,6 +52,7 @@
 struct store_entry {
 	int64_t	 last;
 	uint64_t inode;
+	uint64_t gen;	/* patch generation of the file */
 	int	 dirty; /* updated through rrdcached, not flushed */
 };
 
@@ -550,6 +551,21 @@ store_migrate(struct store *st, const char *path, const struct store_kind *k,
 	return 0;
 }
 
+/* The patch generation in path's header (0 when it cannot be read). */
+static uint64_t
+store_read_generation(const char *path)
+{
+	unsigned char head[256];
+	ssize_t	      n;
+	int	      fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return 0;
+	n = pread(fd, head, sizeof(head), 0);
+	close(fd);
+	return n > 0 ? rrdfile_generation(head, (size_t)n) : 0;
+}
+
 /*
  * Learn name's file: its last update and inode, moving a corrupt or
  * foreign file aside and migrating an older one.  Lock held.  Returns the
@@ -590,6 +606,7 @@ store_learn(struct store *st, const char *name, const char *path, char *err,
 	}
 	e->last = k.last;
 	e->inode = ino;
+	e->gen = store_read_generation(path);
 	return e;
 }
 
@@ -612,6 +629,7 @@ store_info(struct store *st, const char *name, struct store_file *out,
 		out->exists = e->inode != 0;
 		out->last = e->last;
 		out->inode = e->inode;
+		out->gen = e->gen;
 	}
 	store_unlock(st);
 	return e != NULL ? 0 : -1;
@@ -892,6 +910,7 @@ store_update_locked(struct store *st, const char *name, const char *path,
 
 			store_check_path(path, &ino, err, errlen);
 			e->inode = ino;
+			e->gen = 0;
 			if (st->rrdcached == NULL)
 				store_write_out(path);
 		}
@@ -1129,6 +1148,7 @@ store_patch(struct store *st, const char *name, const struct store_point *pts,
 	unsigned char	   *orig = NULL, *img = NULL;
 	char		    path[PATH_MAX];
 	size_t		    len = 0;
+	uint64_t	    gen = 0;
 	int		    fd = -1, rc = -1, attempt;
 
 	*inexact = 0;
@@ -1166,6 +1186,8 @@ store_patch(struct store *st, const char *name, const struct store_point *pts,
 			abort();
 		memcpy(img, orig, len);
 		*inexact = 0;
+		gen = rrdfile_generation(orig, len) + 1;
+		rrdfile_set_generation(img, gen);
 		if (store_patch_image(
 			st, img, len, pts, n, inexact, err, errlen) == -1 ||
 		    store_replace(st, path, img, len, err, errlen) == -1)
@@ -1184,6 +1206,7 @@ store_patch(struct store *st, const char *name, const struct store_point *pts,
 		}
 	}
 	store_check_path(path, &e->inode, err, errlen);
+	e->gen = gen;
 	rc = 0;
 done:
 	store_unlock(st);

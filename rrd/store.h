@@ -51,8 +51,9 @@ struct store_point {
 /* What the store knows of one file. */
 struct store_file {
 	int	 exists;
-	int64_t	 last;	/* its last update (0 when it does not exist) */
-	uint64_t inode; /* changes when the file is replaced */
+	int64_t	 last; /* its last update (0 when it does not exist) */
+	uint64_t inode;
+	uint64_t gen; /* grows with every patch (rrdfile_generation) */
 };
 
 /*
@@ -82,8 +83,8 @@ int store_update(struct store *st, const char *name,
  * Add points whose steps are at or before the file's last update (late
  * counts) to name's file, in every archive (rrd/rrdfile.c).  The file is
  * replaced as a whole (a patched copy is synced and renamed over it), so
- * after a crash it holds all of these points or none, and its inode tells
- * which.  *inexact is set when a row of an older file could not be made
+ * after a crash it holds all of these points or none, and its generation
+ * (one more than before) tells which.  *inexact is set when a row of an older file could not be made
  * exact.  Returns 0, or -1 with err filled (the file is unchanged).  Takes
  * the store lock.
  */

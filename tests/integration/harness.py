@@ -357,11 +357,13 @@ def rrd_files(data_dir):
 CATEGORIES = ("spam", "ham", "virus", "rejected")
 
 
-def crash_run(d, sources, kills, seed, pause=(0.5, 2.5)):
+def crash_run(d, sources, kills, seed, pause=(0.5, 2.5), late=0):
     """Concurrent reporters with idempotency ids post to daemon d while it is
     killed with SIGKILL `kills` times at random moments and restarted; every
-    unacknowledged submission is retried until it gets 2xx or 409.  Returns
-    {"acked": {(source, category): n}, "errors": [...], "kills": k,
+    unacknowledged submission is retried until it gets a 2xx.  The first
+    `late` sources report minutes already written (up to ten minutes back,
+    over one to five minutes), so late counts are patched in between kills.
+    Returns {"acked": {(source, category): n}, "errors": [...], "kills": k,
     "retried": r}."""
     import random
     import threading
@@ -370,7 +372,7 @@ def crash_run(d, sources, kills, seed, pause=(0.5, 2.5)):
     lock = threading.Lock()
     stop = threading.Event()
 
-    def reporter(source):
+    def reporter(source, is_late):
         seq, pending = 0, None
         rnd = random.Random("%s-%d" % (source, seed))
         while True:
@@ -378,7 +380,11 @@ def crash_run(d, sources, kills, seed, pause=(0.5, 2.5)):
                 if stop.is_set():
                     return
                 seq += 1
-                pending = {"source": source, "time": int(time.time()), "interval": 60,
+                when, span = int(time.time()), 60
+                if is_late:
+                    when -= rnd.randint(180, 600)
+                    span = 60 * rnd.randint(1, 5)
+                pending = {"source": source, "time": when, "interval": span,
                            "id": "%s-%d" % (source, seq),
                            "counts": {c: rnd.randint(0, 40) for c in CATEGORIES}}
             try:
@@ -393,8 +399,6 @@ def crash_run(d, sources, kills, seed, pause=(0.5, 2.5)):
                     for c in CATEGORIES:
                         acked[(source, c)] = acked.get((source, c), 0) + pending["counts"][c]
                 pending = None
-            elif r.status == 409:
-                pending = None      # refused and never acknowledged: not counted
             elif r.status == 503:
                 with lock:
                     counters["retried"] += 1
@@ -403,7 +407,8 @@ def crash_run(d, sources, kills, seed, pause=(0.5, 2.5)):
                 errors.append(r)
                 pending = None
 
-    threads = [threading.Thread(target=reporter, args=(s,)) for s in sources]
+    threads = [threading.Thread(target=reporter, args=(s, i < late))
+               for i, s in enumerate(sources)]
     rnd = random.Random(seed)
     done = 0
     try:
@@ -428,7 +433,7 @@ def crash_check(data_dir, sources, res, lo=None, hi=None):
     """Compare the stored totals with what crash_run saw acknowledged; returns
     a list of (file, category, stored, acknowledged) that differ."""
     lo = lo or int(time.time()) - 86400
-    hi = hi or int(time.time()) + 600
+    hi = hi or int(time.time()) + 86400
     diffs = []
     want_total = {c: 0 for c in CATEGORIES}
     for s in sources + [None]:

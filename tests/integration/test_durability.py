@@ -57,7 +57,7 @@ finally:
 d = Daemon()
 try:
     sources = ["crash%d.example.com" % i for i in range(4)]
-    res = crash_run(d, sources, kills=5, seed=42)
+    res = crash_run(d, sources, kills=5, seed=42, late=2)
     t.eq(res["errors"], [], "reporters saw only 2xx or 503")
     d.write_through(aligned_now() + 60)
     t.eq(d.stop(), 0, "final clean stop")

@@ -52,10 +52,10 @@ main(void)
 	s.done_step = S;
 	memset(p, 0, sizeof(p));
 	snprintf(p[0].name, sizeof(p[0].name), "_total");
-	p[0].inode = 42;
+	p[0].gen = 42;
 	p[0].last = S + 60;
 	snprintf(p[1].name, sizeof(p[1].name), "mx1.example.com");
-	p[1].inode = 43;
+	p[1].gen = 43;
 	p[1].last = S;
 	checkpoint_begin(&s, 8, 150, S + 60, p, 2);
 	checkpoint_begin(&s, 9, 180, S + 120, NULL, 0);
@@ -73,7 +73,7 @@ main(void)
 	ok(r.done == 7 && r.done_pos == 100 && r.done_step == S &&
 		r.ncycles == 2 && r.cycles[0].cycle == 8 &&
 		r.cycles[0].pos == 150 && r.cycles[0].npatches == 2 &&
-		r.cycles[0].patches[0].inode == 42 &&
+		r.cycles[0].patches[0].gen == 42 &&
 		strcmp(r.cycles[0].patches[1].name, "mx1.example.com") == 0 &&
 		r.cycles[0].patches[1].last == S && r.cycles[1].npatches == 0,
 	    "the done cycle and the begun ones with their patches come back");
@@ -110,8 +110,8 @@ main(void)
 
 	/*
 	 * The rules.  s: done through (pos 100, step S); cycle 8 took up to
-	 * (150, S + 60) and patched _total (inode 42, last S + 60) and mx1
-	 * (inode 43, last S); cycle 9 took up to (180, S + 120); a point of
+	 * (150, S + 60) and patched _total (generation 42, last S + 60) and
+	 * mx1 (generation 43, last S); cycle 9 took up to (180, S + 120); a point of
 	 * bad at S is parked, saved after cycle 8.
 	 */
 	ok(replay_skip(&s, 90, "mx2.example.com", S, 0, 0),
@@ -124,9 +124,9 @@ main(void)
 	ok(!replay_skip(&s, 120, "mx2.example.com", S + 60, S, 9),
 	    "appended by a begun cycle that did not get that far: added back");
 	ok(replay_skip(&s, 120, "_total", S + 60, S + 60, 77),
-	    "patched by a begun cycle and the file replaced: in the file");
+	    "patched by a begun cycle and the generation grown: in the file");
 	ok(!replay_skip(&s, 120, "_total", S + 60, S + 60, 42),
-	    "patched by a begun cycle, the file still the old one: added back");
+	    "patched by a begun cycle, the generation as it was: added back");
 	ok(replay_skip(&s, 120, "mx1.example.com", S + 60, S + 60, 43),
 	    "a step after a patched file's old last update was appended, not "
 	    "patched: judged by the last update");
