@@ -1,9 +1,10 @@
 /*
  * drops.c -- change detection over the stored series.
  *
- * Owns the choice of archive (the hourly one, read from weeks before the
- * asked range so the baselines have history) and the turning of fetched
- * rows into hourly values.  The detection itself is collector/detect.c;
+ * Owns the choice of archive (the hourly one, read whole up to the latest
+ * data, so that no finding depends on the range asked), the turning of
+ * fetched rows into hourly values and coverage, and which findings a range
+ * holds.  The detection itself is collector/detect.c;
  * fetching is rrd/export.c (which takes the store lock).
  */
 #include "drops.h"
@@ -61,6 +62,16 @@ drops_hourly(
 		v[nh - 1] = NAN;
 }
 
+/*
+ * Is f inside [start, end)?  A finding counts from its start to its end,
+ * or for ever while it is ongoing.
+ */
+static int
+drops_overlaps(const struct detect_finding *f, int64_t start, int64_t end)
+{
+	return f->start < end && (f->end == 0 || f->end > start);
+}
+
 /* Find the shifts of source in the categories cats. */
 int
 drops_find(struct store *st, const char *source, const unsigned *cats,
@@ -107,15 +118,15 @@ drops_find(struct store *st, const char *source, const unsigned *cats,
 		return err_set(e, ERR_NOT_FOUND, "unknown_source", "source",
 		    "no data for this source");
 	}
-	/* Weeks of history for the baselines, within what the archive holds. */
-	fstart =
-	    start - (int64_t)(2 * dp.weeks + 1) * DETECT_WEEK * DETECT_HOUR;
-	if (fstart < last - keep + (int64_t)res)
-		fstart = last - keep + (int64_t)res;
-	fstart -= fstart % DETECT_HOUR;
-	hend = end + (DETECT_HOUR - end % DETECT_HOUR) % DETECT_HOUR;
-	if (hend > last)
-		hend = last + (DETECT_HOUR - last % DETECT_HOUR) % DETECT_HOUR;
+	/*
+	 * The whole archive up to the latest data, whatever range was asked:
+	 * the detector's state at an hour depends on the hours before it, so
+	 * reading a fixed span is what keeps each finding's numbers the same
+	 * for every range that holds it.
+	 */
+	fstart = last - keep + (int64_t)res;
+	fstart += (DETECT_HOUR - fstart % DETECT_HOUR) % DETECT_HOUR;
+	hend = last + (DETECT_HOUR - last % DETECT_HOUR) % DETECT_HOUR;
 	if (fstart >= hend)
 		return 0;
 	if (export_fetch(
@@ -123,9 +134,8 @@ drops_find(struct store *st, const char *source, const unsigned *cats,
 		return -1;
 	if (s.step == 0 || s.step > DETECT_HOUR || DETECT_HOUR % s.step != 0) {
 		series_free(&s);
-		return err_set(e, ERR_BAD_INPUT, "bad_parameter", "start",
-		    "the range "
-		    "reaches past the hourly archive");
+		return err_set(e, ERR_INTERNAL, "store_error", NULL,
+		    "the hourly archive could not be read");
 	}
 	h0 = s.first - (int64_t)s.step;
 	h0 -= ((h0 % DETECT_HOUR) + DETECT_HOUR) % DETECT_HOUR;
@@ -141,10 +151,17 @@ drops_find(struct store *st, const char *source, const unsigned *cats,
 	}
 	for (i = 0; i < ncats; i++) {
 		drops_hourly(&s, i, h0, hv, nh);
-		if ((nf = detect_shifts(hv, nh, h0, &dp, &fs)) < 0)
+		if ((nf = detect_shifts(hv, NULL, nh, h0, &dp, &fs)) < 0)
 			goto nomem;
 		for (k = 0; k < (size_t)nf; k++) {
-			if (fs[k].start < start || fs[k].start >= end)
+			if (!drops_overlaps(&fs[k], start, end))
+				continue;
+			/*
+			 * Learning from the archive's first day is the
+			 * archive's horizon, not a new series.
+			 */
+			if (fs[k].kind == DETECT_LEARNING &&
+			    fs[k].start < h0 + 24 * DETECT_HOUR)
 				continue;
 			if (*n == cap) {
 				cap = cap ? cap * 2 : 16;

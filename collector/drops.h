@@ -23,13 +23,14 @@ struct drop {
 
 /*
  * Find the shifts of source (a validated name or "_total") in each of the
- * categories cats (indices into the store's categories) that start in
- * [start, end).  The hourly archive is read from further back than start
- * (the baselines need weeks of history), never past what it holds.  p may
- * be NULL for the defaults.  *out is a malloc'd array of *n findings sorted
- * by start (NULL when none; the caller frees it).  A source without a file
- * has no findings ("_total") or is a 404.  Returns 0, or -1 with e filled.
- * Takes the store lock while librrd runs.
+ * categories cats (indices into the store's categories) that overlap
+ * [start, end): a finding lasts from its start to its end, or to now while
+ * ongoing.  The whole hourly archive is read, up to the latest data,
+ * whatever the range: each finding's numbers are the same for every range
+ * that holds it.  p may be NULL for the defaults.  *out is a malloc'd
+ * array of *n findings sorted by start (NULL when none; the caller frees
+ * it).  A source without a file has no findings ("_total") or is a 404.
+ * Returns 0, or -1 with e filled.  Takes the store lock while librrd runs.
  */
 int drops_find(struct store *st, const char *source, const unsigned *cats,
     unsigned ncats, int64_t start, int64_t end, const struct detect_params *p,
