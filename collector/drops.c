@@ -30,27 +30,49 @@ drops_cmp(const void *a, const void *b)
 
 /*
  * Turn column c of s into hourly values in v (nh of them, hour 0 starting
- * at h0): the sum of the rows in the hour, NaN when any of them is unknown.
+ * at h0): the sum of the rows in the hour, NaN when any of them is unknown
+ * or still filling (labelled after s->complete_through), or when the hour
+ * is only partly in s.  With cov not NULL, also each hour's coverage: the
+ * mean of its rows' (NaN when none is known).
  */
 static void
-drops_hourly(
-    const struct series *s, unsigned c, int64_t h0, double *v, size_t nh)
+drops_hourly(const struct series *s, unsigned c, int64_t h0, double *v,
+    double *cov, size_t nh)
 {
-	size_t	row, h;
-	int64_t x, from;
+	size_t	row, h, known = 0, cur = nh;
+	int64_t x, label;
+	double	rc, sum = 0;
 
-	for (h = 0; h < nh; h++)
+	for (h = 0; h < nh; h++) {
 		v[h] = 0;
-	for (row = 0; row < s->nrows; row++) {
-		from = s->first + (int64_t)row * s->step - s->step;
-		h = (size_t)((from - h0) / DETECT_HOUR);
+		if (cov != NULL)
+			cov[h] = NAN;
+	}
+	/* The rows come in time order: an hour's rows are consecutive. */
+	for (row = 0; row <= s->nrows; row++) {
+		label = s->first + (int64_t)row * s->step;
+		h = row < s->nrows
+		    ? (size_t)((label - s->step - h0) / DETECT_HOUR)
+		    : nh;
+		if (h != cur && cur < nh && cov != NULL && known > 0)
+			cov[cur] = sum / (double)known;
+		if (h != cur) {
+			cur = h;
+			sum = 0;
+			known = 0;
+		}
 		if (h >= nh)
 			continue;
 		x = s->counts[row * s->ncat + c];
-		if (x == SERIES_UNKNOWN)
+		if (x == SERIES_UNKNOWN || label > s->complete_through)
 			v[h] = NAN;
 		else
 			v[h] += (double)x;
+		rc = s->coverage != NULL ? s->coverage[row] : NAN;
+		if (!isnan(rc)) {
+			sum += rc;
+			known++;
+		}
 	}
 	/* A partial first or last hour is unknown. */
 	if (nh > 0 && (s->first - (int64_t)s->step) != h0)
@@ -84,7 +106,7 @@ drops_find(struct store *st, const char *source, const unsigned *cats,
 	struct series	       s;
 	struct drop	      *v = NULL, *nv;
 	const char(*names)[ST_CATEGORY_MAX + 1];
-	double	*hv = NULL;
+	double	*hv = NULL, *hc = NULL;
 	unsigned i, na, res = 0, nnames;
 	int64_t	 last, fstart, h0, keep = 0, hend;
 	size_t	 nh, cap = 0, k;
@@ -142,7 +164,9 @@ drops_find(struct store *st, const char *source, const unsigned *cats,
 	nh = (size_t)((s.first + (int64_t)s.nrows * s.step - s.step - h0 +
 			  DETECT_HOUR - 1) /
 	    DETECT_HOUR);
-	if (nh == 0 || (hv = malloc(nh * sizeof(double))) == NULL) {
+	if (nh == 0 || (hv = malloc(nh * sizeof(double))) == NULL ||
+	    (hc = malloc(nh * sizeof(double))) == NULL) {
+		free(hv);
 		series_free(&s);
 		if (nh == 0)
 			return 0;
@@ -150,8 +174,8 @@ drops_find(struct store *st, const char *source, const unsigned *cats,
 		    e, ERR_INTERNAL, "internal", NULL, "out of memory");
 	}
 	for (i = 0; i < ncats; i++) {
-		drops_hourly(&s, i, h0, hv, nh);
-		if ((nf = detect_shifts(hv, NULL, nh, h0, &dp, &fs)) < 0)
+		drops_hourly(&s, i, h0, hv, i == 0 ? hc : NULL, nh);
+		if ((nf = detect_shifts(hv, hc, nh, h0, &dp, &fs)) < 0)
 			goto nomem;
 		for (k = 0; k < (size_t)nf; k++) {
 			if (!drops_overlaps(&fs[k], start, end))
@@ -181,6 +205,7 @@ drops_find(struct store *st, const char *source, const unsigned *cats,
 		fs = NULL;
 	}
 	free(hv);
+	free(hc);
 	series_free(&s);
 	if (*n > 1)
 		qsort(v, *n, sizeof(*v), drops_cmp);
@@ -189,6 +214,7 @@ drops_find(struct store *st, const char *source, const unsigned *cats,
 nomem:
 	free(fs);
 	free(hv);
+	free(hc);
 	free(v);
 	series_free(&s);
 	*n = 0;
