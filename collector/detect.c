@@ -1,11 +1,11 @@
 /*
  * detect.c -- level-shift detection over hourly message counts.
  *
- * Owns the arithmetic of expectations (seasonal baselines carried to the
- * series' level), of the series' own noise, of shifts (where they start,
- * whether they hold, how big they are), of returns, of settling and of the
- * learning of a new series.  It fetches nothing (drops.c does) and formats
- * nothing (api_events.c does).
+ * Owns what a shift is: where it starts, whether it holds, how big it is,
+ * when it comes back or settles, what is an outage rather than a fall,
+ * and the learning of a new series.  What each hour is expected at (its
+ * baseline, the series' noise, its reporting) is detect_expect.c.  It
+ * fetches nothing (drops.c does) and formats nothing (api_events.c does).
  *
  * Design notes.
  *
@@ -16,59 +16,64 @@
  * the last `weeks` weeks with data (at least `min_weeks`), or, for a young
  * series or after a long gap, of the same hour over the last `days` days
  * of the same kind (weekday or weekend, at least `min_days`).  History
- * enters as "value minus the level in effect then", so a shift, once
- * adopted, is no one's outlier: the weeks before and after it line up.
+ * enters minus the regime in effect then (the level of the last shift
+ * adopted), so the weeks before and after a shift line up and nothing has
+ * to be masked; a slow drift is followed between shifts (an exponential
+ * average over `level_tau` hours, each hour's pull capped at k) but is not
+ * written into history, so a wrong step of it corrects itself.
  *
  * Each series sets its own threshold: sigma is 1.4826 times the median
  * absolute deviation of the log-ratios of its ordinary hours over the last
- * `noise_hours`, re-measured daily.  The smallest shift reported is
- * dmin = max(-log(1 - floor), z * sigma): on an aggregate sensor with 8 %
- * hourly noise that is the 20 % floor (a rise: 25 %), on a small source
- * whose hours swing by 30 % it is a fall of 60 %.  Robust spread, not the
- * standard deviation, so the shifts and bursts being looked for do not
+ * `noise_hours`, measured again every day.  The smallest shift reported is
+ * dmin = max(-log(1 - floor), z * sigma): on an aggregate sensor with 7 %
+ * hourly noise that is the 20 % floor (a rise: 25 %); on a small source
+ * whose hours swing by 30 % it is a fall of 60 %.  A robust spread, not
+ * the standard deviation, so the shifts and bursts being looked for do not
  * raise their own bar.
  *
- * A two-sided CUSUM of the log-ratios (reference k = dmin / 2) dates a
- * shift: where its sum last left zero.  Hourly noise is autocorrelated
- * (drift, campaigns), so the decision interval is h * sigma inflated by
- * sqrt((1 + rho) / (1 - rho)), rho the lag-1 autocorrelation of the same
- * residuals: the variance of a sum of AR(1) noise.  Beyond that a shift
- * must hold: at least min_hours hours, all but one of the last min_hours
- * beyond k (the last one too), and the median of its hours beyond dmin.
- * That turns away what comes back within a few hours: campaign bursts, a
- * reporter silent or sending zeros for two to four hours (which straddle
- * up to five clock hours).  The start is then refined to the split that
- * best separates the shifted hours from the ones before.  CUSUM was chosen
- * over Bayesian online change-point detection because it is a few lines,
- * runs in one pass over a year of hours in well under a millisecond, and
- * each of its numbers can be explained; librrd's Holt-Winters FAILURES
- * says that something is odd but gives neither a start nor a size.
+ * A two-sided CUSUM of the log-ratios (reference k = dmin / 2) notes when
+ * a shift may have begun.  It is a finding when, at once: the last
+ * `min_hours` hours are all beyond k (so what comes back within a few
+ * hours is not one: campaign bursts, a reporter silent or sending zeros
+ * for two to four hours, which straddle up to five clock hours); the
+ * median of its hours is beyond dmin; and their mean is h standard
+ * errors from zero, the standard error sigma * sqrt((1 + rho) / (1 - rho))
+ * / sqrt(n), rho the lag-1 autocorrelation of the same residuals: hourly
+ * noise drifts, and n drifting hours are worth fewer independent ones.
+ * Its start is the maximum-likelihood change point of a mean shift,
+ * (sum)^2 / n over the hours from it, so a sum that crept up before the
+ * shift does not date it early.  CUSUM was chosen over Bayesian online
+ * change-point detection because it is a few lines, runs in one pass over
+ * a year of hours in milliseconds, and each of its numbers can be
+ * explained; librrd's Holt-Winters FAILURES flags that something is odd
+ * but gives neither a start nor a size.
  *
- * A confirmed shift is measured over its first `level_hours` (its level
- * is the median log-ratio of those hours, so baseline, level and change
- * depend on nothing but the data of that window); from then on its level
- * is the expectation.  So a level that settles near the threshold is one
- * finding, not many, and nothing is masked.  The finding waits for a
- * return: a later shift (or a slow drift, followed by the level tracker)
- * that brings the volume back `recover` of the way ends it.  After
- * `settle_hours` without a return it is the new normal (settled); a later
- * return is then a shift of its own.  Between shifts the level follows
- * slow drifts (an exponential average over `level_tau` hours, each hour's
- * pull capped at k), so a gradual month of -20 % is no shift.
+ * A finding is measured over its first `level_hours` (the median
+ * log-ratio of those hours, against the expectation before it), or fewer
+ * when it comes back sooner, so its baseline, level and change depend on
+ * that window only, not on what is asked or on the data after it; one
+ * that does not hold at half its threshold over that window is withdrawn.
+ * Its level is then the expectation: a level near the threshold is one
+ * finding, not many.  It waits for a return: a later shift, or a slow
+ * drift (the median of the last day), that brings the volume `recover`
+ * of the way back against the finding's own baseline ends it.  A shift
+ * that undoes part of an open finding is its recovery, not a finding of
+ * its own (unless it overshoots the old level by a threshold).  After
+ * `settle_hours` without a return the new level is the normal (settled);
+ * a later return is then a shift of its own.
  *
- * Reporting is not mail.  With coverage (the share of the hour a source
- * reported, or how many sources a sum held) an hour reported less than
- * the last week's median is flagged; without it, a zero where at least
- * min_expected was due, and the partial hours at the edges of such a
- * spell, are.  Flagged hours are never history; a shift made mostly of
- * them is an outage (or, rising, coverage), not a fall or a rise.  A
- * weekday hour that matches the same hour of the recent weekends while
- * weekends are much quieter is taken for a holiday and judged against
- * them.
+ * Reporting is not mail.  Hours reported less than usual (coverage), or
+ * zeros where at least min_expected was due, and the partial hours at the
+ * edges of such a spell, are flagged and never history.  A shift made
+ * mostly of them is an outage (rising: coverage), not a fall; while it
+ * lasts its hours are no further evidence, and the return of reporting
+ * ends it.  A weekday hour that matches the same hour of the recent
+ * weekends, on a series whose weekends are much quieter, is taken for a
+ * holiday and judged against them, at most three days' worth a week.
  *
  * A new series (or one back after a week without history) is learnt: at
  * least warmup_hours, until a day matches the last day of the same kind
- * within half the floor; the days before that are never history, so a
+ * within half the floor.  The days before that are never history, so a
  * ramp-up is not a rise.
  */
 #include "detect.h"
@@ -77,74 +82,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define H_HIST	  0x01 /* usable as history */
-#define H_LOSS	  0x02 /* reported less than usual, or zeros */
-#define H_GAIN	  0x04 /* more sources reported than usual */
-#define H_HOLIDAY 0x08 /* a weekday that looked like a weekend day */
-#define H_NOISE	  0x10 /* an ordinary hour: measures the spread */
-
-#define SIGMA_MIN     0.01 /* a perfectly regular series */
-#define SIGMA_UNKNOWN 0.15 /* until enough hours were seen */
-#define NOISE_MIN     12   /* residuals needed to measure the spread */
-#define LEARN_MAX     336  /* hours: learning ends by then regardless */
-#define BASE_MAX      32   /* values in one baseline */
-#define HOLIDAY_MAX   72   /* holiday hours a week at most */
-
-/* What one hour became. */
-struct hour {
-	double	      y;   /* log(v + 1); NaN unknown */
-	double	      reg; /* the regime (adopted shifts) in effect */
-	double	      raw; /* y minus its seasonal baseline; NaN none */
-	double	      r;   /* raw minus the level; NaN for hours that
-			      are no evidence (too quiet, no baseline) */
-	unsigned char fl;
-};
-
-/* A finding being built, with what its return is judged by. */
-struct track {
-	struct detect_finding f;
-	int		      dir;    /* -1 fall, 1 rise; 0 learning */
-	size_t		      s;      /* first hour */
-	size_t		      wend;   /* first hour after its window */
-	size_t		      reti;   /* hour of the return */
-	double		      pre;    /* level before it */
-	double		      delta;  /* its size, log */
-	double		      dmin;   /* the smallest size it could have */
-	int		      open;   /* waiting for a return */
-	int		      gone;   /* withdrawn: it did not hold */
-	int		      hidden; /* the return of another: not reported */
-	double		      ring[DETECT_DAY]; /* the last day's levels */
-	size_t		      nring;
-};
-
-/* The level window of the latest shift. */
-struct window {
-	int    active;
-	int    dir;
-	size_t s;
-	long   track; /* the finding it measures; -1 for a return */
-};
-
-/* The state of one pass over a series. */
-struct run {
-	const double		   *v, *cov;
-	size_t			    n;
-	int64_t			    t0;
-	const struct detect_params *p;
-	struct hour		   *h;
-	double			   *tmp;
-	double			    reg, drift, sigma, rho, dmin, k, se;
-	double			    cref;
-	double			    cus[2];  /* 0 falls, 1 rises */
-	size_t			    from[2]; /* where each sum left zero */
-	size_t			    reset;   /* sums start no earlier */
-	int			    learning;
-	size_t			    l0; /* first hour learnt; n: none yet */
-	unsigned      holidays;		/* holiday hours in the last week */
-	struct window w;
-	struct track *tr;
-	size_t	      ntr, cap;
-};
+#include "detect_int.h"
 
 /* Fill p with the defaults. */
 void
@@ -202,221 +140,11 @@ detect_state_name(enum detect_kind k, enum detect_state s)
 	return "?";
 }
 
-/*
- * Put the k-th smallest of x[0..n) at x[k], the smaller ones before it
- * and the others after (Hoare's selection; x is reordered).
- */
-static void
-detect_select(double *x, size_t n, size_t k)
-{
-	size_t lo = 0, hi = n - 1, i, j;
-	double p, t;
-
-	while (hi > lo) {
-		if (hi - lo < 16) {
-			/* Insertion sort finishes small ranges. */
-			for (i = lo + 1; i <= hi; i++) {
-				t = x[i];
-				for (j = i; j > lo && x[j - 1] > t; j--)
-					x[j] = x[j - 1];
-				x[j] = t;
-			}
-			return;
-		}
-		p = x[lo + (hi - lo) / 2];
-		i = lo;
-		j = hi;
-		while (i <= j) {
-			while (x[i] < p)
-				i++;
-			while (x[j] > p)
-				j--;
-			if (i <= j) {
-				t = x[i];
-				x[i] = x[j];
-				x[j] = t;
-				i++;
-				if (j == 0)
-					break;
-				j--;
-			}
-		}
-		if (k <= j)
-			hi = j;
-		else if (k >= i)
-			lo = i;
-		else
-			return;
-	}
-}
-
-/* The median of the known values of x[0..n) (x is reordered). */
-double
-detect_median(double *x, size_t n)
-{
-	size_t i, k = 0;
-	double lower;
-
-	for (i = 0; i < n; i++)
-		if (!isnan(x[i]))
-			x[k++] = x[i];
-	if (k == 0)
-		return NAN;
-	detect_select(x, k, k / 2);
-	if (k % 2)
-		return x[k / 2];
-	/* The largest of the lower half is the other middle value. */
-	lower = x[0];
-	for (i = 1; i < k / 2; i++)
-		lower = fmax(lower, x[i]);
-	return (lower + x[k / 2]) / 2.0;
-}
-
-/* 1.4826 times the median absolute deviation of x[0..n) (reordered). */
-static double
-detect_spread(double *x, size_t n)
-{
-	double m = detect_median(x, n);
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		x[i] = fabs(x[i] - m);
-	return 1.4826 * detect_median(x, n);
-}
-
 /* Round to one decimal. */
 static double
 detect_round1(double x)
 {
 	return round(x * 10.0) / 10.0;
-}
-
-/* The start of hour i. */
-static int64_t
-run_time(const struct run *r, size_t i)
-{
-	return r->t0 + (int64_t)i * DETECT_HOUR;
-}
-
-/* 1 when the hour starting at t falls on a Saturday or Sunday (UTC). */
-static int
-detect_weekend(int64_t t)
-{
-	int64_t day = t / 86400 - (t % 86400 < 0);
-	int	wd = (int)(((day + 4) % 7 + 7) % 7); /* 0 = Sunday */
-
-	return wd == 0 || wd == 6;
-}
-
-/*
- * The median of y - regime over the history hours i - k * step before
- * hour `before` (at most `reach` of them) of the given kind of day (-1 any,
- * 0 weekday, 1 weekend), the first `want` there are; NaN when fewer than
- * `need`.
- */
-static double
-run_base(const struct run *r, size_t i, size_t before, size_t step,
-    unsigned reach, unsigned want, unsigned need, int kind)
-{
-	double	 w[BASE_MAX];
-	size_t	 k, j, k0 = i >= before ? (i - before) / step + 1 : 1;
-	unsigned known = 0;
-
-	if (want > BASE_MAX)
-		want = BASE_MAX;
-	for (k = k0; k < k0 + reach && known < want && k * step <= i; k++) {
-		j = i - k * step;
-		if (!(r->h[j].fl & H_HIST))
-			continue;
-		if (kind >= 0 && detect_weekend(run_time(r, j)) != kind)
-			continue;
-		w[known++] = r->h[j].y - r->h[j].reg;
-	}
-	if (known == 0 || known < need)
-		return NAN;
-	return detect_median(w, known);
-}
-
-/*
- * Hour i's seasonal baseline from the hours before hour `before`: weekly
- * when it can be, else daily.
- */
-static double
-run_baseline(const struct run *r, size_t i, size_t before, unsigned need_days)
-{
-	const struct detect_params *p = r->p;
-	double			    b;
-
-	b = run_base(r, i, before, DETECT_WEEK, 2 * p->weeks, p->weeks,
-	    p->min_weeks, -1);
-	if (isnan(b))
-		b = run_base(r, i, before, DETECT_DAY, 2 * p->days, p->days,
-		    need_days, detect_weekend(run_time(r, i)));
-	return b;
-}
-
-/* The series' level now: its regime and the drift since. */
-static double
-run_level(const struct run *r)
-{
-	return r->reg + r->drift;
-}
-
-/* Set the thresholds that follow from sigma and rho. */
-static void
-run_derive(struct run *r)
-{
-	double fl = -log(1.0 - r->p->floor);
-
-	r->dmin = fmax(fl, r->p->z * r->sigma);
-	r->k = r->dmin / 2.0;
-	r->se = r->sigma * sqrt((1.0 + r->rho) / (1.0 - r->rho));
-}
-
-/*
- * Measure the spread and the lag-1 autocorrelation of the ordinary hours
- * before hour i; keeps the previous figures when too few are known.
- */
-static void
-run_noise(struct run *r, size_t i)
-{
-	size_t j, m = 0, from;
-	double a, b, num = 0, den = 0, lim;
-
-	from = i > r->p->noise_hours ? i - r->p->noise_hours : 0;
-	for (j = from; j < i; j++)
-		if (r->h[j].fl & H_NOISE)
-			r->tmp[m++] = r->h[j].r;
-	if (m < NOISE_MIN)
-		return;
-	r->sigma = fmax(detect_spread(r->tmp, m), SIGMA_MIN);
-	lim = 3.0 * r->sigma;
-	for (j = from + 1; j < i; j++) {
-		if (!(r->h[j].fl & H_NOISE) || !(r->h[j - 1].fl & H_NOISE))
-			continue;
-		a = fmax(-lim, fmin(lim, r->h[j].r));
-		b = fmax(-lim, fmin(lim, r->h[j - 1].r));
-		num += a * b;
-		den += b * b;
-	}
-	r->rho = den > 0 ? fmax(0.0, fmin(0.9, num / den)) : 0.0;
-	run_derive(r);
-}
-
-/* The usual coverage: the median over the week before hour i, if known. */
-static void
-run_coverage(struct run *r, size_t i)
-{
-	size_t j, m = 0;
-
-	r->cref = NAN;
-	if (r->cov == NULL)
-		return;
-	for (j = i > DETECT_WEEK ? i - DETECT_WEEK : 0; j < i; j++)
-		if (!isnan(r->cov[j]))
-			r->tmp[m++] = r->cov[j];
-	if (m >= DETECT_DAY)
-		r->cref = detect_median(r->tmp, m);
 }
 
 /* Append a finding; -1 when out of memory. */
@@ -531,7 +259,7 @@ track_rel(const struct run *r, const struct track *t, size_t j)
 
 	if (isnan(r->h[j].raw))
 		return NAN;
-	b = run_baseline(r, j, t->s, r->p->min_days);
+	b = expect_baseline(r, j, t->s, r->p->min_days);
 	return isnan(b) ? NAN : r->h[j].y - b - t->pre;
 }
 
@@ -760,7 +488,7 @@ static size_t
 run_steady(struct run *r, size_t i)
 {
 	size_t d1 = i - DETECT_DAY, dk, j, k, m;
-	int    kind = detect_weekend(run_time(r, i) - 86400);
+	int    kind = expect_weekend(run_time(r, i) - 86400);
 	double med, se, a, b;
 
 	if (i - r->l0 >= LEARN_MAX)
@@ -770,7 +498,7 @@ run_steady(struct run *r, size_t i)
 	for (k = 1; k * DETECT_DAY < i - r->l0 && (k + 1) * DETECT_DAY <= i;
 	     k++) {
 		dk = d1 - k * DETECT_DAY;
-		if (detect_weekend(run_time(r, dk)) != kind)
+		if (expect_weekend(run_time(r, dk)) != kind)
 			continue;
 		for (m = 0, j = 0; j < DETECT_DAY; j++) {
 			a = r->h[d1 + j].y;
@@ -781,7 +509,7 @@ run_steady(struct run *r, size_t i)
 		if (m < DETECT_DAY / 2)
 			return r->n;
 		med = detect_median(r->tmp, m);
-		se = 1.25 * detect_spread(r->tmp, m) / sqrt((double)m);
+		se = 1.25 * expect_spread(r->tmp, m) / sqrt((double)m);
 		if (fabs(med) < fmax(-log(1.0 - r->p->floor) / 2.0, 2.5 * se))
 			return dk;
 		return r->n;
@@ -815,8 +543,8 @@ run_learn_end(struct run *r, size_t i, size_t from)
 	for (j = from; j < i; j++) {
 		if (!(r->h[j].fl & H_HIST))
 			continue;
-		b = run_base(r, j, j, DETECT_DAY, 2 * r->p->days, r->p->days, 1,
-		    detect_weekend(run_time(r, j)));
+		b = expect_base(r, j, j, DETECT_DAY, 2 * r->p->days, r->p->days,
+		    1, expect_weekend(run_time(r, j)));
 		if (isnan(b) ||
 		    exp(b + run_level(r)) - 1.0 < r->p->min_expected)
 			continue;
@@ -826,56 +554,14 @@ run_learn_end(struct run *r, size_t i, size_t from)
 	}
 	r->sigma = SIGMA_UNKNOWN;
 	r->rho = 0;
-	run_derive(r);
-	run_noise(r, i);
+	expect_derive(r);
+	expect_noise(r, i);
 	for (j = from; j < i; j++)
 		r->h[j].fl &= ~H_NOISE;
 	r->learning = 0;
-	run_coverage(r, i);
+	expect_coverage(r, i);
 	run_reset(r, i);
 	return 0;
-}
-
-/* Is there history in the week before hour i? */
-static int
-run_recent(const struct run *r, size_t i)
-{
-	size_t j;
-
-	for (j = i > DETECT_WEEK ? i - DETECT_WEEK : 0; j < i; j++)
-		if (r->h[j].fl & H_HIST)
-			return 1;
-	return 0;
-}
-
-/*
- * Flag hour i's reporting: less (or more) coverage than usual, a zero
- * where plenty was due, or the partial hour at either edge of such a
- * spell.  e is the hour's expected count.
- */
-static void
-run_flags(struct run *r, size_t i, double e)
-{
-	struct hour *h = &r->h[i], *prev = i > 0 ? &r->h[i - 1] : NULL;
-	double	     c, tol;
-
-	if (r->cov != NULL && !isnan(c = r->cov[i]) && !isnan(r->cref)) {
-		tol = 0.02 * fmax(r->cref, 1.0);
-		if (c < r->cref - tol)
-			h->fl |= H_LOSS;
-		else if (c > r->cref + tol)
-			h->fl |= H_GAIN;
-	}
-	if (r->v[i] == 0 && e >= r->p->min_expected)
-		h->fl |= H_LOSS;
-	if (prev == NULL || isnan(prev->y))
-		return;
-	if (!(h->fl & H_LOSS) && (prev->fl & H_LOSS) &&
-	    h->raw - run_level(r) < -r->k)
-		h->fl |= H_LOSS;
-	else if ((h->fl & H_LOSS) && !(prev->fl & H_LOSS) && !isnan(prev->r) &&
-	    prev->r < -r->k)
-		prev->fl = (prev->fl | H_LOSS) & ~(H_HIST | H_NOISE);
 }
 
 /*
@@ -904,8 +590,8 @@ run_judge(struct run *r, size_t i)
 	double			    b, we, e, out;
 	int			    d;
 
-	if (isnan(b = run_baseline(r, i, i, p->min_days))) {
-		if (!run_recent(r, i))
+	if (isnan(b = expect_baseline(r, i, i, p->min_days))) {
+		if (!expect_recent(r, i))
 			run_learn_start(r, i);
 		else if (r->v[i] > 0)
 			h->fl |= H_HIST;
@@ -919,8 +605,9 @@ run_judge(struct run *r, size_t i)
 	 */
 	if (i >= DETECT_WEEK && (r->h[i - DETECT_WEEK].fl & H_HOLIDAY))
 		r->holidays--;
-	if (!detect_weekend(t) && r->holidays < HOLIDAY_MAX &&
-	    !isnan(we = run_base(r, i, i, DETECT_DAY, 7 * p->weeks, 4, 2, 1)) &&
+	if (!expect_weekend(t) && r->holidays < HOLIDAY_MAX &&
+	    !isnan(
+		we = expect_base(r, i, i, DETECT_DAY, 7 * p->weeks, 4, 2, 1)) &&
 	    b - we >= 1.5 * r->dmin &&
 	    fabs(h->y - r->reg - we) <= 0.75 * r->dmin) {
 		h->fl |= H_HOLIDAY;
@@ -931,7 +618,7 @@ run_judge(struct run *r, size_t i)
 	out = run_outage(r);
 	e = exp(b + (isnan(out) ? run_level(r) : fmax(run_level(r), out))) -
 	    1.0;
-	run_flags(r, i, e);
+	expect_flags(r, i, e);
 	if (!(h->fl & (H_LOSS | H_HOLIDAY)))
 		h->fl |= H_HIST;
 	/* During an outage, its own hours say nothing more. */
@@ -970,8 +657,8 @@ run_hour(struct run *r, size_t i)
 		    run_learn_end(r, i, from) == -1)
 			return -1;
 		if (!r->learning) {
-			run_noise(r, i);
-			run_coverage(r, i);
+			expect_noise(r, i);
+			expect_coverage(r, i);
 		}
 	}
 	h->reg = r->reg;
@@ -1042,7 +729,7 @@ detect_shifts(const double *v, const double *cov, size_t n, int64_t t0,
 	r.l0 = n;
 	r.sigma = SIGMA_UNKNOWN;
 	r.cref = NAN;
-	run_derive(&r);
+	expect_derive(&r);
 	if ((r.h = calloc(n, sizeof(*r.h))) == NULL ||
 	    (r.tmp = malloc((n + BASE_MAX) * sizeof(double))) == NULL)
 		goto done;

@@ -9,7 +9,7 @@
  * of the same kind (weekday or weekend), carried to the series' current
  * level.  How far such log-ratios stray from zero in ordinary hours (a
  * robust spread) sets the series' own threshold; a two-sided CUSUM of the
- * log-ratios finds where a shift began.  A shift must hold for some hours
+ * log-ratios notes where a shift may have begun.  A shift must hold for some hours
  * and clear the threshold before it is a finding; its size is measured
  * over a fixed window after its start; then its level becomes the
  * expectation (the new normal) while the finding waits for a return.  The
@@ -29,8 +29,8 @@
 struct detect_params {
 	double	 floor;	       /* 0.20: smallest fall (a rise: 1/(1-f)-1) */
 	double	 z;	       /* 3: threshold in robust sd of the hours */
-	double	 h;	       /* 4: CUSUM decision interval, in sd */
-	unsigned min_hours;    /* 6: hours a shift must hold */
+	double	 h;	       /* 5: standard errors its mean must be out */
+	unsigned min_hours;    /* 8: hours a shift must hold */
 	unsigned level_hours;  /* 24: hours that measure a shift */
 	double	 recover;      /* 0.75: share back that is a return */
 	unsigned settle_hours; /* 672: hours until a shift is the normal */
