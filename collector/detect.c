@@ -553,6 +553,7 @@ run_learn_end(struct run *r, size_t i, size_t from)
 		r->h[j].fl |= H_NOISE;
 	}
 	r->sigma = SIGMA_UNKNOWN;
+	r->noise_m = 0;
 	r->rho = 0;
 	expect_derive(r);
 	expect_noise(r, i);

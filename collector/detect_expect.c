@@ -168,7 +168,10 @@ expect_derive(struct run *r)
 
 /*
  * Measure the spread and the lag-1 autocorrelation of the ordinary hours
- * before hour i; keeps the previous figures when too few are known.
+ * before hour i; keeps the previous figures when too few are known.  Once
+ * the window is half full, measuring once a week is enough (the spread of
+ * hundreds of hours moves slowly, and the selection is the detector's
+ * largest cost).
  */
 void
 expect_noise(struct run *r, size_t i)
@@ -176,12 +179,17 @@ expect_noise(struct run *r, size_t i)
 	size_t j, m = 0, from;
 	double a, b, num = 0, den = 0, lim;
 
+	if (r->noise_m >= r->p->noise_hours / 2 && r->noise_at <= i &&
+	    i - r->noise_at < DETECT_WEEK)
+		return;
 	from = i > r->p->noise_hours ? i - r->p->noise_hours : 0;
 	for (j = from; j < i; j++)
 		if (r->h[j].fl & H_NOISE)
 			r->tmp[m++] = r->h[j].r;
 	if (m < NOISE_MIN)
 		return;
+	r->noise_at = i;
+	r->noise_m = m;
 	r->sigma = fmax(expect_spread(r->tmp, m), SIGMA_MIN);
 	lim = 3.0 * r->sigma;
 	for (j = from + 1; j < i; j++) {

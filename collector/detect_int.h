@@ -69,9 +69,11 @@ struct run {
 	double			   *tmp;
 	double			    reg, drift, sigma, rho, dmin, k, se;
 	double			    cref;
-	double			    cus[2];  /* 0 falls, 1 rises */
-	size_t			    from[2]; /* where each sum left zero */
-	size_t			    reset;   /* sums start no earlier */
+	size_t			    noise_at; /* when sigma was measured */
+	size_t			    noise_m;  /* from how many hours */
+	double			    cus[2];   /* 0 falls, 1 rises */
+	size_t			    from[2];  /* where each sum left zero */
+	size_t			    reset;    /* sums start no earlier */
 	int			    learning;
 	size_t			    l0; /* first hour learnt; n: none yet */
 	unsigned      holidays;		/* holiday hours in the last week */
