@@ -125,31 +125,6 @@ api_events_marks(struct spamtrend *st, const char *source, const unsigned *cats,
 	return k;
 }
 
-/* Append a number, or null when it is not one. */
-static void
-events_json_num(struct csv_buf *b, const char *name, double v)
-{
-	if (isnan(v) || isinf(v))
-		csv_printf(b, ",\"%s\":null", name);
-	else
-		csv_printf(b, ",\"%s\":%.1f", name, v);
-}
-
-/* Append a time and its ISO 8601 form, or two nulls when it is 0. */
-static void
-events_json_time(struct csv_buf *b, const char *name, int64_t t)
-{
-	char iso[32];
-
-	if (t == 0) {
-		csv_printf(b, ",\"%s\":null,\"%s_iso8601\":null", name, name);
-		return;
-	}
-	csv_iso8601(t, iso, sizeof(iso));
-	csv_printf(b, ",\"%s\":%lld,\"%s_iso8601\":\"%s\"", name, (long long)t,
-	    name, iso);
-}
-
 /* Find the drops on a worker and answer with a JSON array. */
 static void
 events_run_drops(struct events_job *j)
@@ -168,24 +143,8 @@ events_run_drops(struct events_job *j)
 	}
 	csv_printf(&b, "[");
 	for (i = 0; i < n; i++) {
-		const struct detect_finding *f = &d[i].f;
-
-		csv_printf(&b, "%s{\"source\":", i > 0 ? "," : "");
-		csv_json_string(&b, d[i].source);
-		csv_printf(&b, ",\"category\":");
-		csv_json_string(&b, d[i].category);
-		csv_printf(&b, ",\"kind\":\"%s\",\"state\":\"%s\"",
-		    detect_kind_name(f->kind),
-		    detect_state_name(f->kind, f->state));
-		events_json_time(&b, "start", f->start);
-		events_json_time(&b, "confirmed", f->confirmed);
-		events_json_time(&b, "end", f->end);
-		events_json_time(&b, "return", f->ret);
-		events_json_num(&b, "baseline", f->baseline);
-		events_json_num(&b, "level", f->level);
-		events_json_num(&b, "change_pct", f->change_pct);
-		events_json_num(&b, "recovered_pct", f->recovered_pct);
-		events_json_num(&b, "threshold_pct", f->threshold_pct);
+		csv_printf(&b, "%s{", i > 0 ? "," : "");
+		drops_json(&b, &d[i]);
 		csv_printf(&b, "}");
 	}
 	csv_printf(&b, "]");

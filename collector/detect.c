@@ -303,7 +303,7 @@ run_confirm(struct run *r, size_t i, int dir, size_t s)
 	struct track t, *o;
 	size_t	     j, m = 0, loss = 0, gain = 0, x;
 	double	     lv, est, rel, rec;
-	int	     undoes = 0, beyond = 0;
+	int	     undoes = 0, returns = 0, beyond = 0;
 
 	if (r->w.active)
 		run_window_close(r, s);
@@ -331,8 +331,11 @@ run_confirm(struct run *r, size_t i, int dir, size_t s)
 		    isnan(rel = track_span(r, o, s, 1, i + 1 - s)))
 			continue;
 		rec = track_recovered(o, rel);
-		if (rec >= r->p->recover && o->open)
-			run_return(r, o, s);
+		if (rec >= r->p->recover) {
+			if (o->open)
+				run_return(r, o, s);
+			returns = 1;
+		}
 		if (rec >= 1.0 - r->p->recover)
 			undoes = 1;
 		if (dir * rel >= r->dmin)
@@ -358,6 +361,9 @@ run_confirm(struct run *r, size_t i, int dir, size_t s)
 	r->w.s = s;
 	r->w.track = -1;
 	t.hidden = undoes && !beyond;
+	/* A return is over once it is back: a later fall is news. */
+	if (returns && !beyond)
+		t.open = 0;
 	if ((r->w.track = run_push(r, &t)) < 0)
 		return -1;
 	r->reg = lv;

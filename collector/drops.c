@@ -16,6 +16,7 @@
 
 #include "../rrd/export.h"
 #include "../rrd/store.h"
+#include "csv.h"
 
 /* Order findings by start, then category. */
 static int
@@ -219,4 +220,52 @@ nomem:
 	series_free(&s);
 	*n = 0;
 	return err_set(e, ERR_INTERNAL, "internal", NULL, "out of memory");
+}
+
+/* Append a number, or null when it is not one. */
+static void
+drops_json_num(struct csv_buf *b, const char *name, double v)
+{
+	if (isnan(v) || isinf(v))
+		csv_printf(b, ",\"%s\":null", name);
+	else
+		csv_printf(b, ",\"%s\":%.1f", name, v);
+}
+
+/* Append a time and its ISO 8601 form, or two nulls when it is 0. */
+static void
+drops_json_time(struct csv_buf *b, const char *name, int64_t t)
+{
+	char iso[32];
+
+	if (t == 0) {
+		csv_printf(b, ",\"%s\":null,\"%s_iso8601\":null", name, name);
+		return;
+	}
+	csv_iso8601(t, iso, sizeof(iso));
+	csv_printf(b, ",\"%s\":%lld,\"%s_iso8601\":\"%s\"", name, (long long)t,
+	    name, iso);
+}
+
+/* Append d's fields to b (the members of one JSON object). */
+void
+drops_json(struct csv_buf *b, const struct drop *d)
+{
+	const struct detect_finding *f = &d->f;
+
+	csv_printf(b, "\"source\":");
+	csv_json_string(b, d->source);
+	csv_printf(b, ",\"category\":");
+	csv_json_string(b, d->category);
+	csv_printf(b, ",\"kind\":\"%s\",\"state\":\"%s\"",
+	    detect_kind_name(f->kind), detect_state_name(f->kind, f->state));
+	drops_json_time(b, "start", f->start);
+	drops_json_time(b, "confirmed", f->confirmed);
+	drops_json_time(b, "end", f->end);
+	drops_json_time(b, "return", f->ret);
+	drops_json_num(b, "baseline", f->baseline);
+	drops_json_num(b, "level", f->level);
+	drops_json_num(b, "change_pct", f->change_pct);
+	drops_json_num(b, "recovered_pct", f->recovered_pct);
+	drops_json_num(b, "threshold_pct", f->threshold_pct);
 }

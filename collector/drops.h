@@ -13,6 +13,7 @@
 #include "../lib/limits.h"
 
 struct store;
+struct csv_buf;
 
 /* One finding, named by source and category. */
 struct drop {
@@ -35,5 +36,14 @@ struct drop {
 int drops_find(struct store *st, const char *source, const unsigned *cats,
     unsigned ncats, int64_t start, int64_t end, const struct detect_params *p,
     struct drop **out, size_t *n, struct st_error *e);
+
+/*
+ * Append the fields of d to b as the members of one JSON object (without
+ * the braces): source, category, kind, state, start, confirmed, end,
+ * return (each with an _iso8601 twin, null when none), baseline, level,
+ * change_pct, recovered_pct, threshold_pct (null when not numbers).  The
+ * one form of a finding: /api/v1/drops and notifications both use it.
+ */
+void drops_json(struct csv_buf *b, const struct drop *d);
 
 #endif

@@ -10,6 +10,7 @@ silent for a day (an outage, not a fall)."""
 import calendar
 import csv
 import io
+import json
 import math
 import os
 import random
@@ -111,9 +112,9 @@ def import_csvs(data_dir, files):
 
 
 rp = load_replay()
-t = Tap(41)
+t = Tap(42)
 tmp = tempfile.mkdtemp(prefix="spamtrend-drops-")
-d = d2 = None
+d = d2 = d3 = None
 try:
     data_dir = os.path.join(tmp, "data")
     out = rp.import_dataset(SPAMTRENDD, data_dir, tmp)
@@ -285,8 +286,34 @@ try:
          "the silent reporter's own series shows no fall either", body)
     st, body = drops(d2, "source=mid.example.net&" + rng2)
     t.ok(st == 200 and shifts(body) == [], "a steady reporter: nothing", body)
+    d2.cleanup()
+    d2 = None
+
+    # The notifier through the daemon, on the daemon's clock: the hour
+    # after the data ends, every source has gone stale; the fall that came
+    # back weeks ago is old news and is not told.
+    told = os.path.join(tmp, "told")
+    end = start + hours * 3600
+    d3 = Daemon("--notify-command", "cat >> '%s'" % told, "--notify-sources",
+                "_total,back.example.net", data_dir=data2, wait=False)
+    d3.set_clock(end + 300)
+    d3.start()
+    d3.set_clock(end + 3600 + 300)
+    lines = []
+    for _ in range(300):
+        if os.path.exists(told):
+            with open(told) as f:
+                lines = [json.loads(l) for l in f if l.strip()]
+        if len(lines) >= 4:
+            break
+        time.sleep(0.1)
+    t.ok(sorted((m["event"], m["source"]) for m in lines) ==
+         [("stale", n) for n, _ in sorted(files)] and
+         all(m["last"] == end and m["time"] >= end + 3600 for m in lines),
+         "the command is told, once each, that the four sources went stale",
+         lines)
 finally:
-    for x in (d, d2):
+    for x in (d, d2, d3):
         if x is not None:
             x.cleanup()
     shutil.rmtree(tmp, ignore_errors=True)

@@ -165,7 +165,7 @@ main(void)
 	size_t			     i;
 	int			     same;
 
-	plan(43);
+	plan(44);
 	test_median();
 
 	/* Cycles and noise only, many seeds. */
@@ -227,6 +227,16 @@ main(void)
 		ok(0, "no finding to check");
 		ok(0, "no finding to check");
 	}
+	free(f);
+
+	/* Back, then down again a week later: two findings. */
+	gen(v, N, 21, 20000, 0.15);
+	scale(v, AT - 14 * 24, AT - 7 * 24, 0.4);
+	scale(v, AT, N, 0.4);
+	n = run(v, N, &f);
+	ok(count(f, n, DETECT_FALL) == 2 && count(f, n, DETECT_RISE) == 0 &&
+		f[n - 1].start == T0 + (int64_t)AT * 3600,
+	    "a fall that came back and a fall a week later are two falls");
 	free(f);
 
 	/* Short dips are not shifts; half a day is. */
