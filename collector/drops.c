@@ -32,8 +32,10 @@ drops_cmp(const void *a, const void *b)
 /*
  * Turn column c of s into hourly values in v (nh of them, hour 0 starting
  * at h0): the sum of the rows in the hour, NaN when any of them is unknown
- * or still filling (labelled after s->complete_through), or when the hour
- * is only partly in s.  With cov not NULL, also each hour's coverage: the
+ * or still filling (labelled after s->complete_through), when the hour is
+ * only partly in s, or when nothing at all was reported in it (coverage 0:
+ * the zeros of a file before its source began, or of a silent source, say
+ * nothing about mail).  With cov not NULL, also each hour's coverage: the
  * mean of its rows' (NaN when none is known).
  */
 static void
@@ -55,8 +57,12 @@ drops_hourly(const struct series *s, unsigned c, int64_t h0, double *v,
 		h = row < s->nrows
 		    ? (size_t)((label - s->step - h0) / DETECT_HOUR)
 		    : nh;
-		if (h != cur && cur < nh && cov != NULL && known > 0)
-			cov[cur] = sum / (double)known;
+		if (h != cur && cur < nh && known > 0) {
+			if (cov != NULL)
+				cov[cur] = sum / (double)known;
+			if (sum == 0)
+				v[cur] = NAN;
+		}
 		if (h != cur) {
 			cur = h;
 			sum = 0;
