@@ -448,10 +448,9 @@ run_open(struct run *r, size_t i)
 		t = &r->tr[x];
 		if (!t->open || t->wend == 0 || t->wend > i)
 			continue;
-		if (!isnan(rel = track_rel(r, t, i))) {
+		if (!isnan(rel = track_rel(r, t, i)))
 			t->ring[t->nring++ % DETECT_DAY] = rel;
-			memcpy(ring, t->ring, sizeof(ring));
-		}
+		memcpy(ring, t->ring, sizeof(ring));
 		if (t->nring >= DETECT_DAY / 2 &&
 		    track_recovered(t,
 			detect_median(ring,

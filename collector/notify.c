@@ -534,7 +534,7 @@ notify_drops(struct notify *n, struct store *st, int64_t now, int *sent)
 	struct st_error	    e;
 	struct notify_seen *s;
 	size_t		    nd, k, x, j;
-	int		    fresh, recent;
+	int		    fresh;
 
 	(void)store_categories(st, &ncat);
 	if (ncat > ST_MAX_CATEGORIES)
@@ -563,12 +563,12 @@ notify_drops(struct notify *n, struct store *st, int64_t now, int *sent)
 			}
 			s->mark = 1;
 			/* After a start, only what is new enough is told. */
-			recent =
-			    !n->first || now - f->confirmed <= NOTIFY_RECENT;
-			if (fresh && recent)
+			if (fresh &&
+			    (!n->first || now - f->confirmed <= NOTIFY_RECENT))
 				*sent += notify_finding(n, "found", now, &d[k]);
 			if (f->state != s->state &&
-			    f->state != DETECT_ONGOING && (!fresh || recent))
+			    f->state != DETECT_ONGOING &&
+			    (!n->first || now - f->end <= NOTIFY_RECENT))
 				*sent += notify_finding(n,
 				    f->state == DETECT_ENDED ? "ended"
 							     : "settled",
