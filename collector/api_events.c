@@ -49,7 +49,33 @@ struct events_job {
 	int64_t		     now;
 };
 
-/* Fill the marks of a graph: drops first, then events. */
+/*
+ * The text of a drop's mark: its start ("spam -63.7% from 2008-11-11 21:00
+ * UTC"), or with back set its return.
+ */
+static void
+events_mark_text(const struct drop *d, int back, char *buf, size_t len)
+{
+	char iso[32];
+
+	csv_iso8601(back ? d->f.ret : d->f.start, iso, sizeof(iso));
+	iso[16] = '\0'; /* YYYY-MM-DDTHH:MM */
+	iso[10] = ' ';
+	if (d->f.kind == DETECT_OUTAGE)
+		snprintf(buf, len, "%s %s reporting from %s UTC", d->category,
+		    back ? "back to usual" : "outage in", iso);
+	else if (back)
+		snprintf(buf, len, "%s back (was %+.1f%%) from %s UTC",
+		    d->category, d->f.change_pct, iso);
+	else
+		snprintf(buf, len, "%s %+.1f%% from %s UTC", d->category,
+		    d->f.change_pct, iso);
+}
+
+/*
+ * Fill the marks of a graph: the start and return of each drop (not
+ * learning or coverage spans, which the API lists), then events.
+ */
 unsigned
 api_events_marks(struct spamtrend *st, const char *source, const unsigned *cats,
     unsigned ncats, int64_t start, int64_t end, int drops,
@@ -58,24 +84,29 @@ api_events_marks(struct spamtrend *st, const char *source, const unsigned *cats,
 	struct st_error e;
 	struct drop    *d = NULL;
 	struct event   *v = NULL;
-	char		iso[32];
 	size_t		n = 0, i;
 	unsigned	k = 0;
+	int		back;
 
 	if (drops &&
 	    drops_find(st->store, source, cats, ncats, start, end, NULL, &d, &n,
 		&e) == 0) {
-		for (i = 0; i < n && k < max; i++, k++) {
-			csv_iso8601(d[i].f.start, iso, sizeof(iso));
-			iso[16] = '\0'; /* YYYY-MM-DDTHH:MM */
-			iso[10] = ' ';
-			snprintf(texts[k], EVENTS_MARK_TEXT,
-			    "%s %+.1f%% from "
-			    "%s UTC",
-			    d[i].category, d[i].f.change_pct, iso);
-			marks[k].time = d[i].f.start;
-			marks[k].kind = RENDER_MARK_DROP;
-			marks[k].text = texts[k];
+		for (i = 0; i < n && k < max; i++) {
+			if (d[i].f.kind == DETECT_LEARNING ||
+			    d[i].f.kind == DETECT_COVERAGE)
+				continue;
+			for (back = 0; back < 2 && k < max; back++) {
+				int64_t t = back ? d[i].f.ret : d[i].f.start;
+
+				if (t == 0 || t < start || t >= end)
+					continue;
+				events_mark_text(
+				    &d[i], back, texts[k], EVENTS_MARK_TEXT);
+				marks[k].time = t;
+				marks[k].kind = RENDER_MARK_DROP;
+				marks[k].text = texts[k];
+				k++;
+			}
 		}
 		free(d);
 	}
@@ -94,16 +125,6 @@ api_events_marks(struct spamtrend *st, const char *source, const unsigned *cats,
 	return k;
 }
 
-/* Append a number, or null when it is not one. */
-static void
-events_json_num(struct csv_buf *b, const char *name, double v)
-{
-	if (isnan(v) || isinf(v))
-		csv_printf(b, ",\"%s\":null", name);
-	else
-		csv_printf(b, ",\"%s\":%.1f", name, v);
-}
-
 /* Find the drops on a worker and answer with a JSON array. */
 static void
 events_run_drops(struct events_job *j)
@@ -111,7 +132,6 @@ events_run_drops(struct events_job *j)
 	struct csv_buf	b = {0};
 	struct st_error e;
 	struct drop    *d = NULL;
-	char		iso[32];
 	size_t		n = 0, i, len;
 	char	       *text;
 
@@ -123,27 +143,9 @@ events_run_drops(struct events_job *j)
 	}
 	csv_printf(&b, "[");
 	for (i = 0; i < n; i++) {
-		const struct detect_finding *f = &d[i].f;
-
-		csv_printf(&b, "%s{\"source\":", i > 0 ? "," : "");
-		csv_json_string(&b, d[i].source);
-		csv_printf(&b, ",\"category\":");
-		csv_json_string(&b, d[i].category);
-		csv_iso8601(f->start, iso, sizeof(iso));
-		csv_printf(&b, ",\"start\":%lld,\"start_iso8601\":\"%s\"",
-		    (long long)f->start, iso);
-		if (f->end != 0) {
-			csv_iso8601(f->end, iso, sizeof(iso));
-			csv_printf(&b, ",\"end\":%lld,\"end_iso8601\":\"%s\"",
-			    (long long)f->end, iso);
-		} else
-			csv_printf(&b, ",\"end\":null,\"end_iso8601\":null");
-		events_json_num(&b, "baseline", f->baseline);
-		events_json_num(&b, "level", f->level);
-		events_json_num(&b, "change_pct", f->change_pct);
-		events_json_num(&b, "recovered_pct", f->recovered_pct);
-		csv_printf(&b, ",\"kind\":\"%s\"}",
-		    f->change_pct < 0 ? "fall" : "rise");
+		csv_printf(&b, "%s{", i > 0 ? "," : "");
+		drops_json(&b, &d[i]);
+		csv_printf(&b, "}");
 	}
 	csv_printf(&b, "]");
 	free(d);

@@ -120,6 +120,14 @@ static const struct conf_option conf_options[] = {
 	"collectd values counted at /api/v1/collectd: "
 	"[plugin/]type/type_instance[:dsname]=category[:kind], "
 	"comma-separated"},
+    {"notify_url", CT_STR, OFF(notify_url), 0, 0, "",
+	"POST a JSON message to this http:// URL when a drop is found or "
+	"comes back and when a source goes stale or reports again"},
+    {"notify_command", CT_STR, OFF(notify_command), 0, 0, "",
+	"run this with /bin/sh -c, the same message on its standard input"},
+    {"notify_sources", CT_STR, OFF(notify_sources), 0, 0, "_total",
+	"sources whose drops are notified, comma-separated (each costs a "
+	"detection an hour)"},
 };
 
 #define NOPTIONS (sizeof(conf_options) / sizeof(conf_options[0]))

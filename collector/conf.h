@@ -49,8 +49,11 @@ struct conf {
 	unsigned	   render_queue;
 	unsigned	   stale_after; /* seconds */
 	char		  *log_level;
-	char		  *log_target;	 /* "stderr" or "syslog" */
-	char		  *collectd_map; /* collectd names -> categories */
+	char		  *log_target;	   /* "stderr" or "syslog" */
+	char		  *collectd_map;   /* collectd names -> categories */
+	char		  *notify_url;	   /* http:// webhook, or "" */
+	char		  *notify_command; /* run by /bin/sh -c, or "" */
+	char		  *notify_sources; /* watched for drops: "_total" */
 	int		   foreground;
 };
 

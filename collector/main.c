@@ -31,6 +31,7 @@
 #include "import.h"
 #include "ingest.h"
 #include "../lib/log.h"
+#include "notify.h"
 #include "spamtrend.h"
 #include "workers.h"
 
@@ -225,6 +226,26 @@ main_read_gate(struct http_request *r, void *arg)
 	return -1;
 }
 
+/*
+ * Start the notifier when notify_url or notify_command is set (it runs
+ * once an hour on a thread of its own).  Returns 0, or -1 with err filled.
+ */
+static int
+main_notify(struct spamtrend *st, char *err, size_t errlen)
+{
+	struct notify_settings ns;
+
+	memset(&ns, 0, sizeof(ns));
+	ns.url = st->conf->notify_url;
+	ns.command = st->conf->notify_command;
+	ns.sources = st->conf->notify_sources;
+	ns.stale_after = st->conf->stale_after;
+	ns.timeout = 10;
+	if ((st->notify = notify_create(&ns, err, errlen)) == NULL)
+		return err[0] != '\0' ? -1 : 0;
+	return notify_start(st->notify, st->store, st->clock, err, errlen);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -309,6 +330,10 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		goto done;
 	}
+	if (main_notify(&st, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		goto done;
+	}
 	memset(&hs, 0, sizeof(hs));
 	hs.listen = c.listen;
 	hs.max_body = c.max_body;
@@ -374,6 +399,7 @@ done:
 	http_free(st.http);
 	api_collectd_free(&st);
 	api_read_free(&st);
+	notify_free(st.notify);
 	events_free(st.events);
 	store_free(st.store);
 	auth_free(st.auth);

@@ -21,6 +21,7 @@ struct auth;
 struct collectd_api;
 struct api_read;
 struct events;
+struct notify;
 
 struct spamtrend {
 	struct conf	      *conf;
@@ -32,6 +33,7 @@ struct spamtrend {
 	struct collectd_api   *collectd; /* collectd endpoint state */
 	struct api_read	      *read;	 /* graph cache and read routes */
 	struct events	      *events;	 /* event annotations */
+	struct notify	      *notify;	 /* drop and staleness messages */
 	const struct st_clock *clock;	 /* "now" for every handler */
 	int64_t		       started;	 /* unix seconds */
 };
