@@ -28,6 +28,7 @@
 #include "events.h"
 #include "http.h"
 #include "../lib/log.h"
+#include "../lib/number.h"
 #include "query.h"
 #include "../lib/source.h"
 #include "spamtrend.h"
@@ -35,6 +36,7 @@
 
 #define DROPS_DEFAULT_SPAN (90LL * 86400)
 #define EVENTS_PREFIX	   "/api/v1/events/"
+#define EVENTS_MAX_ID	   999999999999999999ULL /* 18 digits */
 
 enum events_kind { JOB_DROPS, JOB_ADD, JOB_DELETE };
 
@@ -360,20 +362,12 @@ events_handle_delete(struct http_request *req, void *arg)
 {
 	struct spamtrend  *st = arg;
 	struct events_job *j;
-	const char	  *p = http_path(req) + strlen(EVENTS_PREFIX);
-	int64_t		   id = 0;
-	size_t		   i;
+	uint64_t	   id;
 
 	if (events_admin(st, req) == -1)
 		return;
-	for (i = 0; p[i] != '\0'; i++) {
-		if (p[i] < '0' || p[i] > '9' || i >= 18) {
-			http_fail(req, 404, "not_found", "id", "no such event");
-			return;
-		}
-		id = id * 10 + (p[i] - '0');
-	}
-	if (i == 0) {
+	if (number_parse_str(http_path(req) + strlen(EVENTS_PREFIX), 0,
+		EVENTS_MAX_ID, &id) == -1) {
 		http_fail(req, 404, "not_found", "id", "no such event");
 		return;
 	}
@@ -384,7 +378,7 @@ events_handle_delete(struct http_request *req, void *arg)
 	j->st = st;
 	j->req = req;
 	j->kind = JOB_DELETE;
-	j->ev.id = id;
+	j->ev.id = (int64_t)id;
 	events_defer(j);
 }
 

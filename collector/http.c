@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "../lib/log.h"
+#include "../lib/number.h"
 #include "../lib/strmap.h"
 
 #define MAX_ROUTES  64
@@ -125,8 +126,7 @@ http_parse_listen(const char *spec, struct sockaddr_storage *ss,
 {
 	char	    host[128];
 	const char *colon, *port;
-	long	    p;
-	char	   *end;
+	uint64_t    p;
 
 	memset(ss, 0, sizeof(*ss));
 	if (spec[0] == '[') {
@@ -146,9 +146,7 @@ http_parse_listen(const char *spec, struct sockaddr_storage *ss,
 		host[colon - spec] = '\0';
 		port = colon + 1;
 	}
-	errno = 0;
-	p = strtol(port, &end, 10);
-	if (*port == '\0' || *end != '\0' || errno != 0 || p < 0 || p > 65535)
+	if (number_parse_str(port, 0, 65535, &p) == -1)
 		goto bad;
 	if (host[0] == '\0' || strcmp(host, "*") == 0)
 		snprintf(host, sizeof(host), "0.0.0.0");
@@ -508,6 +506,7 @@ http_check_headers(struct http_request *r)
 	struct header_scan hs = {0, 0, 0};
 	const char	  *cl;
 	char		   allow[64];
+	uint64_t	   len;
 
 	r->checked = 1;
 	MHD_get_connection_values(
@@ -532,8 +531,15 @@ http_check_headers(struct http_request *r)
 	}
 	cl = MHD_lookup_connection_value(
 	    r->conn, MHD_HEADER_KIND, "Content-Length");
-	if (cl != NULL && strtoull(cl, NULL, 10) > r->h->s.max_body) {
-		http_too_large(r, "Content-Length");
+	if (cl != NULL &&
+	    number_parse_str(cl, 0, r->h->s.max_body, &len) == -1) {
+		/* Digits only, then it is a number past the cap. */
+		if (cl[0] != '\0' && cl[strspn(cl, "0123456789")] == '\0')
+			http_too_large(r, "Content-Length");
+		else
+			http_fail(r, 400, "bad_framing", "Content-Length",
+			    "Content-Length is not a decimal number");
+		r->checked = 0;
 		return;
 	}
 	if (http_elapsed(r) > r->h->s.request_timeout) {
