@@ -357,12 +357,16 @@ auth_reader(struct auth *a, const char *authorization, struct st_error *e)
 
 	if (a->read_password[0] == '\0')
 		return 0;
+	/*
+	 * The password is the decoded bytes after the first colon, all of
+	 * them: a NUL among them is a byte that differs, not the end.
+	 */
 	if (authorization == NULL ||
 	    strncasecmp(authorization, "Basic ", 6) != 0 ||
 	    (n = auth_base64(authorization + 6, creds, sizeof(creds))) < 0 ||
 	    (colon = memchr(creds, ':', (size_t)n)) == NULL ||
 	    !auth_equal(a->read_password, strlen(a->read_password), colon + 1,
-		strlen(colon + 1)))
+		(size_t)(creds + n - (colon + 1))))
 		return err_set(e, ERR_UNAUTHENTICATED, "unauthorized",
 		    "Authorization", "this collector needs a password to read");
 	return 0;

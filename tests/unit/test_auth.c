@@ -75,7 +75,7 @@ main(void)
 	char		err[512], want[512];
 	const char     *path;
 
-	plan(56);
+	plan(57);
 	if (mkdtemp(tmpdir) == NULL) {
 		perror("mkdtemp");
 		return 1;
@@ -229,6 +229,10 @@ main(void)
 	    "invalid base64 is refused");
 	ok(auth_reader(a, "Bearer s3cret", &e) == -1,
 	    "a bearer token is not basic auth");
+	ok(auth_reader(a, "Basic dXNlcjpzM2NyZXQAanVuaw==", &e) == -1 &&
+		e.kind == ERR_UNAUTHENTICATED,
+	    "the password followed by a NUL and more is refused "
+	    "(user:s3cret\\0junk)");
 	auth_free(a);
 	a = auth_create("", "", "a:b", err, sizeof(err));
 	is_int(auth_reader(a, "Basic dXNlcjphOmI=", &e), 0,
