@@ -113,6 +113,9 @@ static const struct conf_option conf_options[] = {
 	"collectd values counted at /api/v1/collectd: "
 	"[plugin/]type/type_instance[:dsname]=category[:kind], "
 	"comma-separated"},
+    {"collectd_max_values", CT_UINT, OFF(collectd_max_values), 1, 100000, "64",
+	"counter values remembered per collectd host; more new ones are "
+	"refused (429) until one is silent for max_interval"},
 };
 
 #define NOPTIONS (sizeof(conf_options) / sizeof(conf_options[0]))

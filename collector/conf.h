@@ -49,6 +49,7 @@ struct conf {
 	char		  *log_level;
 	char		  *log_target;	 /* "stderr" or "syslog" */
 	char		  *collectd_map; /* collectd names -> categories */
+	unsigned	   collectd_max_values; /* per host */
 	int		   foreground;
 };
 
