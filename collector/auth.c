@@ -67,6 +67,19 @@ auth_pattern_match(const char *pattern, const char *host)
 	return strcasecmp(pattern, host) == 0;
 }
 
+/*
+ * 1 when s is printable ASCII without spaces: what an Authorization header
+ * can carry (a control byte there is refused before any handler runs).
+ */
+static int
+auth_printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
 /* Free a token table. */
 static void
 auth_free_tokens(struct token *t, size_t n)
@@ -123,9 +136,10 @@ auth_parse(const char *path, struct token **out, size_t *nout, char *err,
 			abort();
 		tk = &t[n++];
 		memset(tk, 0, sizeof(*tk));
-		if (strlen(word) < 16 || strlen(word) > TOKEN_MAX) {
+		if (strlen(word) < 16 || strlen(word) > TOKEN_MAX ||
+		    !auth_printable(word)) {
 			snprintf(err, errlen,
-			    "%s:%u: a token must be 16 to %d "
+			    "%s:%u: a token must be 16 to %d printable ASCII "
 			    "characters",
 			    path, lineno, TOKEN_MAX);
 			goto fail;

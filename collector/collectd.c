@@ -798,7 +798,10 @@ collectd_parse(const char *body, size_t len, int putval,
 		    (live = calloc(cap, 1)) == NULL)
 			abort();
 	}
-	/* Every check that can fail comes before the state changes. */
+	/*
+	 * The body's own checks come before the state is touched; a refusal
+	 * by the state (a cap, a value held by another body) is rolled back.
+	 */
 	for (i = 0; i < cp.n; i++)
 		if (collectd_place(
 			&cp.samples[i], rules, now, subs, &nsubs, e) == -1)

@@ -75,7 +75,7 @@ main(void)
 	char		err[512], want[512];
 	const char     *path;
 
-	plan(57);
+	plan(58);
 	if (mkdtemp(tmpdir) == NULL) {
 		perror("mkdtemp");
 		return 1;
@@ -133,6 +133,12 @@ main(void)
 	ok(auth_create(path, "", "", err, sizeof(err)) == NULL &&
 		strncmp(err, want, strlen(want)) == 0,
 	    "a 15-character token is refused naming line 4 (%s)", err);
+	path = write_tokens(
+	    "short", TOK_A " *\n0123456789\f0123456789 mx\n", 0600);
+	snprintf(want, sizeof(want), "%s:2:", path);
+	ok(auth_create(path, "", "", err, sizeof(err)) == NULL &&
+		strncmp(err, want, strlen(want)) == 0,
+	    "a token holding a control byte (form feed) is refused (%s)", err);
 	path = write_tokens("nopattern", TOK_A " *\n" TOK_B "\n", 0600);
 	snprintf(want, sizeof(want), "%s:2:", path);
 	ok(auth_create(path, "", "", err, sizeof(err)) == NULL &&
