@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../lib/clock.h"
 #include "api.h"
 #include "auth.h"
 #include "collectd.h"
@@ -63,7 +64,7 @@ collectd_settle_locked(
     struct collectd_api *ca, struct collectd_change *change, int accepted)
 {
 	pthread_mutex_lock(&ca->lock);
-	collectd_settle(ca->state, change, accepted, (int64_t)time(NULL));
+	collectd_settle(ca->state, change, accepted, clock_now(ca->st->clock));
 	pthread_mutex_unlock(&ca->lock);
 }
 
@@ -99,7 +100,7 @@ collectd_post(struct http_request *r, void *arg)
 	const char	       *ctype, *body;
 	char		       *plain = NULL, answer[256];
 	size_t			len, n = 0;
-	int64_t			now = time(NULL);
+	int64_t			now = clock_now(st->clock);
 	int			putval, rc;
 
 	if (auth_reporter(st->auth, http_header(r, "Authorization"),
