@@ -5,49 +5,16 @@
  * then offered as a Bearer and a Basic header.  Nothing may crash, and a
  * token the file defines must be known.
  */
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "collector/api.h"
 #include "collector/auth.h"
+#include "scratch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static char fuzz_path[128];
-
-/* Remove the scratch file at exit. */
-static void
-fuzz_cleanup(void)
-{
-	unlink(fuzz_path);
-}
-
-/* Write the bytes to the scratch file; -1 when it cannot. */
-static int
-fuzz_write(const uint8_t *data, size_t size)
-{
-	int fd;
-
-	if (fuzz_path[0] == '\0') {
-		const char *dir = getenv("TMPDIR");
-
-		snprintf(fuzz_path, sizeof(fuzz_path), "%s/spamtrend-fuzz-%d",
-		    dir != NULL ? dir : "/tmp", (int)getpid());
-		atexit(fuzz_cleanup);
-	}
-	if ((fd = open(fuzz_path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
-		return -1;
-	if (write(fd, data, size) != (ssize_t)size) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
 
 /* Load the bytes as a tokens file, then use them as credentials. */
 int
@@ -56,13 +23,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct submission sub;
 	struct st_error	  e;
 	struct auth	 *a;
+	const char	 *path;
 	char		  err[512], *header;
 	size_t		  n, len;
 
-	if (size > 65536 || fuzz_write(data, size) == -1)
+	if (size > 65536 || (path = fuzz_scratch_write(data, size)) == NULL)
 		return 0;
 	err[0] = '\0';
-	if ((a = auth_create(fuzz_path, "admin-0123456789abcdef", "s3cret", err,
+	if ((a = auth_create(path, "admin-0123456789abcdef", "s3cret", err,
 		 sizeof(err))) == NULL) {
 		if (err[0] == '\0')
 			abort();
