@@ -41,21 +41,28 @@ struct collectd_job {
 	struct collectd_change *change;
 };
 
-/* Who is asking, for the auth check inside the parse. */
+/* Who is asking, for the checks inside the parse. */
 struct collectd_who {
 	struct http_request *r;
 	struct auth	    *auth;
+	const struct conf   *conf;
 };
 
-/* May this request's token report for every host of the body? */
+/*
+ * May this request's token report for every host of the body, and do the
+ * hosts agree with the X-Spamtrend-Source header (one host per request in
+ * a cluster)?
+ */
 static int
 collectd_allow(
     void *arg, const struct submission *subs, size_t n, struct st_error *e)
 {
 	struct collectd_who *w = arg;
 
-	return auth_reporter(w->auth, http_header(w->r, "Authorization"),
-	    http_peer_is_loopback(w->r), subs, n, e);
+	if (auth_reporter(w->auth, http_header(w->r, "Authorization"),
+		http_peer_is_loopback(w->r), subs, n, e) == -1)
+		return -1;
+	return api_source_header(w->r, w->conf, subs, n, e);
 }
 
 /* Settle a body's change under the lock. */
@@ -123,6 +130,7 @@ collectd_post(struct http_request *r, void *arg)
 	api_submission_rules(c, &rules);
 	who.r = r;
 	who.auth = st->auth;
+	who.conf = c;
 	pthread_mutex_lock(&ca->lock);
 	rc = collectd_parse(body, len, putval, &ca->map, &rules, ca->state, now,
 	    collectd_allow, &who, &subs, &n, &change, &res, &e);

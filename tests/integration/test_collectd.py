@@ -12,7 +12,7 @@ from harness import SPAMTRENDD, SRCDIR
 
 from harness import Daemon, Tap, aligned_now, rrd_totals
 
-t = Tap(27)
+t = Tap(28)
 
 
 def vl(host, ti, value, when, dstype="derive", interval=10.0, type_="mail_counter"):
@@ -67,6 +67,10 @@ try:
          "a host that is not a DNS name is refused with 422")
     r = d.get("/api/v1/collectd")
     t.eq(r.status, 405, "GET on the endpoint is 405")
+    r = d.post("/api/v1/collectd", [vl("mx1.example.com", "virus", 1, base, dstype="gauge")],
+               headers={"X-Spamtrend-Source": "mx9.example.com"})
+    t.ok(r.status == 422 and r.json().get("error") == "source_mismatch",
+         "a host other than X-Spamtrend-Source names: 422 source_mismatch", r)
 
     # Gauges of 2^63 or more once passed the count check (llround overflow).
     for value in (1e300, 9.3e18):
