@@ -170,7 +170,7 @@ peers_scan(struct peers *p, int64_t			     now,
 	size_t	  i, k, n, got = 0;
 	char	  err[256];
 
-	if (now - p->looked >= PEERS_RESCAN || now < p->looked) {
+	if (now < p->looked || now - PEERS_RESCAN >= p->looked) {
 		peers_look(p);
 		p->looked = now;
 	}
