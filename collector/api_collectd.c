@@ -5,7 +5,10 @@
  * Owns the endpoint's HTTP checks (media type picks the format: JSON or
  * PUTVAL text), the map and the previous-value state behind one lock, and
  * the hand-over to the same ingest pipeline as POST /api/v1/counts, with
- * the same reporter auth.  Parsing lives in collectd.c.
+ * the same reporter auth.  A body's counter values become the previous
+ * values only once ingest has made its submissions durable (collectd_done
+ * settles the change, then answers).  Parsing lives in collectd.c, the
+ * state in collectd_state.c.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -24,30 +27,67 @@
 #include "spamtrend.h"
 #include "submission.h"
 
-#define CD_KEYS_PER_SOURCE 8 /* remembered values per allowed source */
-
 struct collectd_api {
 	struct spamtrend      *st;
 	struct collectd_map    map;
-	pthread_mutex_t	       lock; /* guards state */
+	pthread_mutex_t	       lock; /* guards state; a leaf lock */
 	struct collectd_state *state;
 };
 
-/* Who is asking, for the auth check inside the parse. */
+/* A body handed to ingest, waiting for its answer. */
+struct collectd_job {
+	struct collectd_api    *ca;
+	struct http_request    *r;
+	struct collectd_change *change;
+};
+
+/* Who is asking, for the checks inside the parse. */
 struct collectd_who {
 	struct http_request *r;
 	struct auth	    *auth;
+	const struct conf   *conf;
 };
 
-/* May this request's token report for every host of the body? */
+/*
+ * May this request's token report for every host of the body, and do the
+ * hosts agree with the X-Spamtrend-Source header (one host per request in
+ * a cluster)?
+ */
 static int
 collectd_allow(
     void *arg, const struct submission *subs, size_t n, struct st_error *e)
 {
 	struct collectd_who *w = arg;
 
-	return auth_reporter(w->auth, http_header(w->r, "Authorization"),
-	    http_peer_is_loopback(w->r), subs, n, e);
+	if (auth_reporter(w->auth, http_header(w->r, "Authorization"),
+		http_peer_is_loopback(w->r), subs, n, e) == -1)
+		return -1;
+	return api_source_header(w->r, w->conf, subs, n, e);
+}
+
+/* Settle a body's change under the lock. */
+static void
+collectd_settle_locked(
+    struct collectd_api *ca, struct collectd_change *change, int accepted)
+{
+	pthread_mutex_lock(&ca->lock);
+	collectd_settle(ca->state, change, accepted, clock_now(ca->st->clock));
+	pthread_mutex_unlock(&ca->lock);
+}
+
+/*
+ * The ingest_done_fn of a collectd body: the counter values advance only
+ * when the submissions were taken (accepted or repeats), then the request
+ * is answered as any ingest answer.
+ */
+static void
+collectd_done(void *arg, const struct ingest_result *res)
+{
+	struct collectd_job *j = arg;
+
+	collectd_settle_locked(j->ca, j->change, res->error.kind == ERR_NONE);
+	api_ingest_done(j->r, res);
+	free(j);
 }
 
 /* POST /api/v1/collectd */
@@ -60,6 +100,8 @@ collectd_post(struct http_request *r, void *arg)
 	struct submission_rules rules;
 	struct collectd_result	res;
 	struct collectd_who	who;
+	struct collectd_job    *j;
+	struct collectd_change *change = NULL;
 	struct submission      *subs = NULL;
 	struct st_error		e;
 	const char	       *ctype, *body;
@@ -88,9 +130,10 @@ collectd_post(struct http_request *r, void *arg)
 	api_submission_rules(c, &rules);
 	who.r = r;
 	who.auth = st->auth;
+	who.conf = c;
 	pthread_mutex_lock(&ca->lock);
 	rc = collectd_parse(body, len, putval, &ca->map, &rules, ca->state, now,
-	    collectd_allow, &who, &subs, &n, &res, &e);
+	    collectd_allow, &who, &subs, &n, &change, &res, &e);
 	pthread_mutex_unlock(&ca->lock);
 	free(plain);
 	plain = NULL;
@@ -100,7 +143,13 @@ collectd_post(struct http_request *r, void *arg)
 		log_info("collectd: %zu counter(s) went backwards (a restart); "
 			 "counted from zero",
 		    res.resets);
+	if (res.jumps > 0 || res.clamped > 0)
+		log_warn("collectd: %zu counter(s) grew by more than max_count "
+			 "at once (not counted), %zu sum(s) cut to max_count",
+		    res.jumps, res.clamped);
 	if (n == 0) {
+		/* Nothing to make durable: first samples are remembered now. */
+		collectd_settle_locked(ca, change, 1);
 		snprintf(answer, sizeof(answer),
 		    "{\"accepted\":0,\"duplicates\":0,"
 		    "\"values\":%zu,\"mapped\":%zu,\"primed\":%zu}",
@@ -108,8 +157,13 @@ collectd_post(struct http_request *r, void *arg)
 		http_respond_json(r, 200, answer);
 		return;
 	}
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		abort();
+	j->ca = ca;
+	j->r = r;
+	j->change = change;
 	http_defer(r);
-	ingest_submit(st->ingest, subs, n, NULL, now, api_ingest_done, r);
+	ingest_submit(st->ingest, subs, n, NULL, now, collectd_done, j);
 	return;
 refuse:
 	api_fail(r, &e);
@@ -121,9 +175,10 @@ refuse:
 int
 api_collectd_routes(struct http *h, struct spamtrend *st)
 {
-	const struct conf   *c = st->conf;
-	struct collectd_api *ca;
-	char		     err[512];
+	const struct conf     *c = st->conf;
+	struct collectd_api   *ca;
+	struct collectd_limits lim;
+	char		       err[512];
 
 	if ((ca = calloc(1, sizeof(*ca))) == NULL)
 		abort();
@@ -139,8 +194,10 @@ api_collectd_routes(struct http *h, struct spamtrend *st)
 			 "configured are ignored: %s",
 		    ca->map.skipped);
 	ca->st = st;
-	ca->state =
-	    collectd_state_create((size_t)c->max_sources * CD_KEYS_PER_SOURCE);
+	lim.max_sources = c->max_sources;
+	lim.max_values = c->collectd_max_values;
+	lim.idle = c->max_interval;
+	ca->state = collectd_state_create(&lim);
 	pthread_mutex_init(&ca->lock, NULL);
 	st->collectd = ca;
 	http_route(h, "POST", "/api/v1/collectd", collectd_post, ca);

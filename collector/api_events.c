@@ -10,8 +10,6 @@
  * waits on librrd or fsync.  It does not detect (collector/detect.c) nor
  * store events (collector/events.c).
  */
-#include <jansson.h>
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +27,7 @@
 #include "events.h"
 #include "http.h"
 #include "../lib/log.h"
+#include "../lib/number.h"
 #include "query.h"
 #include "../lib/source.h"
 #include "spamtrend.h"
@@ -36,6 +35,7 @@
 
 #define DROPS_DEFAULT_SPAN (90LL * 86400)
 #define EVENTS_PREFIX	   "/api/v1/events/"
+#define EVENTS_MAX_ID	   999999999999999999ULL /* 18 digits */
 
 enum events_kind { JOB_DROPS, JOB_ADD, JOB_DELETE };
 
@@ -266,95 +266,29 @@ static void
 events_handle_post(struct http_request *req, void *arg)
 {
 	struct spamtrend  *st = arg;
-	struct events_job *j = NULL;
+	struct events_job *j;
 	struct st_error	   e;
-	json_error_t	   je;
-	json_t		  *root = NULL, *v;
-	const char	  *body, *key;
+	const char	  *body;
 	size_t		   len;
 	int64_t		   now = clock_now(st->clock);
 
 	if (events_admin(st, req) == -1)
 		return;
-	body = http_body(req, &len);
-	if ((root = json_loadb(
-		 body ? body : "", len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
-		http_fail(req, 400, "bad_json", "",
-		    "the body is not one JSON "
-		    "object without repeated keys");
-		return;
-	}
-	if (!json_is_object(root)) {
-		http_fail(req, 422, "bad_event", "",
-		    "the body must be a JSON "
-		    "object");
-		goto done;
-	}
-	json_object_foreach(root, key, v)
-	{
-		if (strcmp(key, "time") != 0 && strcmp(key, "text") != 0 &&
-		    strcmp(key, "source") != 0) {
-			char detail[96];
-
-			snprintf(detail, sizeof(detail),
-			    "unknown field (time, "
-			    "text and source are known)");
-			err_set(
-			    &e, ERR_INVALID, "unknown_field", "", "%s", detail);
-			snprintf(e.field, sizeof(e.field), "%.*s",
-			    (int)sizeof(e.field) - 1, key);
-			api_fail(req, &e);
-			goto done;
-		}
-	}
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		http_fail(req, 500, "internal", NULL, "out of memory");
-		goto done;
+		return;
 	}
-	v = json_object_get(root, "time");
-	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-	    json_integer_value(v) > now + 366 * 86400LL) {
-		http_fail(req, 422, "bad_time", "time",
-		    "time must be unix "
-		    "seconds (an integer, at most a year ahead)");
-		goto done;
-	}
-	j->ev.time = json_integer_value(v);
-	v = json_object_get(root, "text");
-	if (!json_is_string(v)) {
-		http_fail(
-		    req, 422, "bad_text", "text", "text must be a string");
-		goto done;
-	}
-	if (events_check_text(json_string_value(v), &e) == -1) {
+	body = http_body(req, &len);
+	if (events_parse(body, len, now, &j->ev, &e) == -1) {
 		api_fail(req, &e);
-		goto done;
-	}
-	snprintf(j->ev.text, sizeof(j->ev.text), "%s", json_string_value(v));
-	v = json_object_get(root, "source");
-	if (v != NULL && !json_is_null(v)) {
-		if (!json_is_string(v)) {
-			http_fail(req, 422, "bad_source", "source",
-			    "source "
-			    "must be a host name");
-			goto done;
-		}
-		if (source_normalise(json_string_value(v),
-			json_string_length(v), j->ev.source, "source",
-			&e) == -1) {
-			api_fail(req, &e);
-			goto done;
-		}
+		free(j);
+		return;
 	}
 	j->st = st;
 	j->req = req;
 	j->kind = JOB_ADD;
 	j->now = now;
 	events_defer(j);
-	j = NULL;
-done:
-	free(j);
-	json_decref(root);
 }
 
 /* DELETE /api/v1/events/<id> */
@@ -363,20 +297,12 @@ events_handle_delete(struct http_request *req, void *arg)
 {
 	struct spamtrend  *st = arg;
 	struct events_job *j;
-	const char	  *p = http_path(req) + strlen(EVENTS_PREFIX);
-	int64_t		   id = 0;
-	size_t		   i;
+	uint64_t	   id;
 
 	if (events_admin(st, req) == -1)
 		return;
-	for (i = 0; p[i] != '\0'; i++) {
-		if (p[i] < '0' || p[i] > '9' || i >= 18) {
-			http_fail(req, 404, "not_found", "id", "no such event");
-			return;
-		}
-		id = id * 10 + (p[i] - '0');
-	}
-	if (i == 0) {
+	if (number_parse_str(http_path(req) + strlen(EVENTS_PREFIX), 0,
+		EVENTS_MAX_ID, &id) == -1) {
 		http_fail(req, 404, "not_found", "id", "no such event");
 		return;
 	}
@@ -387,7 +313,7 @@ events_handle_delete(struct http_request *req, void *arg)
 	j->st = st;
 	j->req = req;
 	j->kind = JOB_DELETE;
-	j->ev.id = id;
+	j->ev.id = (int64_t)id;
 	events_defer(j);
 }
 

@@ -67,6 +67,19 @@ auth_pattern_match(const char *pattern, const char *host)
 	return strcasecmp(pattern, host) == 0;
 }
 
+/*
+ * 1 when s is printable ASCII without spaces: what an Authorization header
+ * can carry (a control byte there is refused before any handler runs).
+ */
+static int
+auth_printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
 /* Free a token table. */
 static void
 auth_free_tokens(struct token *t, size_t n)
@@ -123,9 +136,10 @@ auth_parse(const char *path, struct token **out, size_t *nout, char *err,
 			abort();
 		tk = &t[n++];
 		memset(tk, 0, sizeof(*tk));
-		if (strlen(word) < 16 || strlen(word) > TOKEN_MAX) {
+		if (strlen(word) < 16 || strlen(word) > TOKEN_MAX ||
+		    !auth_printable(word)) {
 			snprintf(err, errlen,
-			    "%s:%u: a token must be 16 to %d "
+			    "%s:%u: a token must be 16 to %d printable ASCII "
 			    "characters",
 			    path, lineno, TOKEN_MAX);
 			goto fail;
@@ -357,12 +371,16 @@ auth_reader(struct auth *a, const char *authorization, struct st_error *e)
 
 	if (a->read_password[0] == '\0')
 		return 0;
+	/*
+	 * The password is the decoded bytes after the first colon, all of
+	 * them: a NUL among them is a byte that differs, not the end.
+	 */
 	if (authorization == NULL ||
 	    strncasecmp(authorization, "Basic ", 6) != 0 ||
 	    (n = auth_base64(authorization + 6, creds, sizeof(creds))) < 0 ||
 	    (colon = memchr(creds, ':', (size_t)n)) == NULL ||
 	    !auth_equal(a->read_password, strlen(a->read_password), colon + 1,
-		strlen(colon + 1)))
+		(size_t)(creds + n - (colon + 1))))
 		return err_set(e, ERR_UNAUTHENTICATED, "unauthorized",
 		    "Authorization", "this collector needs a password to read");
 	return 0;

@@ -2,10 +2,10 @@
  * collectd.c -- collectd write_http bodies (JSON value lists and PUTVAL
  * lines) to submissions.
  *
- * Owns the map from collectd names to categories, the two body formats,
- * and the previous values of cumulative data sources that turn counters
- * into per-interval counts.  It does not know about HTTP, auth or the
- * journal, and reads no clock: the time of receipt is passed in.
+ * Owns the map from collectd names to categories and the two body formats.
+ * Counters become counts through the previous values of collectd_state.c.
+ * It does not know about HTTP, auth or the journal, and reads no clock:
+ * the time of receipt is passed in.
  */
 #include "collectd.h"
 
@@ -21,7 +21,6 @@
 #include <jansson.h>
 
 #include "../lib/source.h"
-#include "../lib/strmap.h"
 
 #define CD_PUTVAL_INTERVAL 10.0 /* collectd's default Interval */
 #define CD_LINE_MAX	   4096
@@ -34,24 +33,13 @@ struct cd_sample {
 	enum collectd_kind kind;
 	double		   time;
 	double		   interval;
-	int		   known;    /* 0: "U" or null */
-	int		   negative; /* the number was below zero */
-	int		   decimal;  /* written with a point or exponent */
-	uint64_t	   u;	     /* counter, derive (as read) */
-	double		   g;	     /* gauge, absolute */
-	size_t		   sub;	     /* index of its submission */
-};
-
-/* The previous value of one cumulative data source. */
-struct cd_prev {
-	enum collectd_kind kind;
-	double		   time;
-	uint64_t	   u;
-};
-
-struct collectd_state {
-	struct strmap *prev;
-	size_t	       max_keys;
+	int		   known;     /* 0: "U" or null */
+	int		   negative;  /* the number was below zero */
+	int		   decimal;   /* written with a point or exponent */
+	uint64_t	   u;	      /* counter, derive (as read) */
+	double		   g;	      /* gauge, absolute */
+	size_t		   sub;	      /* index of its submission */
+	char		   field[32]; /* where the body holds it */
 };
 
 /* A body being read: the samples found so far and the tallies. */
@@ -318,6 +306,7 @@ collectd_add(struct cd_parse *cp, const struct cd_names *nm, const char *dsname,
 		return -1;
 	snprintf(s->id, sizeof(s->id), "%s-%s/%s-%s:%s", nm->plugin,
 	    nm->plugin_instance, nm->type, nm->type_instance, dsname);
+	snprintf(s->field, sizeof(s->field), "%s", field);
 	s->category = r->category;
 	s->kind = r->kind != COLLECTD_AS_SENT ? r->kind : sent;
 	s->time = time;
@@ -684,47 +673,6 @@ collectd_parse_putval(struct cd_parse *cp, const char *body, size_t len)
 	return 0;
 }
 
-/* Create the state of previous values. */
-struct collectd_state *
-collectd_state_create(size_t max_keys)
-{
-	struct collectd_state *s;
-
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->prev = strmap_create()) == NULL)
-		abort();
-	s->max_keys = max_keys;
-	return s;
-}
-
-/* Sweep callback freeing every remembered value. */
-static int
-collectd_free_prev(void *arg, const char *key, void *value)
-{
-	(void)arg;
-	(void)key;
-	free(value);
-	return 1;
-}
-
-/* Free the state and every value it remembers. */
-void
-collectd_state_free(struct collectd_state *s)
-{
-	if (s == NULL)
-		return;
-	strmap_sweep(s->prev, collectd_free_prev, NULL);
-	strmap_free(s->prev);
-	free(s);
-}
-
-/* Number of (host, value) pairs remembered. */
-size_t
-collectd_state_keys(const struct collectd_state *s)
-{
-	return strmap_count(s->prev);
-}
-
 /*
  * Check a sample's time, interval and (for per-interval kinds) value, and
  * find or add its submission.  -1 with e filled.
@@ -755,9 +703,13 @@ collectd_place(struct cd_sample *s, const struct submission_rules *rules,
 		    rules->max_interval);
 	if ((iv = lround(s->interval)) < 1)
 		iv = 1;
+	/*
+	 * Compared as a double before any rounding: llround of 1e300 or
+	 * 9.3e18 does not fit a long long (and came back negative).
+	 */
 	if (s->known &&
 	    (s->kind == COLLECTD_GAUGE || s->kind == COLLECTD_ABSOLUTE) &&
-	    (s->g < 0 || llround(s->g) > (long long)rules->max_count))
+	    !(s->g >= 0 && s->g < (double)rules->max_count + 0.5))
 		return err_set(e, ERR_INVALID, "bad_count", "values",
 		    "a %s count is "
 		    "from 0 to %llu",
@@ -783,58 +735,31 @@ collectd_place(struct cd_sample *s, const struct submission_rules *rules,
 }
 
 /*
- * The count a sample adds, updating the previous value of a cumulative
- * one; -1 when it adds nothing (first sample, repeat, unknown value).
+ * The count a sample adds: a gauge or absolute value as it is, a counter or
+ * derive through the state.  1 with *out set, 0 when it adds nothing, -1
+ * with e filled (a cap of the state, or a value held by another body).
  */
 static int
-collectd_delta(struct collectd_state *st, const struct cd_sample *s,
-    struct collectd_result *res, uint64_t *out)
+collectd_count(struct collectd_state *st, struct collectd_change **ch,
+    const struct cd_sample *s, uint64_t max_count, int64_t now,
+    struct collectd_result *res, uint64_t *out, struct st_error *e)
 {
-	char		key[ST_SOURCE_MAX + 1 + sizeof(s->id)];
-	struct cd_prev *p;
-	uint64_t	cur;
+	struct collectd_counter c;
 
 	if (!s->known)
-		return -1;
-	if (s->kind == COLLECTD_GAUGE || s->kind == COLLECTD_ABSOLUTE) {
-		*out = (uint64_t)llround(s->g);
 		return 0;
+	if (s->kind == COLLECTD_GAUGE || s->kind == COLLECTD_ABSOLUTE) {
+		*out = (uint64_t)llround(s->g); /* checked in collectd_place */
+		return 1;
 	}
+	c.host = s->host;
+	c.id = s->id;
+	c.field = s->field;
+	c.kind = s->kind;
+	c.time = s->time;
 	/* A derive below zero counts as zero: counts are never negative. */
-	cur = s->kind == COLLECTD_DERIVE && s->negative ? 0 : s->u;
-	snprintf(key, sizeof(key), "%s %s", s->host, s->id);
-	if ((p = strmap_get(st->prev, key)) == NULL) {
-		if (strmap_count(st->prev) >= st->max_keys)
-			return -1;
-		if ((p = malloc(sizeof(*p))) == NULL)
-			abort();
-		p->kind = s->kind;
-		p->time = s->time;
-		p->u = cur;
-		strmap_put(st->prev, key, p);
-		res->primed++;
-		return -1;
-	}
-	if (s->time <= p->time) {
-		res->repeats++;
-		return -1;
-	}
-	if (p->kind != s->kind) {
-		p->kind = s->kind;
-		p->time = s->time;
-		p->u = cur;
-		res->primed++;
-		return -1;
-	}
-	if (cur >= p->u)
-		*out = cur - p->u;
-	else {
-		*out = cur; /* the source restarted: count from zero */
-		res->resets++;
-	}
-	p->time = s->time;
-	p->u = cur;
-	return 0;
+	c.value = s->kind == COLLECTD_DERIVE && s->negative ? 0 : s->u;
+	return collectd_state_offer(st, ch, &c, max_count, now, res, out, e);
 }
 
 /* Parse a write_http body into submissions; see collectd.h. */
@@ -845,16 +770,18 @@ collectd_parse(const char *body, size_t len, int putval,
     int (*allow)(
 	void *arg, const struct submission *subs, size_t n, struct st_error *e),
     void *allow_arg, struct submission **out, size_t *n,
-    struct collectd_result *res, struct st_error *e)
+    struct collectd_change **change, struct collectd_result *res,
+    struct st_error *e)
 {
 	struct cd_parse	   cp;
 	struct submission *subs = NULL;
 	unsigned char	  *live = NULL;
 	size_t		   nsubs = 0, i, kept;
-	int		   rc = -1;
+	int		   rc = -1, k;
 
 	*out = NULL;
 	*n = 0;
+	*change = NULL;
 	memset(res, 0, sizeof(*res));
 	memset(&cp, 0, sizeof(cp));
 	cp.map = m;
@@ -871,7 +798,10 @@ collectd_parse(const char *body, size_t len, int putval,
 		    (live = calloc(cap, 1)) == NULL)
 			abort();
 	}
-	/* Every check that can fail comes before the state changes. */
+	/*
+	 * The body's own checks come before the state is touched; a refusal
+	 * by the state (a cap, a value held by another body) is rolled back.
+	 */
 	for (i = 0; i < cp.n; i++)
 		if (collectd_place(
 			&cp.samples[i], rules, now, subs, &nsubs, e) == -1)
@@ -884,10 +814,21 @@ collectd_parse(const char *body, size_t len, int putval,
 		struct submission *sub = &subs[s->sub];
 		uint64_t	   d, *c;
 
-		if (collectd_delta(st, s, res, &d) == -1)
+		if ((k = collectd_count(st, change, s, rules->max_count, now,
+			 res, &d, e)) == -1) {
+			collectd_settle(st, *change, 0, now);
+			*change = NULL;
+			goto done;
+		}
+		if (k == 0)
 			continue;
+		/* Several values of one category add up, to max_count. */
 		c = &sub->counts[s->category];
-		*c = d > rules->max_count - *c ? rules->max_count : *c + d;
+		if (d > rules->max_count - *c) {
+			res->clamped++;
+			*c = rules->max_count;
+		} else
+			*c += d;
 		live[s->sub] = 1;
 	}
 	/* A submission made only of first samples says nothing: drop it. */

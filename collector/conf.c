@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/number.h"
+
 enum conf_type { CT_STR, CT_UINT, CT_SIZE };
 
 struct conf_option {
@@ -128,6 +130,9 @@ static const struct conf_option conf_options[] = {
     {"notify_sources", CT_STR, OFF(notify_sources), 0, 0, "_total",
 	"sources whose drops are notified, comma-separated (each costs a "
 	"detection an hour)"},
+    {"collectd_max_values", CT_UINT, OFF(collectd_max_values), 1, 100000, "64",
+	"counter values remembered per collectd host; more new ones are "
+	"refused (429) until one is silent for max_interval"},
 };
 
 #define NOPTIONS (sizeof(conf_options) / sizeof(conf_options[0]))
@@ -152,14 +157,12 @@ conf_find(const char *name)
 static int
 conf_parse_number(const char *s, int sizes, unsigned long long *out)
 {
-	unsigned long long v, mul = 1;
-	char		  *end;
+	unsigned long long mul = 1;
+	uint64_t	   v;
+	size_t		   n = strspn(s, "0123456789");
+	const char	  *end = s + n;
 
-	if (!isdigit((unsigned char)s[0]))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
+	if (number_parse(s, n, 0, ULLONG_MAX, &v) == -1)
 		return -1;
 	if (sizes && *end != '\0' && end[1] == '\0') {
 		switch (*end) {
@@ -180,7 +183,7 @@ conf_parse_number(const char *s, int sizes, unsigned long long *out)
 			break;
 		}
 	}
-	if (*end != '\0' || (mul > 1 && v > ULLONG_MAX / mul))
+	if (*end != '\0' || v > ULLONG_MAX / mul)
 		return -1;
 	*out = v * mul;
 	return 0;

@@ -54,6 +54,7 @@ struct conf {
 	char		  *notify_url;	   /* http:// webhook, or "" */
 	char		  *notify_command; /* run by /bin/sh -c, or "" */
 	char		  *notify_sources; /* watched for drops: "_total" */
+	unsigned	   collectd_max_values; /* per host */
 	int		   foreground;
 };
 

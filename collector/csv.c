@@ -2,8 +2,8 @@
  * csv.c -- CSV and JSON text for exported series, and the text buffer the
  * read API writes its JSON answers into.
  *
- * Owns the escaping rules for both formats, including the guard against
- * spreadsheet formula injection.  It fetches nothing (rrd/export.c does)
+ * Owns the CSV escaping rules, including the guard against spreadsheet
+ * formula injection; JSON strings are rendered by lib/jsonstr.c.  It fetches nothing (rrd/export.c does)
  * and reads no clock.
  */
 #include "csv.h"
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/jsonstr.h"
 #include "../rrd/export.h"
 
 /* Make room for n more bytes plus a NUL; 0 or -1. */
@@ -68,27 +69,16 @@ csv_printf(struct csv_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-/* Append a JSON string literal. */
+/* Append a JSON string literal, rendered by lib/jsonstr.c. */
 void
 csv_json_string(struct csv_buf *b, const char *s)
 {
-	unsigned char c;
-	char	      esc[8];
+	size_t len = strlen(s), n = jsonstr_quote(NULL, 0, s, len);
 
-	csv_append(b, "\"", 1);
-	for (; *s != '\0'; s++) {
-		c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			csv_append(b, esc, 2);
-		} else if (c < 0x20 || c == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			csv_append(b, esc, 6);
-		} else
-			csv_append(b, s, 1);
-	}
-	csv_append(b, "\"", 1);
+	if (csv_reserve(b, n) == -1)
+		return;
+	jsonstr_quote(b->data + b->len, n + 1, s, len);
+	b->len += n;
 }
 
 /* Append one CSV text cell. */

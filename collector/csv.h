@@ -21,7 +21,10 @@ struct csv_buf {
 /* Append formatted text. */
 void csv_printf(struct csv_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Append s as a JSON string literal, quotes included (bytes >= 0x80 kept). */
+/*
+ * Append s as a JSON string literal, quotes included, by jsonstr_quote's
+ * rules: valid UTF-8 with <, > and & escaped, ill-formed bytes as U+FFFD.
+ */
 void csv_json_string(struct csv_buf *b, const char *s);
 /*
  * Append s as one CSV cell: a cell that could start a spreadsheet formula

@@ -2,9 +2,9 @@
  * events.c -- the list of event annotations and its file.
  *
  * Owns <data-dir>/events.json ({"next_id":N,"events":[...]}), its mutex and
- * the id counter (ids are never reused, even after a delete).  It does not
- * speak HTTP (api_events.c does) nor check source names (the caller passes
- * them normalised).
+ * the id counter (ids are never reused, even after a delete), the rules for
+ * an event's text, and the decoding of a new event from a request body.
+ * It does not speak HTTP (api_events.c does).
  */
 #include "events.h"
 
@@ -19,7 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/jsonstr.h"
+#include "../lib/log.h"
 #include "../lib/source.h"
+#include "../lib/utf8.h"
 
 struct events {
 	pthread_mutex_t lock;
@@ -30,51 +33,67 @@ struct events {
 	int64_t		next_id;
 };
 
-/* Check text: UTF-8, 1..EVENT_TEXT_CHARS characters, no control characters. */
+/*
+ * Check text: strict UTF-8, 1..EVENT_TEXT_CHARS characters, no control
+ * characters, no line separators, no bidirectional controls.
+ */
 int
 events_check_text(const char *text, struct st_error *e)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	size_t		     chars = 0, len, i;
-	unsigned	     cp;
+	size_t		     len = strlen(text), chars = 0, i, n;
+	uint32_t	     cp;
 
-	while (*p != '\0') {
-		if (*p < 0x80) {
-			cp = *p;
-			len = 1;
-		} else if ((*p & 0xe0) == 0xc0) {
-			cp = *p & 0x1f;
-			len = 2;
-		} else if ((*p & 0xf0) == 0xe0) {
-			cp = *p & 0x0f;
-			len = 3;
-		} else if ((*p & 0xf8) == 0xf0) {
-			cp = *p & 0x07;
-			len = 4;
-		} else
+	for (i = 0; i < len; i += n, chars++) {
+		n = utf8_decode(p + i, len - i, &cp);
+		if (cp == UTF8_INVALID)
 			return err_set(e, ERR_INVALID, "bad_text", "text",
 			    "the text is not UTF-8");
-		for (i = 1; i < len; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return err_set(e, ERR_INVALID, "bad_text",
-				    "text", "the text is not UTF-8");
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
 		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
 		    cp == 0x2028 || cp == 0x2029)
 			return err_set(e, ERR_INVALID, "bad_text", "text",
 			    "the text may not hold control characters or line "
 			    "breaks");
-		p += len;
-		chars++;
+		/*
+		 * Refused rather than stripped: a text that reads one way and
+		 * is stored another is worse than a clear error.
+		 */
+		if (utf8_is_bidi_control(cp))
+			return err_set(e, ERR_INVALID, "bad_text", "text",
+			    "the text may not hold bidirectional controls "
+			    "(U+%04X reorders what is shown)",
+			    (unsigned)cp);
 	}
-	if (chars == 0 || chars > EVENT_TEXT_CHARS ||
-	    (size_t)((const char *)p - text) > EVENT_TEXT_MAX)
+	if (chars == 0 || chars > EVENT_TEXT_CHARS || len > EVENT_TEXT_MAX)
 		return err_set(e, ERR_INVALID, "bad_text", "text",
 		    "the text must be 1 "
 		    "to %d characters",
 		    EVENT_TEXT_CHARS);
 	return 0;
+}
+
+/*
+ * Remove bidirectional controls from a stored text in place (a file written
+ * before they were refused); returns how many were removed.
+ */
+static size_t
+events_strip_bidi(char *text)
+{
+	unsigned char *p = (unsigned char *)text;
+	size_t	       len = strlen(text), i, o = 0, n, gone = 0;
+	uint32_t       cp;
+
+	for (i = 0; i < len; i += n) {
+		n = utf8_decode(p + i, len - i, &cp);
+		if (cp != UTF8_INVALID && utf8_is_bidi_control(cp)) {
+			gone++;
+			continue;
+		}
+		memmove(p + o, p + i, n);
+		o += n;
+	}
+	p[o] = '\0';
+	return gone;
 }
 
 /* Make room for one more event. */
@@ -94,9 +113,12 @@ events_reserve(struct events *ev)
 	return 0;
 }
 
-/* Read one stored event object into out; -1 when it is not valid. */
+/*
+ * Read one stored event object into out; -1 when it is not valid.  Adds
+ * the bidirectional controls removed from its text to *stripped.
+ */
 static int
-events_decode(json_t *o, struct event *out)
+events_decode(json_t *o, struct event *out, size_t *stripped)
 {
 	json_t *id = json_object_get(o, "id"), *t = json_object_get(o, "time");
 	json_t *text = json_object_get(o, "text"), *src;
@@ -105,14 +127,16 @@ events_decode(json_t *o, struct event *out)
 
 	memset(out, 0, sizeof(*out));
 	if (!json_is_integer(id) || !json_is_integer(t) ||
-	    !json_is_string(text) ||
-	    events_check_text(json_string_value(text), &e) == -1)
+	    !json_is_string(text) || json_string_length(text) > EVENT_TEXT_MAX)
+		return -1;
+	snprintf(out->text, sizeof(out->text), "%s", json_string_value(text));
+	*stripped += events_strip_bidi(out->text);
+	if (events_check_text(out->text, &e) == -1)
 		return -1;
 	out->id = json_integer_value(id);
 	out->time = json_integer_value(t);
 	out->created =
 	    json_is_integer(created) ? json_integer_value(created) : 0;
-	snprintf(out->text, sizeof(out->text), "%s", json_string_value(text));
 	src = json_object_get(o, "source");
 	if (json_is_string(src) && *json_string_value(src) != '\0') {
 		if (!source_is_valid_name(json_string_value(src)))
@@ -130,7 +154,7 @@ events_open(const char *data_dir, char *err, size_t errlen)
 	struct events *ev;
 	json_error_t   je;
 	json_t	      *root = NULL, *list, *o, *next;
-	size_t	       i;
+	size_t	       i, stripped = 0;
 
 	if ((ev = calloc(1, sizeof(*ev))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -162,7 +186,7 @@ events_open(const char *data_dir, char *err, size_t errlen)
 			snprintf(err, errlen, "out of memory");
 			goto fail;
 		}
-		if (events_decode(o, &ev->v[ev->n]) == -1) {
+		if (events_decode(o, &ev->v[ev->n], &stripped) == -1) {
 			snprintf(err, errlen, "%s: event %zu is not valid",
 			    ev->path, i);
 			goto fail;
@@ -172,6 +196,10 @@ events_open(const char *data_dir, char *err, size_t errlen)
 		ev->n++;
 	}
 	json_decref(root);
+	if (stripped > 0)
+		log_warn("%s: %zu bidirectional control(s) removed from event "
+			 "texts (they are refused since)",
+		    ev->path, stripped);
 	return ev;
 fail:
 	json_decref(root);
@@ -190,7 +218,7 @@ events_free(struct events *ev)
 	free(ev);
 }
 
-/* The event as a JSON object (new reference). */
+/* The event as a JSON object for events.json (new reference). */
 static json_t *
 events_encode(const struct event *x)
 {
@@ -200,18 +228,88 @@ events_encode(const struct event *x)
 	    (json_int_t)x->created);
 }
 
-/* The event as compact JSON text. */
+/* The event as compact JSON text for a response (lib/jsonstr.c's escaping). */
 char *
 events_to_json(const struct event *x)
 {
-	json_t *o;
-	char   *s;
+	char source[ST_SOURCE_MAX + 3], text[6 * EVENT_TEXT_MAX + 3], *s;
 
-	if ((o = events_encode(x)) == NULL)
+	if (x->source[0] != '\0')
+		jsonstr_quote(
+		    source, sizeof(source), x->source, strlen(x->source));
+	else
+		snprintf(source, sizeof(source), "null");
+	jsonstr_quote(text, sizeof(text), x->text, strlen(x->text));
+	if (asprintf(&s,
+		"{\"id\":%lld,\"time\":%lld,\"source\":%s,\"text\":%s,"
+		"\"created\":%lld}",
+		(long long)x->id, (long long)x->time, source, text,
+		(long long)x->created) == -1)
 		return NULL;
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
 	return s;
+}
+
+/* Read a POST /api/v1/events body; see events.h. */
+int
+events_parse(const char *body, size_t len, int64_t now, struct event *out,
+    struct st_error *e)
+{
+	json_error_t je;
+	json_t	    *root, *v;
+	const char  *key;
+	int	     rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je)) == NULL)
+		return err_set(e, ERR_BAD_INPUT, "bad_json", "",
+		    "the body is not one JSON object without repeated keys");
+	if (!json_is_object(root)) {
+		err_set(e, ERR_INVALID, "bad_event", "",
+		    "the body must be a JSON object");
+		goto done;
+	}
+	json_object_foreach(root, key, v)
+	{
+		if (strcmp(key, "time") != 0 && strcmp(key, "text") != 0 &&
+		    strcmp(key, "source") != 0) {
+			err_set(e, ERR_INVALID, "unknown_field", key,
+			    "unknown field (time, text and source are known)");
+			goto done;
+		}
+	}
+	v = json_object_get(root, "time");
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > now + 366 * 86400LL) {
+		err_set(e, ERR_INVALID, "bad_time", "time",
+		    "time must be unix seconds (an integer, at most a year "
+		    "ahead)");
+		goto done;
+	}
+	out->time = json_integer_value(v);
+	v = json_object_get(root, "text");
+	if (!json_is_string(v)) {
+		err_set(e, ERR_INVALID, "bad_text", "text",
+		    "text must be a string");
+		goto done;
+	}
+	if (events_check_text(json_string_value(v), e) == -1)
+		goto done;
+	snprintf(out->text, sizeof(out->text), "%s", json_string_value(v));
+	v = json_object_get(root, "source");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_string(v)) {
+			err_set(e, ERR_INVALID, "bad_source", "source",
+			    "source must be a host name");
+			goto done;
+		}
+		if (source_normalise(json_string_value(v),
+			json_string_length(v), out->source, "source", e) == -1)
+			goto done;
+	}
+	rc = 0;
+done:
+	json_decref(root);
+	return rc;
 }
 
 /* Write the list to a temporary file, sync it and rename it over the old; lock held. */

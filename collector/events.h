@@ -37,10 +37,23 @@ struct events *events_open(const char *data_dir, char *err, size_t errlen);
 void	       events_free(struct events *ev);
 
 /*
- * Check text: 1..EVENT_TEXT_CHARS characters of UTF-8 with no control
- * characters.  0, or -1 with e filled (422 "bad_text", field "text").  Pure.
+ * Check text: 1..EVENT_TEXT_CHARS characters of strict UTF-8 with no
+ * control characters, line separators or bidirectional controls (U+202E
+ * and its kind).  0, or -1 with e filled (ERR_INVALID "bad_text", field
+ * "text").  Pure.
  */
 int events_check_text(const char *text, struct st_error *e);
+
+/*
+ * Decode the JSON body of a new event ({"time":T,"text":"...","source":
+ * "..." or null}) received at now into out (id and created left 0; the
+ * source normalised, "" for every source).  -1 with e filled:
+ * ERR_BAD_INPUT "bad_json" for text that is not JSON, ERR_INVALID
+ * "bad_event", "unknown_field" (field: the name), "bad_time", "bad_text",
+ * "bad_source".  Pure.
+ */
+int events_parse(const char *body, size_t len, int64_t now, struct event *out,
+    struct st_error *e);
 
 /*
  * Add an event (text checked, source already normalised or "") and save
@@ -81,8 +94,11 @@ unsigned api_events_marks(struct spamtrend *st, const char *source,
     const unsigned *cats, unsigned ncats, int64_t start, int64_t end, int drops,
     struct render_mark *marks, char (*texts)[EVENTS_MARK_TEXT], unsigned max);
 
-/* The event as compact JSON text ({"id","time","source","text","created"}; a
- * null source is for every source), malloc'd, or NULL when out of memory. */
+/*
+ * The event as compact JSON text ({"id","time","source","text","created"};
+ * a null source is for every source), strings escaped by lib/jsonstr.c,
+ * malloc'd, or NULL when out of memory.
+ */
 char *events_to_json(const struct event *x);
 
 #endif

@@ -30,7 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/jsonstr.h"
 #include "../lib/log.h"
+#include "../lib/number.h"
 #include "../lib/strmap.h"
 
 #define MAX_ROUTES  64
@@ -125,8 +127,7 @@ http_parse_listen(const char *spec, struct sockaddr_storage *ss,
 {
 	char	    host[128];
 	const char *colon, *port;
-	long	    p;
-	char	   *end;
+	uint64_t    p;
 
 	memset(ss, 0, sizeof(*ss));
 	if (spec[0] == '[') {
@@ -146,9 +147,7 @@ http_parse_listen(const char *spec, struct sockaddr_storage *ss,
 		host[colon - spec] = '\0';
 		port = colon + 1;
 	}
-	errno = 0;
-	p = strtol(port, &end, 10);
-	if (*port == '\0' || *end != '\0' || errno != 0 || p < 0 || p > 65535)
+	if (number_parse_str(port, 0, 65535, &p) == -1)
 		goto bad;
 	if (host[0] == '\0' || strcmp(host, "*") == 0)
 		snprintf(host, sizeof(host), "0.0.0.0");
@@ -466,20 +465,94 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-/* Header iterator state for the smuggling checks. */
+/*
+ * Header iterator state for the framing checks.
+ *
+ * libmicrohttpd 0.9.75 hides the raw header text but parses it in place:
+ * each line's name and value stay where they arrived, with a NUL over the
+ * colon and over each line terminator.  So the distance from the end of
+ * one line's text (its first NUL) to the start of the next line's name is
+ * the length of that terminator: 2 for CRLF, 1 for a bare LF.  The header
+ * block's length (MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE) gives the last
+ * line's terminator and the empty line's the same way (4 bytes).  A folded
+ * line (obs-fold) makes the library move the name out of the block.  The
+ * request line's version, passed to the access handler, anchors the walk:
+ * when it is not inside the block the layout is not the one described
+ * here and line endings are not judged.  Only the versions whose layout
+ * was checked take this path (HTTP_INPLACE_HEADERS); the other checks
+ * (names, values, framing headers) need no layout.
+ */
+#if MHD_VERSION >= 0x00097500 && MHD_VERSION < 0x00097600
+#define HTTP_INPLACE_HEADERS 1
+#else
+#define HTTP_INPLACE_HEADERS 0
+#endif
+
 struct header_scan {
-	int content_length;
-	int transfer_encoding;
-	int bad_te;
+	int	    content_length;
+	int	    transfer_encoding;
+	int	    bad_te;
+	const char *bad_name;  /* a name that is not an RFC 9110 token */
+	const char *bad_value; /* the name of a value holding a control byte */
+	int	    bad_line;  /* a bare LF or a folded line */
+	const char *start;     /* the request line, in the library's buffer */
+	const char *end;       /* one past the header block */
+	const char *line_end;  /* the first NUL after the last line's text */
 };
 
-/* Count the framing headers of a request. */
+/* 1 when the name is an RFC 9110 token: no space, colon or control byte. */
+static int
+http_token(const char *s)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			(*s >= '0' && *s <= '9') || strchr(extra, *s) != NULL))
+			return 0;
+	return 1;
+}
+
+/*
+ * Check the terminator of the line whose text ends at hs->line_end against
+ * want bytes, the next line starting at next.  Does nothing when the walk
+ * has no anchor.
+ */
+static void
+http_line_ending(struct header_scan *hs, const char *next, ptrdiff_t want)
+{
+	if (hs->line_end == NULL)
+		return;
+	if (next < hs->line_end || next > hs->end ||
+	    next - hs->line_end != want)
+		hs->bad_line = 1;
+}
+
+/* Check one header's shape and count the framing headers. */
 static enum MHD_Result
 http_scan_header(
     void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	struct header_scan *hs = cls;
+	const char	   *p;
 
+	if (!http_token(key) && hs->bad_name == NULL)
+		hs->bad_name = key;
+	for (p = value; p != NULL && *p != '\0'; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f) {
+			if (hs->bad_value == NULL)
+				hs->bad_value = key;
+			break;
+		}
+	http_line_ending(hs, key, 2);
+	if (hs->line_end != NULL) {
+		if (value >= key && value < hs->end)
+			hs->line_end = value + strlen(value);
+		else
+			hs->bad_line = 1;
+	}
 	if (strcasecmp(key, "Content-Length") == 0)
 		hs->content_length++;
 	else if (strcasecmp(key, "Transfer-Encoding") == 0) {
@@ -488,6 +561,45 @@ http_scan_header(
 			hs->bad_te = 1;
 	}
 	return MHD_YES;
+}
+
+/* A refusal decided from the headers alone. */
+struct http_refusal {
+	int	    status;
+	const char *code;
+	const char *field;
+	const char *detail;
+};
+
+/* The first framing rule the headers break (0, f filled), or -1 for none. */
+static int
+http_framing(const struct header_scan *hs, struct http_refusal *f)
+{
+	if (hs->bad_name != NULL)
+		*f = (struct http_refusal){400, "bad_header", "",
+		    "a header name holds a space, a colon or a control "
+		    "character (RFC 9112: no space before the colon)"};
+	else if (hs->bad_value != NULL)
+		*f = (struct http_refusal){400, "bad_header", hs->bad_value,
+		    "a header value holds a control character (a bare CR?)"};
+	else if (hs->bad_line)
+		*f = (struct http_refusal){400, "bad_framing", "",
+		    "every header line ends in CRLF (no bare LF, no folded "
+		    "lines)"};
+	else if (hs->content_length > 1)
+		*f = (struct http_refusal){400, "bad_framing", "Content-Length",
+		    "more than one Content-Length header"};
+	else if (hs->transfer_encoding > 0 && hs->content_length > 0)
+		*f = (struct http_refusal){400, "bad_framing",
+		    "Transfer-Encoding",
+		    "Content-Length together with Transfer-Encoding"};
+	else if (hs->transfer_encoding > 1 || hs->bad_te)
+		*f = (struct http_refusal){501, "bad_framing",
+		    "Transfer-Encoding",
+		    "only Transfer-Encoding: chunked is understood"};
+	else
+		return -1;
+	return 0;
 }
 
 /* Answer 413 for a body over max_body; field names what told us. */
@@ -501,39 +613,49 @@ http_too_large(struct http_request *r, const char *field)
 	http_fail(r, 413, "body_too_large", field, detail);
 }
 
-/* Check framing, size and route once the headers are in. */
+/*
+ * Check framing, size and route once the headers are in.  version is the
+ * request line's last word, as the library passed it.
+ */
 static void
-http_check_headers(struct http_request *r)
+http_check_headers(struct http_request *r, const char *version)
 {
-	struct header_scan hs = {0, 0, 0};
-	const char	  *cl;
-	char		   allow[64];
+	struct header_scan		hs;
+	struct http_refusal		f;
+	const union MHD_ConnectionInfo *ci;
+	const char		       *cl;
+	char				allow[64];
+	uint64_t			len;
 
+	memset(&hs, 0, sizeof(hs));
 	r->checked = 1;
+	ci = MHD_get_connection_info(
+	    r->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	hs.start = r->method;
+	hs.end = ci != NULL ? r->method + ci->header_size : NULL;
+	if (HTTP_INPLACE_HEADERS && hs.end != NULL && version > hs.start &&
+	    version < hs.end)
+		hs.line_end = version + strlen(version);
 	MHD_get_connection_values(
 	    r->conn, MHD_HEADER_KIND, http_scan_header, &hs);
-	if (hs.content_length > 1) {
-		http_fail(r, 400, "bad_framing", "Content-Length",
-		    "more than one Content-Length header");
-		r->checked = 0;
-		return;
-	}
-	if (hs.transfer_encoding > 0 && hs.content_length > 0) {
-		http_fail(r, 400, "bad_framing", "Transfer-Encoding",
-		    "Content-Length together with Transfer-Encoding");
-		r->checked = 0;
-		return;
-	}
-	if (hs.transfer_encoding > 1 || hs.bad_te) {
-		http_fail(r, 501, "bad_framing", "Transfer-Encoding",
-		    "only Transfer-Encoding: chunked is understood");
-		r->checked = 0;
+	/* The last line's CRLF and the empty line's: four bytes. */
+	http_line_ending(&hs, hs.end, 4);
+	if (http_framing(&hs, &f) == 0) {
+		http_fail(r, f.status, f.code, f.field, f.detail);
+		r->checked = 0; /* and so the connection is closed */
 		return;
 	}
 	cl = MHD_lookup_connection_value(
 	    r->conn, MHD_HEADER_KIND, "Content-Length");
-	if (cl != NULL && strtoull(cl, NULL, 10) > r->h->s.max_body) {
-		http_too_large(r, "Content-Length");
+	if (cl != NULL &&
+	    number_parse_str(cl, 0, r->h->s.max_body, &len) == -1) {
+		/* Digits only, then it is a number past the cap. */
+		if (cl[0] != '\0' && cl[strspn(cl, "0123456789")] == '\0')
+			http_too_large(r, "Content-Length");
+		else
+			http_fail(r, 400, "bad_framing", "Content-Length",
+			    "Content-Length is not a decimal number");
+		r->checked = 0;
 		return;
 	}
 	if (http_elapsed(r) > r->h->s.request_timeout) {
@@ -603,7 +725,7 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 	if (!r->checked && !r->answered) {
 		r->method = method;
 		r->path = url;
-		http_check_headers(r);
+		http_check_headers(r, version);
 		if (r->answered) {
 			*upload_data_size = 0;
 			return http_queue(r);
@@ -883,41 +1005,21 @@ http_respond_json(struct http_request *r, int status, const char *json)
 	http_respond(r, status, "application/json", b, len + 1, 1);
 }
 
-/* Append s to buf as JSON string content. */
-static void
-http_json_escape(char *buf, size_t len, const char *s)
-{
-	size_t o = strlen(buf);
-
-	for (; *s != '\0' && o + 7 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = c;
-		} else if (c < 0x20 || c == 0x7f || c == '<' || c == '>' ||
-		    c == '&') {
-			o += snprintf(buf + o, len - o, "\\u%04x", c);
-		} else
-			buf[o++] = c;
-	}
-	buf[o] = '\0';
-}
-
 /* Answer an error as {"error":code,"field":field,"detail":detail}. */
 void
 http_fail(struct http_request *r, int status, const char *code,
     const char *field, const char *detail)
 {
-	char body[1024];
+	char c[128], f[384], d[1024], body[1600];
 
-	snprintf(body, sizeof(body), "{\"error\":\"");
-	http_json_escape(body, sizeof(body), code);
-	strncat(body, "\",\"field\":\"", sizeof(body) - strlen(body) - 1);
-	http_json_escape(body, sizeof(body), field != NULL ? field : "");
-	strncat(body, "\",\"detail\":\"", sizeof(body) - strlen(body) - 1);
-	http_json_escape(body, sizeof(body), detail);
-	strncat(body, "\"}", sizeof(body) - strlen(body) - 1);
+	if (field == NULL)
+		field = "";
+	/* Each part is cut, if at all, between characters and stays valid. */
+	jsonstr_quote(c, sizeof(c), code, strlen(code));
+	jsonstr_quote(f, sizeof(f), field, strlen(field));
+	jsonstr_quote(d, sizeof(d), detail, strlen(detail));
+	snprintf(body, sizeof(body),
+	    "{\"error\":%s,\"field\":%s,\"detail\":%s}", c, f, d);
 	http_respond_json(r, status, body);
 }
 

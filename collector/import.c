@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,7 +32,9 @@
 #include "../rrd/store.h"
 #include "conf.h"
 #include "csv.h"
+#include "../lib/dirlock.h"
 #include "../lib/error.h"
+#include "../lib/number.h"
 #include "../lib/source.h"
 #include "../lib/step.h"
 
@@ -76,26 +77,6 @@ import_split(char *line, char **cells, size_t max)
 		*p++ = '\0';
 	}
 	return n;
-}
-
-/* Parse a whole non-negative number of at most 19 digits; -1 if not one. */
-static int
-import_number(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t	 i;
-
-	if (*s == '\0')
-		return -1;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9' || i >= 19)
-			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (v > max)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 /*
@@ -247,8 +228,8 @@ import_parse(const char *text, size_t len, const char *path,
 		 * check going even when its other cells are bad, so one bad
 		 * row is reported once.
 		 */
-		if (import_number(cells[0], INT64_MAX / 2, &t) == -1 ||
-		    t == 0 || t % step != 0) {
+		if (number_parse_str(cells[0], 1, INT64_MAX / 2, &t) == -1 ||
+		    t % step != 0) {
 			import_problem(errs, &nerr, path, lineno,
 			    "time '%.20s' "
 			    "is not a positive multiple of the %u s step",
@@ -323,8 +304,8 @@ import_parse(const char *text, size_t len, const char *path,
 		for (i = 2; i < ncells; i++) {
 			if (col[i] == -2)
 				continue;
-			if (import_number(cells[i], IMPORT_MAX_CELL, &v) ==
-			    -1) {
+			if (number_parse_str(
+				cells[i], 0, IMPORT_MAX_CELL, &v) == -1) {
 				import_problem(errs, &nerr, path, lineno,
 				    "'%.24s' is not a whole number of messages "
 				    "(column %s)",
@@ -803,23 +784,9 @@ import_main(int argc, char **argv)
 	}
 
 	/* The daemon's lock: never write beside a running daemon. */
-	if (mkdir(c.data_dir, 0750) == -1 && errno != EEXIST) {
-		fprintf(stderr, "spamtrendd import: %s: %s\n", c.data_dir,
-		    strerror(errno));
-		goto done;
-	}
-	snprintf(src, sizeof(src), "%s/.lock", c.data_dir);
-	if ((lockfd = open(
-		 src, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1) {
-		fprintf(stderr, "spamtrendd import: %s: %s\n", src,
-		    strerror(errno));
-		goto done;
-	}
-	if (flock(lockfd, LOCK_EX | LOCK_NB) == -1) {
-		fprintf(stderr,
-		    "spamtrendd import: %s is in use by a running "
-		    "spamtrendd; stop it first\n",
-		    c.data_dir);
+	if ((lockfd = dirlock_take(c.data_dir, &e)) == -1) {
+		fprintf(stderr, "spamtrendd import: %s%s\n", e.detail,
+		    e.kind == ERR_CONFLICT ? "; stop it first" : "");
 		goto done;
 	}
 
@@ -916,8 +883,7 @@ done:
 		import_cleanup(tmp, files, nfiles);
 	for (i = 0; i < nfiles; i++)
 		import_file_clear(&files[i]);
-	if (lockfd != -1)
-		close(lockfd);
+	dirlock_release(lockfd);
 	conf_clear(&c);
 	return rc;
 }

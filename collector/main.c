@@ -8,16 +8,11 @@
  */
 #include "autoconf.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,9 +25,11 @@
 #include "http.h"
 #include "import.h"
 #include "ingest.h"
+#include "../lib/dirlock.h"
 #include "../lib/log.h"
 #include "notify.h"
 #include "spamtrend.h"
+#include "submission.h"
 #include "workers.h"
 
 /* Print usage and the option table. */
@@ -142,31 +139,6 @@ main_parse(struct conf *c, int argc, char **argv, int *check, int *recover)
 	return 0;
 }
 
-/* Create the data directory if needed and lock it against a second daemon. */
-static int
-main_lock_data_dir(const struct conf *c)
-{
-	char path[PATH_MAX];
-	int  fd;
-
-	if (mkdir(c->data_dir, 0750) == -1 && errno != EEXIST) {
-		log_error("%s: %s", c->data_dir, strerror(errno));
-		return -1;
-	}
-	snprintf(path, sizeof(path), "%s/.lock", c->data_dir);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-		 0600)) == -1) {
-		log_error("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		log_error("%s is in use by another spamtrendd", c->data_dir);
-		close(fd);
-		return -1;
-	}
-	return fd; /* held until exit */
-}
-
 /*
  * Signals, taken by one thread with sigwait() from the start, so that a
  * SIGTERM during a long start-up (journal replay, writing what is due) is
@@ -254,6 +226,7 @@ main(int argc, char **argv)
 	struct store_settings ss;
 	struct http_settings  hs;
 	struct main_signals   ms;
+	struct st_error	      e;
 	pthread_t	      sigthread;
 	char		      err[1024];
 	int		      check = 0, recover = 0, port, lockfd, i, rc = 1;
@@ -285,6 +258,9 @@ main(int argc, char **argv)
 	if (strcmp(c.log_target, "syslog") == 0)
 		log_use_syslog("spamtrendd");
 
+	/* Secret hash seeds before any thread exists. */
+	submission_seed();
+
 	/* Every thread inherits this mask; only the signal thread takes them. */
 	memset(&ms, 0, sizeof(ms));
 	pthread_mutex_init(&ms.lock, NULL);
@@ -303,8 +279,10 @@ main(int argc, char **argv)
 	st.conf = &c;
 	st.clock = fault_clock();
 	st.started = clock_now(st.clock);
-	if ((lockfd = main_lock_data_dir(&c)) == -1)
+	if ((lockfd = dirlock_take(c.data_dir, &e)) == -1) {
+		log_error("%s", e.detail);
 		goto done;
+	}
 	if ((st.auth = auth_create(c.tokens_file, c.admin_token,
 		 c.read_password, err, sizeof(err))) == NULL) {
 		log_error("%s", err);

@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../lib/number.h"
 #include "../lib/source.h"
+
+#define QUERY_MAX_NUMBER 999999999999ULL /* 12 digits */
 
 #define QUERY_BAD(e, field, ...) \
 	err_set((e), ERR_BAD_INPUT, "bad_parameter", (field), __VA_ARGS__)
@@ -60,22 +63,29 @@ static const struct {
 
 static const char *query_views[] = {"lines", "stacked", "ratio"};
 
-/* Parse a bounded unsigned decimal of at most 12 digits; -1 if malformed. */
+/* Parse the digits at *p (a value of at most 12 digits) and step past them. */
 static int
 query_uint(const char **p, int64_t *out)
 {
-	int64_t v = 0;
-	int	n = 0;
+	size_t	 n = strspn(*p, "0123456789");
+	uint64_t v;
 
-	while (**p >= '0' && **p <= '9') {
-		if (++n > 12)
-			return -1;
-		v = v * 10 + (**p - '0');
-		(*p)++;
-	}
-	if (n == 0)
+	if (number_parse(*p, n, 0, QUERY_MAX_NUMBER, &v) == -1)
 		return -1;
-	*out = v;
+	*p += n;
+	*out = (int64_t)v;
+	return 0;
+}
+
+/* Parse the whole of text as a decimal of at most 12 digits. */
+static int
+query_number(const char *text, int64_t *out)
+{
+	uint64_t v;
+
+	if (number_parse_str(text, 0, QUERY_MAX_NUMBER, &v) == -1)
+		return -1;
+	*out = (int64_t)v;
 	return 0;
 }
 
@@ -154,8 +164,7 @@ query_parse_span(const char *p, int64_t *out)
 int
 query_parse_time(const char *text, int64_t now, int64_t *out)
 {
-	const char *p = text;
-	int64_t	    v;
+	int64_t v;
 
 	if (text == NULL || *text == '\0')
 		return -1;
@@ -171,10 +180,7 @@ query_parse_time(const char *text, int64_t now, int64_t *out)
 	}
 	if (strlen(text) >= 10 && text[4] == '-')
 		return query_parse_date(text, out);
-	if (query_uint(&p, &v) == -1 || *p != '\0')
-		return -1;
-	*out = v;
-	return 0;
+	return query_number(text, out);
 }
 
 /* Set the defaults. */
@@ -198,10 +204,9 @@ static int
 query_clamped(const char *name, const char *value, unsigned lo, unsigned hi,
     unsigned *out, struct st_error *e)
 {
-	const char *p = value;
-	int64_t	    v;
+	int64_t v;
 
-	if (query_uint(&p, &v) == -1 || *p != '\0')
+	if (query_number(value, &v) == -1)
 		return QUERY_BAD(e, name, "%s must be a whole number", name);
 	*out = v < lo ? lo : v > hi ? hi : (unsigned)v;
 	return 0;
@@ -309,8 +314,7 @@ query_set(struct query *q, const struct query_settings *s, const char *name,
 		}
 		return 0;
 	case QP_STEP:
-		p = value;
-		if (query_uint(&p, &v) == -1 || *p != '\0' || v == 0)
+		if (query_number(value, &v) == -1 || v == 0)
 			return QUERY_BAD(e, name,
 			    "step must be a positive "
 			    "number of seconds");

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "../lib/random.h"
 #include "../lib/source.h"
 
 #define SUB_NAME_SHOWN 32 /* bytes of an untrusted name put in a field */
@@ -383,4 +384,16 @@ fail:
 	free(subs);
 	json_decref(root);
 	return rc;
+}
+
+/* Seed jansson's object hashing with a secret; see submission.h. */
+void
+submission_seed(void)
+{
+	uint32_t seed;
+
+	do
+		random_bytes(&seed, sizeof(seed));
+	while (seed == 0); /* 0 asks jansson to pick one itself */
+	json_object_seed(seed);
 }

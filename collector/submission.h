@@ -53,13 +53,24 @@ int submission_parse(const char *body, size_t len,
     size_t *n, struct st_error *e);
 
 /*
+ * Seed the JSON parser's hash tables (jansson's json_object_seed) with
+ * secret random bytes, so the keys of a body's objects cannot be chosen to
+ * collide.  The seed is process-wide: call once, before any thread starts.
+ */
+void submission_seed(void);
+
+/*
  * A stable 64-bit hash of the normalised content of s (FNV-1a over source,
  * time, interval and counts[0..ncategories); the id is not part of it).
  * submission_parse fills s->hash with this hash taken over the time and
  * interval AS GIVEN (0 when absent), so a retry of a body without "time"
  * hashes the same at any clock: callers comparing retries use s->hash, and
  * submission_hash(s) equals s->hash only when s->time and s->interval are
- * set to the given values (0 when absent).
+ * set to the given values (0 when absent).  It is a fingerprint compared
+ * for equality (a retry under the same source and id), kept in the journal
+ * and compared again after a restart, never a table index: so it is not
+ * keyed, and a collision can only make a reporter's own reused id pass for
+ * a retry of its own earlier submission.
  */
 uint64_t submission_hash(const struct submission *s, unsigned ncategories);
 

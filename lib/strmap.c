@@ -1,12 +1,21 @@
 /*
  * strmap.c -- chained hash table with string keys, grown by doubling.
  *
- * Owns the key copies and the buckets; knows nothing of what the values are.
+ * Owns the key copies, the buckets and each table's secret hash key; knows
+ * nothing of what the values are.  Keys are often chosen by clients
+ * (sources, idempotency keys, collectd names, peer addresses), so they are
+ * hashed with SipHash-2-4 under a key drawn from the kernel for each table:
+ * nobody outside the process can tell which keys share a bucket, so nobody
+ * can send keys that all do (with an unkeyed hash, 20,000 such keys turn
+ * every insertion into a walk of one long chain).
  */
 #include "strmap.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "random.h"
+#include "siphash.h"
 
 struct strmap_entry {
 	struct strmap_entry *next;
@@ -19,22 +28,17 @@ struct strmap {
 	struct strmap_entry **buckets;
 	size_t		      nbuckets; /* a power of two */
 	size_t		      count;
+	uint8_t		      key[SIPHASH_KEY_LEN]; /* secret, per table */
 };
 
-/* FNV-1a over a NUL-terminated string. */
-uint64_t
-strmap_hash(const char *s)
+/* The keyed hash of s in map m. */
+static uint64_t
+strmap_hash(const struct strmap *m, const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	while (*s != '\0') {
-		h ^= (unsigned char)*s++;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
+	return siphash24(m->key, s, strlen(s));
 }
 
-/* Allocate an empty map; aborts on out-of-memory. */
+/* Allocate an empty map with a fresh secret key; aborts on out-of-memory. */
 struct strmap *
 strmap_create(void)
 {
@@ -42,6 +46,7 @@ strmap_create(void)
 
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		abort();
+	random_bytes(m->key, sizeof(m->key));
 	m->nbuckets = 64;
 	if ((m->buckets = calloc(m->nbuckets, sizeof(*m->buckets))) == NULL)
 		abort();
@@ -104,7 +109,7 @@ strmap_grow(struct strmap *m)
 void *
 strmap_get(const struct strmap *m, const char *key)
 {
-	struct strmap_entry *e = *strmap_link(m, key, strmap_hash(key));
+	struct strmap_entry *e = *strmap_link(m, key, strmap_hash(m, key));
 
 	return e != NULL ? e->value : NULL;
 }
@@ -113,7 +118,7 @@ strmap_get(const struct strmap *m, const char *key)
 const char *
 strmap_put(struct strmap *m, const char *key, void *value)
 {
-	uint64_t	      h = strmap_hash(key);
+	uint64_t	      h = strmap_hash(m, key);
 	struct strmap_entry **pp = strmap_link(m, key, h), *e;
 	size_t		      len;
 
@@ -138,7 +143,7 @@ strmap_put(struct strmap *m, const char *key, void *value)
 void *
 strmap_del(struct strmap *m, const char *key)
 {
-	struct strmap_entry **pp = strmap_link(m, key, strmap_hash(key)), *e;
+	struct strmap_entry **pp = strmap_link(m, key, strmap_hash(m, key)), *e;
 	void		     *v;
 
 	if ((e = *pp) == NULL)
@@ -178,4 +183,27 @@ strmap_sweep(
 				pp = &e->next;
 		}
 	}
+}
+
+/* The length of the longest bucket chain (a measure of how keys spread). */
+size_t
+strmap_longest_chain(const struct strmap *m)
+{
+	const struct strmap_entry *e;
+	size_t			   i, n, longest = 0;
+
+	for (i = 0; i < m->nbuckets; i++) {
+		for (n = 0, e = m->buckets[i]; e != NULL; e = e->next)
+			n++;
+		if (n > longest)
+			longest = n;
+	}
+	return longest;
+}
+
+/* The number of buckets (a power of two). */
+size_t
+strmap_buckets(const struct strmap *m)
+{
+	return m->nbuckets;
 }

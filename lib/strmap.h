@@ -1,8 +1,11 @@
 /*
- * strmap.h -- a string-keyed hash table of pointers.
+ * strmap.h -- a string-keyed hash table of pointers: the one map type for
+ * keys that come from clients.
  *
  * Not thread-safe: each owner guards its map with its own lock.  Keys are
  * copied into the map; values are the caller's and are never freed here.
+ * Each map hashes with SipHash-2-4 under its own random key, so which keys
+ * collide cannot be known, let alone chosen, outside the process.
  */
 #ifndef ST_STRMAP_H
 #define ST_STRMAP_H
@@ -12,6 +15,7 @@
 
 struct strmap;
 
+/* A new empty map with a fresh secret key (aborts on out-of-memory). */
 struct strmap *strmap_create(void);
 /* Free the map and its key copies (not the values). */
 void strmap_free(struct strmap *m);
@@ -31,7 +35,9 @@ size_t strmap_count(const struct strmap *m);
  */
 void strmap_sweep(struct strmap *m,
     int (*fn)(void *arg, const char *key, void *value), void *arg);
-/* FNV-1a over a NUL-terminated string. */
-uint64_t strmap_hash(const char *s);
+/* The longest bucket chain: how evenly the keys spread (for tests). */
+size_t strmap_longest_chain(const struct strmap *m);
+/* The number of buckets, a power of two (the load is count / buckets). */
+size_t strmap_buckets(const struct strmap *m);
 
 #endif

@@ -6,7 +6,7 @@ import tempfile
 
 from harness import SPAMTRENDD, Daemon, Tap
 
-t = Tap(17)
+t = Tap(18)
 tmp = tempfile.mkdtemp(prefix="spamtrend-cli-")
 
 
@@ -66,6 +66,18 @@ try:
     t.eq(d.stop(), 0, "SIGTERM exits 0")
 finally:
     d.cleanup()
+
+# A port is digits only: a sign or a space is not read past (strtol did).
+p = subprocess.Popen([SPAMTRENDD, "--listen", "127.0.0.1:+0", "--data-dir",
+                      os.path.join(tmp, "data-sign")], stdout=subprocess.PIPE,
+                     stderr=subprocess.STDOUT, text=True)
+line = p.stdout.readline()
+started = "listening on" in line
+if started:
+    p.terminate()
+out = line + p.communicate(timeout=30)[0]
+t.ok(not started and p.returncode != 0 and "listen" in out,
+     "a port written with a sign is refused", out)
 
 # The config file sets the listen address and data dir too.
 data = os.path.join(tmp, "data2")

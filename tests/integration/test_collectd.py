@@ -1,6 +1,9 @@
 """POST /api/v1/collectd end to end: collectd's write_http JSON and PUTVAL
 bodies become counts (deltas of counters, gauges as sent), with the same
-auth as /api/v1/counts; the stock rrdtool reads back exactly the deltas."""
+auth as /api/v1/counts; the stock rrdtool reads back exactly the deltas.
+Counter state is per host and capped, a body refused by ingest does not use
+up its growth, absurd gauges are refused, and error bodies stay UTF-8."""
+import json
 import os
 import re
 import subprocess
@@ -9,7 +12,7 @@ from harness import SPAMTRENDD, SRCDIR
 
 from harness import Daemon, Tap, aligned_now, rrd_totals
 
-t = Tap(18)
+t = Tap(28)
 
 
 def vl(host, ti, value, when, dstype="derive", interval=10.0, type_="mail_counter"):
@@ -64,14 +67,47 @@ try:
          "a host that is not a DNS name is refused with 422")
     r = d.get("/api/v1/collectd")
     t.eq(r.status, 405, "GET on the endpoint is 405")
+    r = d.post("/api/v1/collectd", [vl("mx1.example.com", "virus", 1, base, dstype="gauge")],
+               headers={"X-Spamtrend-Source": "mx9.example.com"})
+    t.ok(r.status == 422 and r.json().get("error") == "source_mismatch",
+         "a host other than X-Spamtrend-Source names: 422 source_mismatch", r)
 
-    d.write_through(label + 60)
+    # Gauges of 2^63 or more once passed the count check (llround overflow).
+    for value in (1e300, 9.3e18):
+        r = d.post("/api/v1/collectd", [vl("mx4.example.com", "virus", value, base,
+                                            dstype="gauge")])
+        t.ok(r.status == 422 and r.json().get("error") == "bad_count",
+             "a gauge of %g is refused with 422 bad_count" % value, r)
+    r = d.request("POST", "/api/v1/collectd",
+                  body=b"PUTVAL mx4.example.com/p/mail_counter-spam N:\xff\xfe\n",
+                  headers={"Content-Type": "text/plain"})
+    try:
+        detail = json.loads(r.body.decode("utf-8")).get("detail", "")
+    except ValueError:
+        detail = None
+    t.ok(r.status == 400 and detail is not None and "\ufffd" in detail,
+         "bytes that are not UTF-8 come back as U+FFFD in valid JSON", r)
+
+    # A body that ingest refuses (a step long closed) leaves the counter where
+    # it was: the next accepted body counts the growth the refused one held.
+    old = aligned_now() - 3 * 86400
+    r = d.post("/api/v1/collectd", [vl("mx5.example.com", "spam", 100, old)])
+    t.eq(r.status, 200, "mx5 primes three days back")
+    r = d.post("/api/v1/collectd", [vl("mx5.example.com", "spam", 150, old + 10)])
+    t.ok(r.status in (409, 422), "its next sample, three days old, is refused by ingest", r)
+    now5 = aligned_now() + 5
+    r = d.post("/api/v1/collectd", [vl("mx5.example.com", "spam", 170, now5)])
+    t.eq(r.status, 202, "a current sample is accepted")
+
+    d.write_through(max(label, now5 - 5 + 60) + 60)
     t.eq(d.stop(), 0, "a stop after the steps were written is clean")
     tot = rrd_totals(os.path.join(d.data_dir, "mx1.example.com.rrd"), label - 120, label + 60)
     t.eq(tot, {"spam": 16, "ham": 7, "virus": 3, "rejected": 0},
          "mx1 holds the deltas: 12 + 4 (after the reset) spam, 7 ham, 3 virus")
     tot = rrd_totals(os.path.join(d.data_dir, "mx2.example.com.rrd"), label - 120, label + 60)
     t.eq(tot.get("rejected"), 30, "mx2 holds the PUTVAL delta")
+    tot = rrd_totals(os.path.join(d.data_dir, "mx5.example.com.rrd"), now5 - 300, now5 + 300)
+    t.eq(tot.get("spam"), 70, "mx5 holds 70: the refused body's growth was not used up")
 
     # With a tokens file the same reporter tokens apply.
     tokens = os.path.join(d.tmp, "tokens")
@@ -85,6 +121,34 @@ try:
     t.eq(r.status, 403, "a token may not report for another host")
     r = d.post("/api/v1/collectd", body, headers={"Authorization": "Bearer wrong-0123456789abcdef"})
     t.eq(r.status, 401, "an unknown token is refused")
+finally:
+    d.cleanup()
+
+# A reporter allowed only mx1 sends ever new plugin instances: its own table
+# fills and it is told so; mx2, another reporter, keeps counting.
+d = Daemon(wait=False)
+try:
+    tokens = os.path.join(d.tmp, "tokens")
+    with open(tokens, "w") as f:
+        f.write("secret-mx1-0123456789abcdef mx1.example.com\n"
+                "secret-mx2-0123456789abcdef mx2.example.com\n")
+    os.chmod(tokens, 0o600)
+    d.args += ["--tokens-file", tokens, "--max-sources", "2"]
+    d.start()
+    mx1 = {"Authorization": "Bearer secret-mx1-0123456789abcdef"}
+    mx2 = {"Authorization": "Bearer secret-mx2-0123456789abcdef"}
+    when = aligned_now() + 5
+    flood = [dict(vl("mx1.example.com", "spam", i, when), plugin_instance="i%d" % i)
+             for i in range(100)]
+    r = d.post("/api/v1/collectd", flood, headers=mx1)
+    t.ok(r.status == 429 and r.json().get("error") == "too_many_values" and
+         r.json().get("field") == "[64].values[0]",
+         "100 new values from one host: 429 too_many_values naming the 65th", r)
+    r1 = d.post("/api/v1/collectd", [vl("mx2.example.com", "spam", 10, when)], headers=mx2)
+    r2 = d.post("/api/v1/collectd", [vl("mx2.example.com", "spam", 25, when + 10)],
+                headers=mx2)
+    t.ok((r1.status, r2.status) == (200, 202) and r2.json().get("accepted") == 1,
+         "mx2's counter primes and then counts, whatever mx1 sent", (r1, r2))
 finally:
     d.cleanup()
 

@@ -98,6 +98,10 @@ CASES = [
      {"Content-Encoding": "gzip"}, 413, "inflated_too_large", None),
 ]
 
+# A submission that would be accepted if the framing around it were.
+GOOD = b'{"source":"mx1.example.com","counts":{"spam":1}}'
+
+
 def chunked(body, size=65536):
     out = b""
     for i in range(0, len(body), size):
@@ -121,6 +125,30 @@ RAW = [
     ("unknown Transfer-Encoding",
      b"POST /api/v1/counts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
      b"Transfer-Encoding: gzip\r\n\r\n", 501),
+    # RFC 9112 section 5.1: no white space between a field name and its colon.
+    ("'Transfer-Encoding : chunked' with Content-Length",
+     b"POST /api/v1/counts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+     b"Content-Length: %d\r\nTransfer-Encoding : chunked\r\n\r\n%s" % (len(GOOD), GOOD), 400),
+    ("a tab in a header name",
+     b"POST /api/v1/counts HTTP/1.1\r\nHost: x\r\nContent-Type\t: application/json\r\n"
+     b"Content-Length: %d\r\n\r\n%s" % (len(GOOD), GOOD), 400),
+    # Bare LF and CR: a proxy in front may split these lines differently.
+    ("bare LF line endings",
+     b"POST /api/v1/counts HTTP/1.1\nHost: x\nContent-Type: application/json\n"
+     b"Content-Length: %d\n\n%s" % (len(GOOD), GOOD), 400),
+    ("one bare LF between headers",
+     b"POST /api/v1/counts HTTP/1.1\r\nHost: x\nContent-Type: application/json\r\n"
+     b"Content-Length: %d\r\n\r\n%s" % (len(GOOD), GOOD), 400),
+    ("a bare LF ending the header block",
+     b"POST /api/v1/counts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+     b"Content-Length: %d\n\n%s" % (len(GOOD), GOOD), 400),
+    ("a bare CR inside a header",
+     b"POST /api/v1/counts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+     b"X-A: b\rContent-Length: 0\r\nContent-Length: %d\r\n\r\n%s" % (len(GOOD), GOOD),
+     400),
+    ("a folded header line (obs-fold)",
+     b"POST /api/v1/counts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+     b"X-A: b\r\n c\r\nContent-Length: %d\r\n\r\n%s" % (len(GOOD), GOOD), 400),
 ]
 
 t = Tap(len(CASES) * 2 + len(RAW) + 8)

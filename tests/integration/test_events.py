@@ -23,7 +23,7 @@ def non_loopback_address():
     return None if addr.startswith("127.") else addr
 
 
-t = Tap(36)
+t = Tap(39)
 d = Daemon()
 d2 = None
 d3 = None
@@ -64,6 +64,9 @@ try:
         ({"text": "x"}, 422, "time", "no time"),
         ({"time": T, "text": "x", "source": "bad_host!"}, 422, "source", "a bad source"),
         ({"time": T, "text": "x", "colour": "red"}, 422, "colour", "an unknown field"),
+        ({"time": T, "text": "invoice\u202efdp.exe"}, 422, "text",
+         "a right-to-left override (U+202E)"),
+        ({"time": T, "text": "a\u2066b\u2069"}, 422, "text", "an isolate (U+2066)"),
     ]
     results = []
     for body, status, field, what in bad:
@@ -101,6 +104,13 @@ try:
                  "100% \\g back\\slash 'quote\" end"):
         r = d.post("/api/v1/events", {"time": now - 600, "text": text})
         t.eq(r.status, 201, "an event with the text %r is stored" % text)
+        if text.startswith("<"):
+            t.ok(r.json().get("text") == text and not set(b"<>&") & set(r.body),
+                 "the answer escapes < > & and reads back the same text", r)
+    r = d.get("/api/v1/events")
+    t.ok(not set(b"<>&") & set(r.body) and
+         "<script>x</script>" in [e["text"] for e in r.json()],
+         "GET /api/v1/events escapes < > & (the texts read back unchanged)", r.body)
     for fmt, magic in (("png", b"\x89PNG\r\n\x1a\n"), ("svg", b"<?xml")):
         r = d.get("/graph.%s?source=_total&start=-1h" % fmt)
         t.ok(r.status == 200 and r.body.startswith(magic),
@@ -122,8 +132,17 @@ try:
     with open(os.path.join(d.data_dir, "events.json")) as f:
         t.ok(len(json.load(f)["events"]) == len(listed), "events.json holds them")
     t.eq(d.stop(), 0, "the daemon stops")
+    # A file written before bidirectional controls were refused still loads.
+    path = os.path.join(d.data_dir, "events.json")
+    with open(path, encoding="utf-8") as f:
+        stored = json.load(f)
+    stored["events"][0]["text"] = "\u202e" + stored["events"][0]["text"]
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(stored, f, ensure_ascii=False)
     d.start()
-    t.eq(d.get("/api/v1/events").json(), listed, "the events survive a restart")
+    t.eq(d.get("/api/v1/events").json(), listed,
+         "the events survive a restart (a stored U+202E is dropped on load)")
+    t.ok("bidirectional" in d.logs(), "and the dropping is logged", d.logs())
     r = d.post("/api/v1/events", {"time": T, "text": "after restart"})
     t.ok(r.status == 201 and r.json()["id"] > max(e["id"] for e in listed) and
          r.json()["id"] > ev3["id"], "ids are not reused", r)

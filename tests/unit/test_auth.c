@@ -75,7 +75,7 @@ main(void)
 	char		err[512], want[512];
 	const char     *path;
 
-	plan(56);
+	plan(58);
 	if (mkdtemp(tmpdir) == NULL) {
 		perror("mkdtemp");
 		return 1;
@@ -133,6 +133,12 @@ main(void)
 	ok(auth_create(path, "", "", err, sizeof(err)) == NULL &&
 		strncmp(err, want, strlen(want)) == 0,
 	    "a 15-character token is refused naming line 4 (%s)", err);
+	path = write_tokens(
+	    "short", TOK_A " *\n0123456789\f0123456789 mx\n", 0600);
+	snprintf(want, sizeof(want), "%s:2:", path);
+	ok(auth_create(path, "", "", err, sizeof(err)) == NULL &&
+		strncmp(err, want, strlen(want)) == 0,
+	    "a token holding a control byte (form feed) is refused (%s)", err);
 	path = write_tokens("nopattern", TOK_A " *\n" TOK_B "\n", 0600);
 	snprintf(want, sizeof(want), "%s:2:", path);
 	ok(auth_create(path, "", "", err, sizeof(err)) == NULL &&
@@ -229,6 +235,10 @@ main(void)
 	    "invalid base64 is refused");
 	ok(auth_reader(a, "Bearer s3cret", &e) == -1,
 	    "a bearer token is not basic auth");
+	ok(auth_reader(a, "Basic dXNlcjpzM2NyZXQAanVuaw==", &e) == -1 &&
+		e.kind == ERR_UNAUTHENTICATED,
+	    "the password followed by a NUL and more is refused "
+	    "(user:s3cret\\0junk)");
 	auth_free(a);
 	a = auth_create("", "", "a:b", err, sizeof(err));
 	is_int(auth_reader(a, "Basic dXNlcjphOmI=", &e), 0,

@@ -1,6 +1,8 @@
 /*
  * test_collectd.c -- collectd write_http bodies (JSON and PUTVAL) to
- * submissions: the map, deltas of cumulative values, resets, refusals.
+ * submissions: the map, deltas of cumulative values, resets, refusals,
+ * and the bounds of the previous values: per-host caps, hosts kept apart,
+ * expiry, and values that advance only when ingest took the body.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,22 +20,39 @@ static const char cats[4][ST_CATEGORY_MAX + 1] = {
 static struct submission_rules rules = {
     cats, 4, 60, 3600, 3, 8, 300, 0, 1000000000ULL};
 
-static struct collectd_map    map;
-static struct collectd_state *state;
-static struct submission     *subs;
-static size_t		      nsubs;
-static struct collectd_result res;
-static struct st_error	      err;
+static const struct collectd_limits limits = {100, 100, 3600};
 
-/* Parse one body against the shared map and state; returns the parser's rc. */
+static struct collectd_map     map;
+static struct collectd_state  *state;
+static struct collectd_change *change;
+static struct submission      *subs;
+static size_t		       nsubs;
+static struct collectd_result  res;
+static struct st_error	       err;
+
+/*
+ * Parse one body against the shared map and state at now, leaving its
+ * change unsettled in change; returns the parser's rc.
+ */
 static int
-run(const char *body, int putval)
+parse_at(const char *body, int putval, int64_t now)
 {
 	free(subs);
 	subs = NULL;
 	memset(&err, 0, sizeof(err));
 	return collectd_parse(body, strlen(body), putval, &map, &rules, state,
-	    NOW, NULL, NULL, &subs, &nsubs, &res, &err);
+	    now, NULL, NULL, &subs, &nsubs, &change, &res, &err);
+}
+
+/* Parse one body at NOW as if ingest accepted it; returns the parser's rc. */
+static int
+run(const char *body, int putval)
+{
+	int rc = parse_at(body, putval, NOW);
+
+	collectd_settle(state, change, 1, NOW);
+	change = NULL;
+	return rc;
 }
 
 /* A one-value JSON list of type mail_counter. */
@@ -66,13 +85,161 @@ refused(const char *body, int putval, int status, const char *code,
 		    err.code, err.detail);
 }
 
+/* A PUTVAL line of a derive value of host, named ti, with value v at t. */
+static const char *
+putval(char *buf, size_t len, const char *host, const char *ti,
+    unsigned long long v, long long t)
+{
+	snprintf(buf, len, "PUTVAL %s/tail-postfix/mail_counter-%s %lld:%llu\n",
+	    host, ti, t, v);
+	return buf;
+}
+
+/* The bounds of the state: caps per host, hosts apart, expiry, settling. */
+static void
+test_bounds(void)
+{
+	static const struct collectd_limits small = {3, 4, 3600};
+	char				    b[4096], line[256];
+	size_t				    i, keys;
+	int				    rc;
+
+	collectd_map_parse(
+	    &map, "tail/mail_counter/spam=spam", cats, 4, b, sizeof(b));
+	state = collectd_state_create(&small);
+
+	/* One host, ever new value names (plugin instances): its own cap. */
+	b[0] = '\0';
+	for (i = 0; i < 5; i++) {
+		snprintf(line, sizeof(line),
+		    "PUTVAL mx1.example/tail-i%zu/mail_counter-spam "
+		    "1226448000:%zu\n",
+		    i, i);
+		strcat(b, line);
+	}
+	rc = run(b, 1);
+	ok(rc == -1 && api_error_status(err.kind) == 429 &&
+		strcmp(err.code, "too_many_values") == 0 &&
+		strcmp(err.field, "line 5") == 0,
+	    "a fifth new value of one host: 429 too_many_values naming line 5");
+	ok(collectd_state_keys(state) == 0 &&
+		collectd_state_sources(state) == 0,
+	    "and the refused body left nothing behind");
+	strstr(b, "PUTVAL mx1.example/tail-i4")[0] = '\0';
+	ok(run(b, 1) == 0 && collectd_state_keys(state) == 4,
+	    "four values fill mx1's table");
+	ok(run("PUTVAL mx1.example/tail-i9/mail_counter-spam 1226448010:1\n",
+	       1) == -1 &&
+		strcmp(err.code, "too_many_values") == 0,
+	    "a fifth is refused");
+	ok(run(putval(
+		   line, sizeof(line), "mx2.example", "spam", 100, 1226448000),
+	       1) == 0 &&
+		run(putval(line, sizeof(line), "mx2.example", "spam", 130,
+			1226448010),
+		    1) == 0 &&
+		nsubs == 1 && subs[0].counts[0] == 30,
+	    "another host is not affected by mx1's full table");
+	ok(run("PUTVAL mx1.example/tail-i0/mail_counter-spam 1226448010:7\n",
+	       1) == 0 &&
+		nsubs == 1 && subs[0].counts[0] == 7,
+	    "mx1 still counts the values it has");
+
+	/* Hosts: at most three remembered. */
+	ok(run(putval(line, sizeof(line), "mx3.example", "spam", 1, 1226448000),
+	       1) == 0 &&
+		collectd_state_sources(state) == 3,
+	    "a third host is remembered");
+	ok(run(putval(line, sizeof(line), "mx4.example", "spam", 1, 1226448000),
+	       1) == -1 &&
+		api_error_status(err.kind) == 429 &&
+		strcmp(err.code, "too_many_sources") == 0,
+	    "a fourth host: 429 too_many_sources");
+	ok(run("PUTVAL mx4.example/tail-x/mail_counter-spam N:5.0\n", 1) == 0 &&
+		nsubs == 1,
+	    "its gauges still count: only counter state is bounded");
+
+	/* A body refused by ingest does not use up its growth. */
+	keys = collectd_state_keys(state);
+	ok(parse_at(putval(line, sizeof(line), "mx2.example", "spam", 150,
+			1226448020),
+	       1, NOW) == 0 &&
+		nsubs == 1 && subs[0].counts[0] == 20,
+	    "mx2 grows by 20");
+	collectd_settle(state, change, 0, NOW);
+	change = NULL;
+	ok(run(putval(
+		   line, sizeof(line), "mx2.example", "spam", 160, 1226448030),
+	       1) == 0 &&
+		nsubs == 1 && subs[0].counts[0] == 30,
+	    "refused by ingest: the next body counts 30, the refused growth "
+	    "too");
+	is_int(collectd_state_keys(state), keys, "no value was added or lost");
+
+	/* While a body is in flight its values are its own. */
+	ok(parse_at(putval(line, sizeof(line), "mx2.example", "spam", 170,
+			1226448040),
+	       1, NOW) == 0,
+	    "a body in flight");
+	{
+		struct collectd_change *held = change;
+
+		change = NULL;
+		ok(parse_at(putval(line, sizeof(line), "mx2.example", "spam",
+				180, 1226448050),
+		       1, NOW) == -1 &&
+			api_error_status(err.kind) == 503 &&
+			strcmp(err.code, "busy") == 0,
+		    "a second body with the same value: 503 busy");
+		collectd_settle(state, held, 1, NOW);
+	}
+	ok(run(putval(
+		   line, sizeof(line), "mx2.example", "spam", 180, 1226448050),
+	       1) == 0 &&
+		nsubs == 1 && subs[0].counts[0] == 10,
+	    "once settled the next body counts from the first");
+
+	/* A jump past max_count is a glitch, not a count. */
+	ok(run(putval(line, sizeof(line), "mx2.example", "spam",
+		   180 + 5000000000ULL, 1226448060),
+	       1) == 0 &&
+		nsubs == 0 && res.jumps == 1,
+	    "a counter growing past max_count at once counts nothing");
+
+	/* Idle values and hosts are forgotten. */
+	ok(parse_at(
+	       putval(line, sizeof(line), "mx3.example", "spam", 5, 1226448100),
+	       1, NOW + 3000) == 0 &&
+		nsubs == 1,
+	    "mx3 speaks again later");
+	collectd_settle(state, change, 1, NOW + 3000);
+	change = NULL;
+	ok(parse_at(
+	       putval(line, sizeof(line), "mx4.example", "spam", 1, 1226449000),
+	       1, NOW + 3601) == 0 &&
+		collectd_state_sources(state) == 2,
+	    "an hour later mx1 and mx2 are forgotten and mx4 has room");
+	collectd_settle(state, change, 1, NOW + 3601);
+	change = NULL;
+	ok(parse_at(
+	       putval(line, sizeof(line), "mx1.example", "spam", 9, 1226449000),
+	       1, NOW + 3602) == 0 &&
+		nsubs == 0 && res.primed == 1,
+	    "a forgotten host starts again by priming");
+	collectd_settle(state, change, 1, NOW + 3602);
+	change = NULL;
+	free(subs);
+	subs = NULL;
+	collectd_state_free(state);
+}
+
 int
 main(void)
 {
 	char		    b[2048], e[256];
 	struct collectd_map m2;
 
-	plan(43);
+	plan(68);
 
 	/* The map. */
 	ok(collectd_map_parse(&map,
@@ -106,7 +273,7 @@ main(void)
 	ok(collectd_map_parse(&m2, "", cats, 4, e, sizeof(e)) == 0 && m2.n == 0,
 	    "an empty map is empty");
 
-	state = collectd_state_create(100);
+	state = collectd_state_create(&limits);
 
 	/* Cumulative values: prime, delta, repeat, reset. */
 	ok(run(json1(b, sizeof(b), "MX1.Example.com", "spam", "derive", "100",
@@ -284,7 +451,29 @@ main(void)
 	is_int(collectd_state_keys(state), 4,
 	    "the state remembers each cumulative value once");
 
+	/* Gauges past 2^63 once came back from llround as LLONG_MIN. */
+	refused(
+	    json1(b, sizeof(b), "mx9.example", "spam", "gauge", "1e300", NOW),
+	    0, 422, "bad_count", "a JSON gauge of 1e300");
+	refused(
+	    json1(b, sizeof(b), "mx9.example", "spam", "gauge", "9.3e18", NOW),
+	    0, 422, "bad_count", "a JSON gauge of 9.3e18");
+	refused(json1(b, sizeof(b), "mx9.example", "spam", "absolute",
+		    "1000000000.5", NOW),
+	    0, 422, "bad_count", "an absolute just past max_count");
+	refused("PUTVAL mx9.example/p/mail_counter-spam N:1e300\n", 1, 422,
+	    "bad_count", "a PUTVAL gauge of 1e300");
+	refused("PUTVAL mx9.example/p/mail_counter-spam N:9.3e18\n", 1, 422,
+	    "bad_count", "a PUTVAL gauge of 9.3e18");
+	ok(run(json1(b, sizeof(b), "mx9.example", "spam", "gauge",
+		   "1000000000.4", NOW),
+	       0) == 0 &&
+		nsubs == 1 && subs[0].counts[0] == 1000000000ULL,
+	    "a gauge that rounds to max_count is taken");
+
 	free(subs);
+	subs = NULL;
 	collectd_state_free(state);
+	test_bounds();
 	return tap_done();
 }
