@@ -39,8 +39,7 @@ static const struct {
 	const char *name;
 	int64_t	    seconds;
 } query_compares[] = {
-    {"none", 0},
-    {"1y", 364 * 86400}, /* 52 weeks: the same weekdays */
+    {"none", 0}, {"1y", 364 * 86400}, /* 52 weeks: the same weekdays */
 };
 #define QUERY_MAX_COMPARE (2 * 366 * 86400LL)
 
@@ -395,13 +394,13 @@ query_set(struct query *q, const struct query_settings *s, const char *name,
 	case QP_TEXT:
 		len = strlen(value);
 		if (len > QUERY_TEXT_MAX)
-			return QUERY_BAD(e, name,
-			    "q is at most %d bytes", QUERY_TEXT_MAX);
+			return QUERY_BAD(
+			    e, name, "q is at most %d bytes", QUERY_TEXT_MAX);
 		for (i = 0; i <= len; i++) {
-			if (value[i] != '\0' && (value[i] < 0x20 ||
-			    value[i] > 0x7e))
-				return QUERY_BAD(e, name,
-				    "q may hold printable ASCII only");
+			if (value[i] != '\0' &&
+			    (value[i] < 0x20 || value[i] > 0x7e))
+				return QUERY_BAD(
+				    e, name, "q may hold printable ASCII only");
 			q->text[i] = (value[i] >= 'A' && value[i] <= 'Z')
 			    ? value[i] - 'A' + 'a'
 			    : value[i];
@@ -505,10 +504,10 @@ query_key(const struct query *q, char *buf, size_t len)
 	unsigned i;
 	int	 n;
 
-	n = snprintf(buf, len, "%s|%s|%s|%u|%u|%u|%u|%lld|%d|%d|%u|",
-	    q->source, q->start_text, q->end_text, q->step_given ? q->step : 0,
-	    q->width, q->height, q->scale, (long long)q->compare, (int)q->view,
-	    q->drops, q->ncats);
+	n = snprintf(buf, len, "%s|%s|%s|%u|%u|%u|%u|%lld|%d|%d|%u|", q->source,
+	    q->start_text, q->end_text, q->step_given ? q->step : 0, q->width,
+	    q->height, q->scale, (long long)q->compare, (int)q->view, q->drops,
+	    q->ncats);
 	if (n < 0 || (size_t)n >= len)
 		return;
 	off = (size_t)n;

@@ -44,9 +44,9 @@ enum query_param {
 	QP_TEXT,
 	QP_COUNT
 };
-#define QUERY_BIT(p)  (1U << (p))
-#define QUERY_SHARED  (QUERY_BIT(QP_SCALE) - 1) /* source .. drops */
-#define QUERY_IMAGE   (QUERY_SHARED | QUERY_BIT(QP_SCALE))
+#define QUERY_BIT(p) (1U << (p))
+#define QUERY_SHARED (QUERY_BIT(QP_SCALE) - 1) /* source .. drops */
+#define QUERY_IMAGE  (QUERY_SHARED | QUERY_BIT(QP_SCALE))
 #define QUERY_LISTING \
 	(QUERY_SHARED | QUERY_BIT(QP_OFFSET) | QUERY_BIT(QP_LIMIT) | \
 	    QUERY_BIT(QP_SORT) | QUERY_BIT(QP_TEXT))
