@@ -1076,6 +1076,13 @@
 		    stacked: state.view === 'stacked' };
 	}
 
+	/* "#D55E00" as rgba() with alpha a. */
+	function tint(hex, a) {
+		var n = parseInt(hex.slice(1), 16);
+		return 'rgba(' + (n >> 16 & 255) + ',' + (n >> 8 & 255) + ',' +
+		    (n & 255) + ',' + a + ')';
+	}
+
 	/* Shade unknown rows, the filling edge and drops; rule events. */
 	function underlay(ctx, area, g) {
 		var b = view.series;
@@ -1114,7 +1121,7 @@
 			if (source === TOTAL && d.source !== TOTAL)
 				return;
 			var end = d.end || view.range[1];
-			band(d.start, end, 'rgba(0,0,0,0.07)');
+			band(d.start, end, tint(colourOf(d.category), 0.09));
 			ctx.fillStyle = '#000';
 			ctx.fillRect(Math.round(x(d.start)) - 1, area.y, 2, area.h);
 		});
