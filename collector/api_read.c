@@ -365,7 +365,7 @@ read_graph(struct read_job *j)
 	struct render_request r;
 	struct render_mark    marks[RENDER_MAX_MARKS];
 	char		      texts[RENDER_MAX_MARKS][EVENTS_MARK_TEXT];
-	int64_t		      totals[ST_MAX_CATEGORIES];
+	int64_t		      totals[ST_MAX_CATEGORIES], data_end;
 	struct render_area    area;
 	struct st_error	      e;
 	unsigned char	     *img;
@@ -373,7 +373,7 @@ read_graph(struct read_job *j)
 
 	memset(&r, 0, sizeof(r));
 	memset(marks, 0, sizeof(marks));
-	read_data_end(j, j->q.source);
+	data_end = read_data_end(j, j->q.source);
 	r.source = j->q.source;
 	r.cats = j->q.cats;
 	r.ncats = j->q.ncats;
@@ -387,6 +387,9 @@ read_graph(struct read_job *j)
 					    : RENDER_LINES;
 	r.compare = j->q.compare;
 	r.svg = (j->ep->flags & READ_SVG) != 0;
+	if (data_end > 0 &&
+	    j->now - data_end <= (int64_t)j->st->conf->stale_after)
+		r.filling_from = data_end;
 	if (r.start >= RENDER_MIN_TIME && r.height >= 100) {
 		read_graph_totals(j, totals);
 		r.totals = totals;

@@ -62,6 +62,7 @@ static const char *render_palette[] = {
 #define RENDER_EVENT_COLOUR "555555"
 #define RENDER_DROP_COLOUR  "000000"
 #define RENDER_UNKNOWN	    "EBEBEB"
+#define RENDER_FILLING	    "FDF3D8"
 #define RENDER_CHAR_PX	    7 /* mean width of a legend character */
 
 const char *__lsan_default_suppressions(void);
@@ -385,6 +386,27 @@ render_total_comment(struct render_args *a, int64_t total)
 	render_arg(a, "COMMENT:total %s messages\\l", n);
 }
 
+/*
+ * The bands behind the data: grey where base is unknown, and past the end
+ * of the stored data of a live source a pale band for rows still filling.
+ */
+static void
+render_unknown(
+    struct render_args *a, const struct render_request *r, const char *base)
+{
+	if (r->filling_from <= 0) {
+		render_arg(a, "CDEF:unk=%s,UN,INF,UNKN,IF", base);
+		render_arg(a, "AREA:unk#%s", RENDER_UNKNOWN);
+		return;
+	}
+	render_arg(a, "CDEF:unk=%s,UN,TIME,%lld,LE,*,INF,UNKN,IF", base,
+	    (long long)r->filling_from);
+	render_arg(a, "AREA:unk#%s", RENDER_UNKNOWN);
+	render_arg(a, "CDEF:filling=%s,POP,TIME,%lld,GT,INF,UNKN,IF", base,
+	    (long long)r->filling_from);
+	render_arg(a, "AREA:filling#%s", RENDER_FILLING);
+}
+
 /* The ratio view: spam / (spam + ham) in percent, with its overlay. */
 static void
 render_ratio(struct render_args *a, const struct render_request *r,
@@ -394,8 +416,7 @@ render_ratio(struct render_args *a, const struct render_request *r,
 
 	render_arg(a, "DEF:s=%s:spam:AVERAGE", path);
 	render_arg(a, "DEF:h=%s:ham:AVERAGE", path);
-	render_arg(a, "CDEF:unk=s,UN,INF,UNKN,IF");
-	render_arg(a, "AREA:unk#%s", RENDER_UNKNOWN);
+	render_unknown(a, r, "s");
 	render_arg(a, "CDEF:ratio=s,h,+,0,EQ,UNKN,s,s,h,+,/,100,*,IF");
 	render_arg(a, "LINE2:ratio#%s:spam share of spam + ham", colour);
 	if (s != RENDER_NO_TOTAL && h != RENDER_NO_TOTAL && s + h > 0)
@@ -451,8 +472,7 @@ render_data(struct render_args *a, struct store *st,
 		render_arg(a, "CDEF:v%u=c%u,3600,*", i, i);
 	}
 	/* Unknown spans as a light band behind the data. */
-	render_arg(a, "CDEF:unk=c0,UN,INF,UNKN,IF");
-	render_arg(a, "AREA:unk#%s", RENDER_UNKNOWN);
+	render_unknown(a, r, "c0");
 	for (i = 0; i < r->ncats; i++) {
 		c = r->cats[i];
 		render_escape(names[c], leg, sizeof(leg));

@@ -58,6 +58,12 @@ struct render_request {
 	 * NULL or RENDER_NO_TOTAL: none known.
 	 */
 	const int64_t *totals;
+	/*
+	 * Where the stored data ends while the source still reports: rows
+	 * after it are still filling and get a band of their own instead of
+	 * the grey of unknown.  0: not live (every unknown row is grey).
+	 */
+	int64_t filling_from;
 };
 #define RENDER_NO_TOTAL INT64_MIN
 

@@ -1186,7 +1186,11 @@
 			zoomCallback: function (a, b) {
 				showWindow(a / 1000, b / 1000, true);
 			},
-			drawCallback: function () {
+			drawCallback: function (g) {
+				var a = g.getArea();
+				/* For tests and tools: where the plot lies. */
+				$('graph').setAttribute('data-plot',
+				    [a.x, a.y, a.w, a.h].map(Math.round).join(','));
 				placeMarks();
 			},
 			interactionModel: interaction()
@@ -1204,6 +1208,8 @@
 		} else
 			graph.updateOptions(opts);
 		$('graph').classList.remove('loading');
+		$('graph').setAttribute('data-range', view.range.join(','));
+		$('graph').setAttribute('data-step', String(view.series.step));
 		$('range-line').textContent = fmtTime(view.range[0]) + ' \u2013 ' +
 		    fmtTime(view.range[1]) + ' ' + zoneName() + ' \u00b7 one row = ' +
 		    fmtStep(view.series.step) + ' \u00b7 ' +
@@ -1271,9 +1277,9 @@
 		} else {
 			b.categories.forEach(function (c, k) {
 				var v = row[k + 1];
-				out.push(c + ' ' + (v === null ? 'no data' :
-				    fmtCount(v) + ' (' + fmtCount(v * 3600 / b.step) +
-				    '/h)'));
+				out.push({ cat: c, count: v, text: c + ' ' +
+				    (v === null ? 'no data' : fmtCount(v) + ' (' +
+				    fmtCount(v * 3600 / b.step) + '/h)') });
 			});
 			if (state.view === 'ratio' && row[1] !== null &&
 			    row[2] !== null && row[1] + row[2] > 0)
@@ -1295,7 +1301,13 @@
 			return;
 		r.appendChild(el('strong', 'when', o[0]));
 		o.slice(1).forEach(function (s) {
-			r.appendChild(el('span', 'val', s));
+			var v = el('span', 'val', typeof s === 'string' ? s : s.text);
+			if (typeof s !== 'string') {
+				v.setAttribute('data-cat', s.cat);
+				v.setAttribute('data-count',
+				    s.count === null ? '' : String(s.count));
+			}
+			r.appendChild(v);
 		});
 		r.setAttribute('data-row', String(row));
 		r.setAttribute('data-time', String(view.series.rows[row][0]));
@@ -1411,26 +1423,22 @@
 			    fmtCount(b.totals[c])));
 			var x = b.change_pct[c];
 			var pk = (prev.known_rows || {})[c];
-			var v = el('span', 'total-change');
 			if (typeof x === 'number') {
-				v.textContent = (x > 0 ? '\u25b2 ' : x < 0 ?
-				    '\u25bc ' : '') + fmtPct(x);
+				var v = el('span', 'total-change', (x > 0 ? '\u25b2 ' :
+				    x < 0 ? '\u25bc ' : '') + fmtPct(x));
 				v.classList.add(x > 0 ? 'up' : x < 0 ? 'down' : 'flat');
-			} else {
-				v.textContent = pk === 0 ? 'no earlier data' :
-				    'no change to give';
-				v.classList.add('flat');
+				li.appendChild(v);
 			}
-			li.appendChild(v);
 			li.appendChild(el('span', 'total-prev', pk === 0 ?
 			    label + ': no data' : label + ': ' +
 			    fmtCount(prev.totals[c])));
 			list.appendChild(li);
 		});
 		var note = 'Messages in the range, exactly as in the CSV.';
-		if (b.complete_through && view.range[1] > b.complete_through)
-			note += ' The last ' + fmtStep(b.step) +
-			    ' is still filling.';
+		if (b.complete_through && view.range[1] > b.complete_through &&
+		    !dataStale())
+			note += ' Rows after ' + fmtTime(b.complete_through) +
+			    ' are still filling (shaded).';
 		$('totals-note').textContent = note;
 	}
 
