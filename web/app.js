@@ -1177,7 +1177,7 @@
 			rightGap: 12,
 			animatedZooms: false,
 			axes: { y: { axisLabelFormatter: fmtAxis,
-			    axisLabelWidth: 56 } },
+			    axisLabelWidth: 56 }, x: { pixelsPerLabel: 56 } },
 			underlayCallback: underlay,
 			highlightCallback: readout,
 			unhighlightCallback: function () {
