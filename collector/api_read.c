@@ -45,14 +45,20 @@ static const struct read_endpoint read_endpoints[] = {
 };
 #define READ_ENDPOINTS (sizeof(read_endpoints) / sizeof(read_endpoints[0]))
 
+/* What a graph's headers tell besides the image. */
+struct read_meta {
+	struct render_area area;
+	char		   totals[ST_MAX_CATEGORIES * (ST_CATEGORY_MAX + 24)];
+};
+
 /* One cached graph: valid while the step it was drawn in is current. */
 struct read_cached {
-	char		   key[READ_KEY_MAX];
-	int64_t		   bucket;
-	struct render_area area;
-	unsigned char	  *data;
-	size_t		   len;
-	uint64_t	   used;
+	char		 key[READ_KEY_MAX];
+	int64_t		 bucket;
+	struct read_meta meta;
+	unsigned char	*data;
+	size_t		 len;
+	uint64_t	 used;
 };
 
 struct read_cache {
@@ -77,7 +83,7 @@ struct api_read {
 /* Find key in the cache for the current step; copies the bytes out. */
 static int
 read_cache_get(struct read_cache *c, const char *key, int64_t bucket,
-    unsigned char **data, size_t *len, struct render_area *area)
+    unsigned char **data, size_t *len, struct read_meta *meta)
 {
 	size_t i;
 	int    found = 0;
@@ -92,7 +98,7 @@ read_cache_get(struct read_cache *c, const char *key, int64_t bucket,
 		if ((*data = malloc(e->len)) != NULL) {
 			memcpy(*data, e->data, e->len);
 			*len = e->len;
-			*area = e->area;
+			*meta = e->meta;
 			e->used = ++c->clock;
 			found = 1;
 		}
@@ -105,7 +111,7 @@ read_cache_get(struct read_cache *c, const char *key, int64_t bucket,
 /* Store a copy of a graph, evicting the least recently used entries. */
 static void
 read_cache_put(struct read_cache *c, const char *key, int64_t bucket,
-    const unsigned char *data, size_t len, const struct render_area *area)
+    const unsigned char *data, size_t len, const struct read_meta *meta)
 {
 	struct read_cached *victim;
 	unsigned char	   *copy;
@@ -159,7 +165,7 @@ read_cache_put(struct read_cache *c, const char *key, int64_t bucket,
 	}
 	snprintf(victim->key, sizeof(victim->key), "%s", key);
 	victim->bucket = bucket;
-	victim->area = *area;
+	victim->meta = *meta;
 	victim->data = copy;
 	victim->len = len;
 	victim->used = ++c->clock;
@@ -296,14 +302,16 @@ read_answer(struct http_request *req, struct csv_buf *b, const char *ctype)
 }
 
 /*
- * Answer with an image, telling the UI where its plot area lies so a drag
- * across it maps to times.  Takes ownership of img.
+ * Answer with an image, telling where its plot area lies (so a drag across
+ * it maps to times) and the exact totals its legend prints.  Takes
+ * ownership of img.
  */
 static void
 read_graph_respond(struct http_request *req, int svg, unsigned char *img,
-    size_t len, const struct render_area *area)
+    size_t len, const struct read_meta *meta)
 {
-	char v[96];
+	const struct render_area *area = &meta->area;
+	char			  v[96];
 
 	if (area->width > 0) {
 		snprintf(v, sizeof(v), "%u,%u,%u,%u", area->left, area->top,
@@ -313,6 +321,8 @@ read_graph_respond(struct http_request *req, int svg, unsigned char *img,
 		    (long long)area->end);
 		http_add_header(req, "X-Graph-Range", v);
 	}
+	if (meta->totals[0] != '\0')
+		http_add_header(req, "X-Graph-Totals", meta->totals);
 	http_respond(
 	    req, 200, svg ? "image/svg+xml" : "image/png", img, len, 1);
 }
@@ -358,6 +368,30 @@ read_graph_totals(struct read_job *j, int64_t *totals)
 	series_free(&s);
 }
 
+/* "spam=26061,ham=2682": the totals a graph's legend prints, for tools. */
+static void
+read_graph_totals_text(
+    const struct read_job *j, const int64_t *totals, char *out, size_t len)
+{
+	const char(*names)[ST_CATEGORY_MAX + 1];
+	const char *name;
+	unsigned    i, n, ncats;
+
+	out[0] = '\0';
+	if (totals == NULL)
+		return;
+	names = store_categories(j->st->store, &n);
+	ncats = j->q.view == QUERY_RATIO ? 2 : j->q.ncats;
+	for (i = 0; i < ncats; i++) {
+		if (totals[i] == RENDER_NO_TOTAL)
+			continue;
+		name = j->q.view == QUERY_RATIO ? (i == 0 ? "spam" : "ham")
+						: names[j->q.cats[i]];
+		snprintf(out + strlen(out), len - strlen(out), "%s%s=%lld",
+		    out[0] != '\0' ? "," : "", name, (long long)totals[i]);
+	}
+}
+
 /* Draw a graph. */
 static void
 read_graph(struct read_job *j)
@@ -366,7 +400,7 @@ read_graph(struct read_job *j)
 	struct render_mark    marks[RENDER_MAX_MARKS];
 	char		      texts[RENDER_MAX_MARKS][EVENTS_MARK_TEXT];
 	int64_t		      totals[ST_MAX_CATEGORIES], data_end;
-	struct render_area    area;
+	struct read_meta      meta;
 	struct st_error	      e;
 	unsigned char	     *img;
 	size_t		      len;
@@ -397,13 +431,14 @@ read_graph(struct read_job *j)
 	r.marks = marks;
 	r.nmarks = api_events_marks(j->st, r.source, r.cats, r.ncats, r.start,
 	    r.end, j->q.drops, marks, texts, RENDER_MAX_MARKS);
-	if (render_graph(j->st->store, &r, &img, &len, &area, &e) == -1) {
+	if (render_graph(j->st->store, &r, &img, &len, &meta.area, &e) == -1) {
 		api_fail(j->req, &e);
 		return;
 	}
+	read_graph_totals_text(j, r.totals, meta.totals, sizeof(meta.totals));
 	read_cache_put(&j->st->read->cache, j->key, j->now / j->st->conf->step,
-	    img, len, &area);
-	read_graph_respond(j->req, r.svg, img, len, &area);
+	    img, len, &meta);
+	read_graph_respond(j->req, r.svg, img, len, &meta);
 }
 
 /* Export rows as CSV or JSON. */
@@ -458,7 +493,7 @@ read_handle(struct http_request *req, void *arg)
 	struct spamtrend	   *st = rt->st;
 	struct st_error		    e;
 	struct read_job		   *j;
-	struct render_area	    area;
+	struct read_meta	    meta;
 	unsigned char		   *img;
 	size_t			    len;
 
@@ -488,9 +523,9 @@ read_handle(struct http_request *req, void *arg)
 		query_key(&j->q, j->key + strlen(j->key),
 		    sizeof(j->key) - strlen(j->key));
 		if (read_cache_get(&st->read->cache, j->key,
-			j->now / st->conf->step, &img, &len, &area)) {
+			j->now / st->conf->step, &img, &len, &meta)) {
 			read_graph_respond(
-			    req, (ep->flags & READ_SVG) != 0, img, len, &area);
+			    req, (ep->flags & READ_SVG) != 0, img, len, &meta);
 			free(j);
 			return;
 		}
