@@ -45,6 +45,21 @@ read_json_totals(
 	csv_printf(b, "}");
 }
 
+/* Append ,"known_rows":{"cat":N,...}: how many rows of each are known. */
+static void
+read_json_known(struct csv_buf *b, const struct series *s, const size_t *known)
+{
+	unsigned c;
+
+	csv_printf(b, ",\"known_rows\":{");
+	for (c = 0; c < s->ncat; c++) {
+		csv_printf(b, "%s", c > 0 ? "," : "");
+		csv_json_string(b, s->names[c]);
+		csv_printf(b, ":%zu", known[c]);
+	}
+	csv_printf(b, "}");
+}
+
 /* Append the rows of s as [[time, n|null, ...], ...], times moved by shift. */
 static void
 read_json_rows(struct csv_buf *b, const struct series *s, int64_t shift)
@@ -120,25 +135,14 @@ read_series(struct read_job *j)
 	read_json_rows(&b, &cur, 0);
 	csv_printf(&b, ",\"totals\":");
 	read_json_totals(&b, &cur, sums, known);
-	csv_printf(&b, ",\"known_rows\":{");
-	for (c = 0; c < cur.ncat; c++) {
-		csv_printf(&b, "%s", c > 0 ? "," : "");
-		csv_json_string(&b, cur.names[c]);
-		csv_printf(&b, ":%zu", known[c]);
-	}
+	read_json_known(&b, &cur, known);
 	csv_printf(&b,
-	    "},\"previous\":{\"start\":%lld,\"end\":%lld,\"shift\":%lld,"
+	    ",\"previous\":{\"start\":%lld,\"end\":%lld,\"shift\":%lld,"
 	    "\"totals\":",
 	    (long long)pstart, (long long)pend,
 	    (long long)(j->q.start - pstart));
 	read_json_totals(&b, &prev, psums, pknown);
-	csv_printf(&b, ",\"known_rows\":{");
-	for (c = 0; c < prev.ncat; c++) {
-		csv_printf(&b, "%s", c > 0 ? "," : "");
-		csv_json_string(&b, prev.names[c]);
-		csv_printf(&b, ":%zu", pknown[c]);
-	}
-	csv_printf(&b, "}");
+	read_json_known(&b, &prev, pknown);
 	if (j->q.compare > 0) {
 		csv_printf(&b, ",\"rows\":");
 		read_json_rows(&b, &prev, j->q.compare);
