@@ -857,18 +857,17 @@
 			    stack: null, events: [], drops: [] };
 			setCsvLink();
 			renderTotals();
-			var more = [loadEvents(n), loadDrops(n)];
+			drawGraph();
+			var more = [loadEvents(n), (source === TOTAL ?
+			    loadSources(n) : loadSourceInfo(n)).then(function () {
+				return loadDrops(n);
+			})];
 			if (state.view === 'sources')
 				more.push(loadStack(n));
 			Promise.all(more).then(function () {
 				if (n === seq)
 					drawGraph();
 			});
-			drawGraph();
-			if (source === TOTAL)
-				loadSources(n);
-			else
-				loadSourceInfo(n);
 		}).catch(function () {
 			$('graph').classList.remove('loading');
 		});
@@ -904,7 +903,8 @@
 
 	/*
 	 * The drops of the range: of this source, or on the overview of the
-	 * total and of every source, one request at a time.
+	 * total and of each source in the table's page (the largest first),
+	 * one request at a time.
 	 */
 	function loadDrops(n) {
 		var list = [source];
@@ -925,16 +925,11 @@
 				return next(i + 1);
 			}, function () {});
 		}
-		if (source !== TOTAL)
-			return next(0);
-		return getJSON('/api/v1/sources', { limit: 50, sort: 'name' })
-		    .then(function (r) {
-			if (r.ok && r.body && Array.isArray(r.body.sources))
-				r.body.sources.forEach(function (s) {
-					list.push(s.name);
-				});
-			return next(0);
-		}, function () {});
+		if (source === TOTAL && sourcesPage)
+			sourcesPage.sources.forEach(function (s) {
+				list.push(s.name);
+			});
+		return next(0);
 	}
 
 	/* The top sources of the first category, for the "by source" view. */
@@ -1569,7 +1564,7 @@
 
 	/* The line under the header on a source page. */
 	function loadSourceInfo(n) {
-		getJSON('/api/v1/sources', { q: source, limit: 10,
+		return getJSON('/api/v1/sources', { q: source, limit: 10,
 		    start: view.range[0], end: view.range[1],
 		    step: view.series.step }).then(function (r) {
 			if (n !== seq)
@@ -1607,9 +1602,9 @@
 	/* The table: one page, sorted and filtered by the server. */
 	function loadSources(n) {
 		if (!view)
-			return;
+			return Promise.resolve();
 		var sort = state.sort || '-' + state.categories[0];
-		getJSON('/api/v1/sources', {
+		return getJSON('/api/v1/sources', {
 			start: view.range[0], end: view.range[1],
 			step: view.series.step,
 			categories: state.categories.join(','),
