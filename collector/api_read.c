@@ -18,6 +18,7 @@
 #include "../rrd/export.h"
 #include "../rrd/render.h"
 #include "../rrd/store.h"
+#include "../lib/clock.h"
 #include "api.h"
 #include "api_read.h"
 #include "conf.h"
@@ -275,18 +276,6 @@ read_data_end(struct read_job *j, const char *source)
 	return last;
 }
 
-/* The last wholly written row label of s. */
-int64_t
-read_complete_through(const struct series *s, int64_t data_end)
-{
-	int64_t t;
-
-	if (data_end <= 0 || s->step == 0)
-		return 0;
-	t = data_end - data_end % (int64_t)s->step;
-	return t;
-}
-
 /* Answer a finished text buffer, or 500 when it ran out of memory. */
 void
 read_answer(struct http_request *req, struct csv_buf *b, const char *ctype)
@@ -504,7 +493,7 @@ read_handle(struct http_request *req, void *arg)
 	j->st = st;
 	j->req = req;
 	j->ep = ep;
-	j->now = (int64_t)time(NULL);
+	j->now = clock_now(st->clock);
 	memset(&e, 0, sizeof(e));
 	if ((ep->accept == 0 && http_query_each(req, read_no_arg, &e) != 0) ||
 	    (ep->accept != 0 &&

@@ -59,11 +59,6 @@ void read_config(struct read_job *j);
  * store lock.
  */
 int64_t read_data_end(struct read_job *j, const char *source);
-/*
- * The last row label of s whose span is wholly written: rows labelled
- * after it are still filling.  data_end as read_data_end gave it.
- */
-int64_t read_complete_through(const struct series *s, int64_t data_end);
 /* Answer a finished text buffer, or 500 when it ran out of memory. */
 struct csv_buf;
 void read_answer(

@@ -84,6 +84,18 @@ read_json_rows(struct csv_buf *b, const struct series *s, int64_t shift)
 	csv_printf(b, "]");
 }
 
+/* Append ,"coverage":[c|null,...]: each row's reported share of its span. */
+static void
+read_json_coverage(struct csv_buf *b, const struct series *s)
+{
+	size_t row;
+
+	csv_printf(b, ",\"coverage\":[");
+	for (row = 0; row < s->nrows && !b->failed; row++)
+		csv_coverage(b, s, row, row > 0 ? "," : "", "null");
+	csv_printf(b, "]");
+}
+
 /*
  * Rows, totals and the change against an earlier period: the comparison
  * shift when one is asked for (the same weekdays with 1w, 5w, 1y), else
@@ -124,8 +136,7 @@ read_series(struct read_job *j)
 	    ",\"start\":%lld,\"end\":%lld,\"step\":%u,\"data_end\":%lld,"
 	    "\"complete_through\":%lld,\"categories\":[",
 	    (long long)j->q.start, (long long)j->q.end, cur.step,
-	    (long long)data_end,
-	    (long long)read_complete_through(&cur, data_end));
+	    (long long)data_end, (long long)cur.complete_through);
 	for (c = 0; c < cur.ncat; c++) {
 		if (c > 0)
 			csv_printf(&b, ",");
@@ -133,6 +144,7 @@ read_series(struct read_job *j)
 	}
 	csv_printf(&b, "],\"rows\":");
 	read_json_rows(&b, &cur, 0);
+	read_json_coverage(&b, &cur);
 	csv_printf(&b, ",\"totals\":");
 	read_json_totals(&b, &cur, sums, known);
 	read_json_known(&b, &cur, known);
@@ -146,6 +158,7 @@ read_series(struct read_job *j)
 	if (j->q.compare > 0) {
 		csv_printf(&b, ",\"rows\":");
 		read_json_rows(&b, &prev, j->q.compare);
+		read_json_coverage(&b, &prev);
 	}
 	csv_printf(&b, "},\"change_pct\":{");
 	for (c = 0; c < cur.ncat; c++) {

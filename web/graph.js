@@ -32,8 +32,14 @@ export function graphData() {
 	var prev = b.previous && b.previous.rows && S.state.compare ?
 	    b.previous.rows : null;
 	var i, j, row;
+	var cov = b.coverage || [];
+	var pcov = (b.previous && b.previous.coverage) || [];
+	/* A row still filling, or one nobody reported for, is not drawn. */
 	function filling(t) {
-		return ct && t > ct;
+		return (ct && t > ct) || cov[i] === 0;
+	}
+	function pgap(k, v) {
+		return pcov[k] === 0 ? null : v;
 	}
 	if (S.state.view === 'ratio') {
 		labels.push('spam share');
@@ -106,7 +112,7 @@ export function graphData() {
 			o.push(filling(row[0]) ? null : perHour(row[j], step));
 		if (prev)
 			for (j = 1; j < row.length; j++)
-				o.push(perHour((prev[i] || [])[j], step));
+				o.push(pgap(i, perHour((prev[i] || [])[j], step)));
 		data.push(o);
 	}
 	return { labels: labels, colours: colours, data: data,
@@ -135,7 +141,9 @@ export function underlay(ctx, area, g) {
 	var live = !dataStale();
 	for (i = 0; i < b.rows.length; i++) {
 		row = b.rows[i];
-		unknown = row.slice(1).every(function (v) {
+		/* Gaps: unknown rows, or rows nobody reported for. */
+		unknown = (b.coverage && b.coverage[i] === 0) ||
+		    row.slice(1).every(function (v) {
 			return v === null;
 		});
 		if (ct && row[0] > ct) {
@@ -321,6 +329,10 @@ export function readoutRow(i) {
 	}
 	if (filling)
 		out.push('still filling');
+	else if (b.coverage && typeof b.coverage[i] === 'number' &&
+	    b.coverage[i] < 1 && b.source !== '_total')
+		out.push(b.coverage[i] === 0 ? 'nothing reported' :
+		    Math.round(100 * b.coverage[i]) + '% of the row reported');
 	return out;
 }
 

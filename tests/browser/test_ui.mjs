@@ -185,7 +185,7 @@ function parseCsv(text) {
 
 function sums(csv) {
 	const s = {};
-	csv.header.slice(2).forEach((h) => {
+	csv.header.slice(2).filter((h) => h !== 'coverage').forEach((h) => {
 		s[h] = csv.rows.reduce((a, r) => a + (r[h] ?? 0), 0);
 	});
 	return s;
