@@ -386,6 +386,12 @@ export function bindControls() {
 			return;
 		S.state.tz = b.getAttribute('data-tz');
 		writeState(false);
+		/* Every time on the page moves at once, before new data comes. */
+		if (S.view) {
+			drawGraph();
+			renderEvents();
+			renderDrops();
+		}
 		refresh();
 	});
 	$('anchor').addEventListener('change', function () {
