@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "events.h"
+
 struct http;
 struct http_request;
 struct spamtrend;
@@ -19,7 +21,7 @@ struct st_error;
 void api_counts_routes(struct http *h, struct spamtrend *st);
 /* /healthz, /metrics, static UI files */
 void api_misc_routes(struct http *h, struct spamtrend *st);
-/* graphs, exports, sources, series */
+/* graphs, exports, sources, series, config (the table in api_read.c) */
 void api_read_routes(struct http *h, struct spamtrend *st);
 /* Free what api_read_routes made; after http_free and workers_free. */
 void api_read_free(struct spamtrend *st);
@@ -29,14 +31,34 @@ int api_events_routes(struct http *h, struct spamtrend *st);
 int  api_collectd_routes(struct http *h, struct spamtrend *st);
 void api_collectd_free(struct spamtrend *st);
 
+#define EVENTS_MARK_TEXT (EVENT_TEXT_MAX + 64)
+
+struct render_mark;
+
+/*
+ * The marks of a graph of source over [start, end] in the categories cats
+ * (api_events.c): the drops found there (when drops is set; a rule at the
+ * start, labelled like "spam -66.4% from 2008-11-11 21:00 UTC", and the
+ * drop's end in marks[].end when it has one) and the events of that source
+ * and of every source.  Fills at most max marks, whose texts point into
+ * texts[]; returns how many.  Runs on a worker thread: it takes the store
+ * lock and the events mutex, one after the other.
+ */
+unsigned api_events_marks(struct spamtrend *st, const char *source,
+    const unsigned *cats, unsigned ncats, int64_t start, int64_t end, int drops,
+    struct render_mark *marks, char (*texts)[EVENTS_MARK_TEXT], unsigned max);
+
 /*
  * Parse a read request's query parameters (source, categories, start, end,
  * step, ...) received at now into q (api_read.c).  -1 with e filled: 400
- * naming the parameter.
+ * naming the parameter.  api_query takes the shared parameters,
+ * api_query_accept those in accept (QUERY_BIT()s).
  */
 struct query;
 int api_query(struct http_request *req, const struct spamtrend *st, int64_t now,
     struct query *q, struct st_error *e);
+int api_query_accept(struct http_request *req, const struct spamtrend *st,
+    int64_t now, unsigned accept, struct query *q, struct st_error *e);
 
 /* Shared by every handler (api_common.c). */
 struct conf;

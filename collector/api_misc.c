@@ -1,8 +1,10 @@
 /*
  * api_misc.c -- /healthz, /metrics and the web UI's static files.
  *
- * Owns the media-type table and the rules for which files of the web
- * directory may be served (plain names, known extensions, no links).
+ * Owns the media-type table, the rules for which files of the web
+ * directory may be served (plain names, known extensions, no links), the
+ * libraries the UI takes from the system's JavaScript directory, and the
+ * validators (ETag) that let a browser keep what it has.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +35,17 @@ static const struct {
     {".png", "image/png"},
     {".ico", "image/x-icon"},
     {".txt", "text/plain; charset=utf-8"},
+};
+
+/*
+ * Files the UI loads from an installed library when web_dir has no copy:
+ * the name served under /assets/ and its path below js_dir.
+ */
+static const struct {
+	const char *name;
+	const char *path;
+} misc_libraries[] = {
+    {"dygraph.min.js", "dygraphs/dygraph.min.js"},
 };
 
 /* The media type for name, or NULL when it may not be served. */
@@ -68,12 +81,39 @@ misc_name_ok(const char *name)
 	return 1;
 }
 
-/* Answer with the file name from the web directory. */
+/* Open name in the web directory, or an installed library's file. */
+static int
+misc_open(struct spamtrend *st, const char *name)
+{
+	char   path[4200];
+	size_t i;
+	int    fd;
+
+	snprintf(path, sizeof(path), "%s/%s", st->conf->web_dir, name);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) != -1 ||
+	    errno != ENOENT)
+		return fd;
+	for (i = 0; i < sizeof(misc_libraries) / sizeof(misc_libraries[0]);
+	     i++) {
+		if (strcmp(name, misc_libraries[i].name) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", st->conf->js_dir,
+		    misc_libraries[i].path);
+		return open(path, O_RDONLY | O_CLOEXEC);
+	}
+	return -1;
+}
+
+/*
+ * Answer with the file name from the web directory (or a library), or 304
+ * when the browser already has this version.
+ */
 static void
 misc_send_file(struct http_request *r, struct spamtrend *st, const char *name)
 {
 	const char *ctype = misc_media_type(name);
-	char	    path[4200], *buf;
+	const char *match;
+	char	    etag[64], *buf;
 	struct stat sb;
 	ssize_t	    got;
 	int	    fd;
@@ -82,8 +122,7 @@ misc_send_file(struct http_request *r, struct spamtrend *st, const char *name)
 		http_fail(r, 404, "not_found", "path", "no such file");
 		return;
 	}
-	snprintf(path, sizeof(path), "%s/%s", st->conf->web_dir, name);
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+	if ((fd = misc_open(st, name)) == -1) {
 		http_fail(r, 404, "not_found", "path", "no such file");
 		return;
 	}
@@ -91,6 +130,16 @@ misc_send_file(struct http_request *r, struct spamtrend *st, const char *name)
 	    sb.st_size > 4 * 1024 * 1024) {
 		close(fd);
 		http_fail(r, 404, "not_found", "path", "no such file");
+		return;
+	}
+	snprintf(etag, sizeof(etag), "\"%llx-%llx\"",
+	    (unsigned long long)sb.st_mtime, (unsigned long long)sb.st_size);
+	http_add_header(r, "Cache-Control", "no-cache");
+	http_add_header(r, "ETag", etag);
+	match = http_header(r, "If-None-Match");
+	if (match != NULL && strcmp(match, etag) == 0) {
+		close(fd);
+		http_respond(r, 304, ctype, NULL, 0, 0);
 		return;
 	}
 	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL)
@@ -102,7 +151,6 @@ misc_send_file(struct http_request *r, struct spamtrend *st, const char *name)
 		http_fail(r, 500, "internal", "", "the file could not be read");
 		return;
 	}
-	http_add_header(r, "Cache-Control", "no-cache");
 	http_respond(r, 200, ctype, buf, (size_t)got, 1);
 }
 

@@ -1,13 +1,13 @@
 /*
- * api_read.c -- the read side of the HTTP API: graphs (/graph.png,
- * /graph.svg), exports (/export.csv, /export.json) and the JSON the UI reads
- * (/api/v1/sources, /api/v1/series).
+ * api_read.c -- the read side of the HTTP API: the table of read endpoints,
+ * their dispatch, graphs (/graph.png, /graph.svg) and exports (/export.csv,
+ * /export.json); the JSON the UI reads is in api_read_json.c.
  *
- * Owns the read handlers and a small cache of rendered graphs.  Parameters
- * are parsed on the polling thread (query.c); the work itself (librrd, under
- * the store lock) runs on the worker pool, which answers and resumes the
- * request.  It does not draw or fetch (rrd/render.c, rrd/export.c do) nor
- * format CSV (csv.c does).
+ * Owns the endpoint table, the dispatch and a small cache of rendered
+ * graphs.  Parameters are parsed on the polling thread (query.c); the work
+ * itself (librrd, under the store lock) runs on the worker pool, which
+ * answers and resumes the request.  It does not draw or fetch
+ * (rrd/render.c, rrd/export.c do) nor format CSV (csv.c does).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -20,9 +20,9 @@
 #include "../rrd/store.h"
 #include "../lib/clock.h"
 #include "api.h"
+#include "api_read.h"
 #include "conf.h"
 #include "csv.h"
-#include "events.h"
 #include "http.h"
 #include "query.h"
 #include "spamtrend.h"
@@ -30,25 +30,36 @@
 
 #define READ_CACHE_ENTRIES 64
 #define READ_CACHE_BYTES   (16 * 1024 * 1024)
-#define READ_KEY_MAX	   512
 
-enum read_kind {
-	READ_PNG,
-	READ_SVG,
-	READ_CSV,
-	READ_JSON,
-	READ_SOURCES,
-	READ_SERIES
+static void read_graph(struct read_job *j);
+static void read_export(struct read_job *j);
+
+/* The read endpoints: path, handler, parameters taken, flags. */
+static const struct read_endpoint read_endpoints[] = {
+    {"/graph.png", read_graph, QUERY_IMAGE, READ_CACHED},
+    {"/graph.svg", read_graph, QUERY_IMAGE, READ_CACHED | READ_SVG},
+    {"/export.csv", read_export, QUERY_SHARED, 0},
+    {"/export.json", read_export, QUERY_SHARED, READ_JSON},
+    {"/api/v1/series", read_series, QUERY_SHARED, 0},
+    {"/api/v1/sources", read_sources, QUERY_LISTING, 0},
+    {"/api/v1/config", read_config, 0, 0},
+};
+#define READ_ENDPOINTS (sizeof(read_endpoints) / sizeof(read_endpoints[0]))
+
+/* What a graph's headers tell besides the image. */
+struct read_meta {
+	struct render_area area;
+	char		   totals[ST_MAX_CATEGORIES * (ST_CATEGORY_MAX + 24)];
 };
 
 /* One cached graph: valid while the step it was drawn in is current. */
 struct read_cached {
-	char		   key[READ_KEY_MAX];
-	int64_t		   bucket;
-	struct render_area area;
-	unsigned char	  *data;
-	size_t		   len;
-	uint64_t	   used;
+	char		 key[READ_KEY_MAX];
+	int64_t		 bucket;
+	struct read_meta meta;
+	unsigned char	*data;
+	size_t		 len;
+	uint64_t	 used;
 };
 
 struct read_cache {
@@ -58,33 +69,22 @@ struct read_cache {
 	uint64_t	   clock;
 };
 
-/* Per-request state handed to a worker. */
-struct read_job {
-	struct spamtrend    *st;
-	struct http_request *req;
-	enum read_kind	     kind;
-	struct query	     q;
-	int64_t		     now;
-	char		     key[READ_KEY_MAX];
-};
-
 /* The route arguments: one per endpoint, sharing the context. */
 struct read_route {
-	struct spamtrend  *st;
-	struct read_cache *cache;
-	enum read_kind	   kind;
+	struct spamtrend	   *st;
+	const struct read_endpoint *ep;
 };
 
 /* The read side's state, hung off struct spamtrend. */
 struct api_read {
 	struct read_cache cache;
-	struct read_route routes[6];
+	struct read_route routes[READ_ENDPOINTS];
 };
 
 /* Find key in the cache for the current step; copies the bytes out. */
 static int
 read_cache_get(struct read_cache *c, const char *key, int64_t bucket,
-    unsigned char **data, size_t *len, struct render_area *area)
+    unsigned char **data, size_t *len, struct read_meta *meta)
 {
 	size_t i;
 	int    found = 0;
@@ -99,7 +99,7 @@ read_cache_get(struct read_cache *c, const char *key, int64_t bucket,
 		if ((*data = malloc(e->len)) != NULL) {
 			memcpy(*data, e->data, e->len);
 			*len = e->len;
-			*area = e->area;
+			*meta = e->meta;
 			e->used = ++c->clock;
 			found = 1;
 		}
@@ -112,7 +112,7 @@ read_cache_get(struct read_cache *c, const char *key, int64_t bucket,
 /* Store a copy of a graph, evicting the least recently used entries. */
 static void
 read_cache_put(struct read_cache *c, const char *key, int64_t bucket,
-    const unsigned char *data, size_t len, const struct render_area *area)
+    const unsigned char *data, size_t len, const struct read_meta *meta)
 {
 	struct read_cached *victim;
 	unsigned char	   *copy;
@@ -166,7 +166,7 @@ read_cache_put(struct read_cache *c, const char *key, int64_t bucket,
 	}
 	snprintf(victim->key, sizeof(victim->key), "%s", key);
 	victim->bucket = bucket;
-	victim->area = *area;
+	victim->meta = *meta;
 	victim->data = copy;
 	victim->len = len;
 	victim->used = ++c->clock;
@@ -211,45 +211,73 @@ read_parse_arg(void *arg, const char *key, const char *value)
 	return query_set(p->q, p->s, key, value, p->e) == -1;
 }
 
-/* Parse a read request's query parameters; see api.h. */
-int
-api_query(struct http_request *req, const struct spamtrend *st, int64_t now,
-    struct query *q, struct st_error *e)
+/* Parse the query parameters in accept into q (settings in s). */
+static int
+read_query(struct http_request *req, const struct spamtrend *st, int64_t now,
+    unsigned accept, struct query *q, struct query_settings *s,
+    struct st_error *e)
 {
-	struct query_settings s;
-	struct read_parse     p;
+	struct read_parse p;
 
-	read_settings(st, now, &s);
-	query_init(q, &s);
+	read_settings(st, now, s);
+	s->accept = accept;
+	query_init(q, s);
 	memset(e, 0, sizeof(*e));
 	p.q = q;
-	p.s = &s;
+	p.s = s;
 	p.e = e;
 	if (http_query_each(req, read_parse_arg, &p) != 0 ||
-	    query_finish(q, &s, e) == -1)
+	    query_finish(q, s, e) == -1)
 		return -1;
 	return 0;
 }
 
-/* Append {"cat":N,...} for totals of a series. */
-static void
-read_totals(struct csv_buf *b, const struct series *s, int64_t *sums)
+/* Parse a read request's query parameters; see api.h. */
+int
+api_query_accept(struct http_request *req, const struct spamtrend *st,
+    int64_t now, unsigned accept, struct query *q, struct st_error *e)
 {
-	unsigned c;
+	struct query_settings s;
 
-	csv_printf(b, "{");
-	for (c = 0; c < s->ncat; c++) {
-		series_total(s, c, &sums[c]);
-		if (c > 0)
-			csv_printf(b, ",");
-		csv_json_string(b, s->names[c]);
-		csv_printf(b, ":%lld", (long long)sums[c]);
-	}
-	csv_printf(b, "}");
+	return read_query(req, st, now, accept, q, &s, e);
+}
+
+/* The shared parameters; see api.h. */
+int
+api_query(struct http_request *req, const struct spamtrend *st, int64_t now,
+    struct query *q, struct st_error *e)
+{
+	return api_query_accept(req, st, now, QUERY_SHARED, q, e);
+}
+
+/* Refuse any query parameter (an endpoint without any). */
+static int
+read_no_arg(void *arg, const char *key, const char *value)
+{
+	struct st_error *e = arg;
+
+	(void)value;
+	err_set(e, ERR_BAD_INPUT, "bad_parameter", "",
+	    "this endpoint takes no parameters");
+	if (strlen(key) < sizeof(e->field) &&
+	    strspn(key, "abcdefghijklmnopqrstuvwxyz_") == strlen(key))
+		snprintf(e->field, sizeof(e->field), "%s", key);
+	return 1;
+}
+
+/* The end of a source's data; the automatic step chosen against it. */
+int64_t
+read_data_end(struct read_job *j, const char *source)
+{
+	int64_t last = 0;
+
+	store_last(j->st->store, source, &last);
+	query_resolve_step(&j->q, &j->s, last);
+	return last;
 }
 
 /* Answer a finished text buffer, or 500 when it ran out of memory. */
-static void
+void
 read_answer(struct http_request *req, struct csv_buf *b, const char *ctype)
 {
 	size_t len;
@@ -263,14 +291,16 @@ read_answer(struct http_request *req, struct csv_buf *b, const char *ctype)
 }
 
 /*
- * Answer with an image, telling the UI where its plot area lies so a drag
- * across it maps to times.  Takes ownership of img.
+ * Answer with an image, telling where its plot area lies (so a drag across
+ * it maps to times) and the exact totals its legend prints.  Takes
+ * ownership of img.
  */
 static void
 read_graph_respond(struct http_request *req, int svg, unsigned char *img,
-    size_t len, const struct render_area *area)
+    size_t len, const struct read_meta *meta)
 {
-	char v[96];
+	const struct render_area *area = &meta->area;
+	char			  v[96];
 
 	if (area->width > 0) {
 		snprintf(v, sizeof(v), "%u,%u,%u,%u", area->left, area->top,
@@ -280,23 +310,93 @@ read_graph_respond(struct http_request *req, int svg, unsigned char *img,
 		    (long long)area->end);
 		http_add_header(req, "X-Graph-Range", v);
 	}
+	if (meta->totals[0] != '\0')
+		http_add_header(req, "X-Graph-Totals", meta->totals);
 	http_respond(
 	    req, 200, svg ? "image/svg+xml" : "image/png", img, len, 1);
 }
 
+/*
+ * The exact totals of the range the graph shows, from the same rows as the
+ * export of the same query (the ratio view: spam, then ham), into totals;
+ * RENDER_NO_TOTAL where no row is known.
+ */
+static void
+read_graph_totals(struct read_job *j, int64_t *totals)
+{
+	const char(*names)[ST_CATEGORY_MAX + 1];
+	unsigned	cats[ST_MAX_CATEGORIES], ncats, i, n;
+	struct series	s;
+	struct st_error e;
+
+	ncats = j->q.ncats;
+	memcpy(cats, j->q.cats, sizeof(cats));
+	if (j->q.view == QUERY_RATIO) {
+		int spam = -1, ham = -1;
+
+		names = store_categories(j->st->store, &n);
+		for (i = 0; i < n; i++) {
+			if (strcmp(names[i], "spam") == 0)
+				spam = (int)i;
+			else if (strcmp(names[i], "ham") == 0)
+				ham = (int)i;
+		}
+		ncats = spam < 0 || ham < 0 ? 0 : 2;
+		cats[0] = (unsigned)spam;
+		cats[1] = (unsigned)ham;
+	}
+	for (i = 0; i < ST_MAX_CATEGORIES; i++)
+		totals[i] = RENDER_NO_TOTAL;
+	if (ncats == 0 ||
+	    export_fetch(j->st->store, j->q.source, j->q.start, j->q.end,
+		j->q.step, cats, ncats, 1, &s, &e) == -1)
+		return;
+	for (i = 0; i < ncats; i++)
+		if (series_total(&s, i, &totals[i]) == 0)
+			totals[i] = RENDER_NO_TOTAL;
+	series_free(&s);
+}
+
+/* "spam=26061,ham=2682": the totals a graph's legend prints, for tools. */
+static void
+read_graph_totals_text(
+    const struct read_job *j, const int64_t *totals, char *out, size_t len)
+{
+	const char(*names)[ST_CATEGORY_MAX + 1];
+	const char *name;
+	unsigned    i, n, ncats;
+
+	out[0] = '\0';
+	if (totals == NULL)
+		return;
+	names = store_categories(j->st->store, &n);
+	ncats = j->q.view == QUERY_RATIO ? 2 : j->q.ncats;
+	for (i = 0; i < ncats; i++) {
+		if (totals[i] == RENDER_NO_TOTAL)
+			continue;
+		name = j->q.view == QUERY_RATIO ? (i == 0 ? "spam" : "ham")
+						: names[j->q.cats[i]];
+		snprintf(out + strlen(out), len - strlen(out), "%s%s=%lld",
+		    out[0] != '\0' ? "," : "", name, (long long)totals[i]);
+	}
+}
+
 /* Draw a graph. */
 static void
-read_graph(struct read_job *j, struct read_cache *c)
+read_graph(struct read_job *j)
 {
 	struct render_request r;
 	struct render_mark    marks[RENDER_MAX_MARKS];
 	char		      texts[RENDER_MAX_MARKS][EVENTS_MARK_TEXT];
-	struct render_area    area;
+	int64_t		      totals[ST_MAX_CATEGORIES], data_end;
+	struct read_meta      meta;
 	struct st_error	      e;
 	unsigned char	     *img;
 	size_t		      len;
 
 	memset(&r, 0, sizeof(r));
+	memset(marks, 0, sizeof(marks));
+	data_end = read_data_end(j, j->q.source);
 	r.source = j->q.source;
 	r.cats = j->q.cats;
 	r.ncats = j->q.ncats;
@@ -304,20 +404,30 @@ read_graph(struct read_job *j, struct read_cache *c)
 	r.end = j->q.end;
 	r.width = j->q.width;
 	r.height = j->q.height;
+	r.scale = j->q.scale;
 	r.view = j->q.view == QUERY_STACKED ? RENDER_STACKED
 	    : j->q.view == QUERY_RATIO	    ? RENDER_RATIO
 					    : RENDER_LINES;
 	r.compare = j->q.compare;
-	r.svg = j->kind == READ_SVG;
+	r.svg = (j->ep->flags & READ_SVG) != 0;
+	if (data_end > 0 &&
+	    j->now - data_end <= (int64_t)j->st->conf->stale_after)
+		r.filling_from = data_end;
+	if (r.start >= RENDER_MIN_TIME && r.height >= 100) {
+		read_graph_totals(j, totals);
+		r.totals = totals;
+	}
 	r.marks = marks;
 	r.nmarks = api_events_marks(j->st, r.source, r.cats, r.ncats, r.start,
 	    r.end, j->q.drops, marks, texts, RENDER_MAX_MARKS);
-	if (render_graph(j->st->store, &r, &img, &len, &area, &e) == -1) {
+	if (render_graph(j->st->store, &r, &img, &len, &meta.area, &e) == -1) {
 		api_fail(j->req, &e);
 		return;
 	}
-	read_cache_put(c, j->key, j->now / j->st->conf->step, img, len, &area);
-	read_graph_respond(j->req, r.svg, img, len, &area);
+	read_graph_totals_text(j, r.totals, meta.totals, sizeof(meta.totals));
+	read_cache_put(&j->st->read->cache, j->key, j->now / j->st->conf->step,
+	    img, len, &meta);
+	read_graph_respond(j->req, r.svg, img, len, &meta);
 }
 
 /* Export rows as CSV or JSON. */
@@ -329,13 +439,14 @@ read_export(struct read_job *j)
 	struct st_error e;
 	char		disp[ST_SOURCE_MAX + 96];
 
+	read_data_end(j, j->q.source);
 	if (export_fetch(j->st->store, j->q.source, j->q.start, j->q.end,
 		j->q.step, j->q.cats, j->q.ncats,
 		strcmp(j->q.source, ST_TOTAL_SOURCE) == 0, &s, &e) == -1) {
 		api_fail(j->req, &e);
 		return;
 	}
-	if (j->kind == READ_CSV) {
+	if (!(j->ep->flags & READ_JSON)) {
 		csv_series(&b, &s);
 		snprintf(disp, sizeof(disp),
 		    "attachment; filename=\""
@@ -351,150 +462,13 @@ read_export(struct read_job *j)
 	read_answer(j->req, &b, "application/json");
 }
 
-/* List the sources with their first and last update and a day's totals. */
-static void
-read_sources(struct read_job *j)
-{
-	struct spamtrend *st = j->st;
-	struct csv_buf	  b = {0};
-	struct series	  s;
-	struct st_error	  e;
-	int64_t		  first, last, sums[ST_MAX_CATEGORIES];
-	char		**names;
-	size_t		  n, i;
-
-	if (store_list_sources(st->store, &names, &n) == -1) {
-		http_fail(j->req, 500, "store_error", NULL,
-		    "cannot read the data directory");
-		return;
-	}
-	csv_printf(&b, "{\"now\":%lld,\"stale_after\":%u,\"sources\":[",
-	    (long long)j->now, st->conf->stale_after);
-	for (i = 0; i < n; i++) {
-		store_last(st->store, names[i], &last);
-		export_first_seen(st->store, names[i], &first);
-		csv_printf(&b, "%s{\"name\":", i > 0 ? "," : "");
-		csv_json_string(&b, names[i]);
-		csv_printf(&b,
-		    ",\"first_seen\":%lld,\"last_seen\":%lld,"
-		    "\"stale\":%s,\"last_day\":",
-		    (long long)first, (long long)last,
-		    j->now - last > (int64_t)st->conf->stale_after ? "true"
-								   : "false");
-		if (export_fetch(st->store, names[i], j->now - 86400, j->now,
-			st->conf->step, j->q.cats, j->q.ncats, 1, &s,
-			&e) == 0) {
-			read_totals(&b, &s, sums);
-			series_free(&s);
-		} else
-			csv_printf(&b, "{}");
-		csv_printf(&b, "}");
-	}
-	csv_printf(&b, "]}");
-	store_names_free(names, n);
-	read_answer(j->req, &b, "application/json");
-}
-
-/* Rows, totals and the change against the period just before. */
-static void
-read_series(struct read_job *j)
-{
-	struct csv_buf	b = {0};
-	struct series	cur, prev;
-	struct st_error e;
-	int64_t	 span, sums[ST_MAX_CATEGORIES], psums[ST_MAX_CATEGORIES], v;
-	int	 missing = strcmp(j->q.source, ST_TOTAL_SOURCE) == 0;
-	size_t	 row;
-	unsigned c;
-
-	span = j->q.end - j->q.start;
-	if (export_fetch(j->st->store, j->q.source, j->q.start, j->q.end,
-		j->q.step, j->q.cats, j->q.ncats, missing, &cur, &e) == -1) {
-		api_fail(j->req, &e);
-		return;
-	}
-	if (export_fetch(j->st->store, j->q.source, j->q.start - span,
-		j->q.start, cur.step, j->q.cats, j->q.ncats, 1, &prev,
-		&e) == -1) {
-		series_free(&cur);
-		api_fail(j->req, &e);
-		return;
-	}
-	csv_printf(&b, "{\"source\":");
-	csv_json_string(&b, cur.source);
-	csv_printf(&b,
-	    ",\"start\":%lld,\"end\":%lld,\"step\":%u,"
-	    "\"categories\":[",
-	    (long long)j->q.start, (long long)j->q.end, cur.step);
-	for (c = 0; c < cur.ncat; c++) {
-		if (c > 0)
-			csv_printf(&b, ",");
-		csv_json_string(&b, cur.names[c]);
-	}
-	csv_printf(&b, "],\"rows\":[");
-	for (row = 0; row < cur.nrows; row++) {
-		csv_printf(&b, "%s[%lld", row > 0 ? "," : "",
-		    (long long)(cur.first + (int64_t)row * cur.step));
-		for (c = 0; c < cur.ncat; c++) {
-			v = cur.counts[row * cur.ncat + c];
-			if (v == SERIES_UNKNOWN)
-				csv_printf(&b, ",null");
-			else
-				csv_printf(&b, ",%lld", (long long)v);
-		}
-		csv_printf(&b, "]");
-	}
-	csv_printf(&b, "],\"coverage\":[");
-	for (row = 0; row < cur.nrows; row++)
-		csv_coverage(&b, &cur, row, row > 0 ? "," : "", "null");
-	csv_printf(&b, "],\"complete_through\":%lld,\"totals\":",
-	    (long long)cur.complete_through);
-	read_totals(&b, &cur, sums);
-	csv_printf(&b,
-	    ",\"previous\":{\"start\":%lld,\"end\":%lld,"
-	    "\"totals\":",
-	    (long long)(j->q.start - span), (long long)j->q.start);
-	read_totals(&b, &prev, psums);
-	csv_printf(&b, "},\"change_pct\":{");
-	for (c = 0; c < cur.ncat; c++) {
-		if (c > 0)
-			csv_printf(&b, ",");
-		csv_json_string(&b, cur.names[c]);
-		if (psums[c] == 0)
-			csv_printf(&b, ":null");
-		else
-			csv_printf(&b, ":%.1f",
-			    100.0 * (double)(sums[c] - psums[c]) /
-				(double)psums[c]);
-	}
-	csv_printf(&b, "}}");
-	series_free(&cur);
-	series_free(&prev);
-	read_answer(j->req, &b, "application/json");
-}
-
 /* Run one read job on a worker thread, answer and resume the request. */
 static void
 read_run(void *arg)
 {
 	struct read_job *j = arg;
 
-	switch (j->kind) {
-	case READ_PNG:
-	case READ_SVG:
-		read_graph(j, &j->st->read->cache);
-		break;
-	case READ_CSV:
-	case READ_JSON:
-		read_export(j);
-		break;
-	case READ_SOURCES:
-		read_sources(j);
-		break;
-	case READ_SERIES:
-		read_series(j);
-		break;
-	}
+	j->ep->run(j);
 	http_resume(j->req);
 	free(j);
 }
@@ -503,13 +477,14 @@ read_run(void *arg)
 static void
 read_handle(struct http_request *req, void *arg)
 {
-	struct read_route *rt = arg;
-	struct spamtrend  *st = rt->st;
-	struct st_error	   e;
-	struct read_job	  *j;
-	struct render_area area;
-	unsigned char	  *img;
-	size_t		   len;
+	struct read_route	   *rt = arg;
+	const struct read_endpoint *ep = rt->ep;
+	struct spamtrend	   *st = rt->st;
+	struct st_error		    e;
+	struct read_job		   *j;
+	struct read_meta	    meta;
+	unsigned char		   *img;
+	size_t			    len;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		http_fail(req, 500, "internal", NULL, "out of memory");
@@ -517,23 +492,29 @@ read_handle(struct http_request *req, void *arg)
 	}
 	j->st = st;
 	j->req = req;
-	j->kind = rt->kind;
+	j->ep = ep;
 	j->now = clock_now(st->clock);
-	if (api_query(req, st, j->now, &j->q, &e) == -1) {
+	memset(&e, 0, sizeof(e));
+	if ((ep->accept == 0 && http_query_each(req, read_no_arg, &e) != 0) ||
+	    (ep->accept != 0 &&
+		read_query(req, st, j->now, ep->accept, &j->q, &j->s, &e) ==
+		    -1)) {
 		api_fail(req, &e);
 		free(j);
 		return;
 	}
+	if (ep->accept == 0)
+		read_settings(st, j->now, &j->s);
 	if (http_query(req, "drops") == NULL)
 		j->q.drops = 1; /* graphs mark drops unless drops=0 */
-	if (j->kind == READ_PNG || j->kind == READ_SVG) {
-		snprintf(j->key, sizeof(j->key), "%d|", (int)j->kind);
+	if (ep->flags & READ_CACHED) {
+		snprintf(j->key, sizeof(j->key), "%s|", ep->path);
 		query_key(&j->q, j->key + strlen(j->key),
 		    sizeof(j->key) - strlen(j->key));
-		if (read_cache_get(rt->cache, j->key, j->now / st->conf->step,
-			&img, &len, &area)) {
+		if (read_cache_get(&st->read->cache, j->key,
+			j->now / st->conf->step, &img, &len, &meta)) {
 			read_graph_respond(
-			    req, j->kind == READ_SVG, img, len, &area);
+			    req, (ep->flags & READ_SVG) != 0, img, len, &meta);
 			free(j);
 			return;
 		}
@@ -542,21 +523,10 @@ read_handle(struct http_request *req, void *arg)
 		free(j);
 }
 
-/* Register the read endpoints. */
+/* Register the read endpoints, one route per row of the table. */
 void
 api_read_routes(struct http *h, struct spamtrend *st)
 {
-	static const struct {
-		const char    *path;
-		enum read_kind kind;
-	} routes[] = {
-	    {"/graph.png", READ_PNG},
-	    {"/graph.svg", READ_SVG},
-	    {"/export.csv", READ_CSV},
-	    {"/export.json", READ_JSON},
-	    {"/api/v1/sources", READ_SOURCES},
-	    {"/api/v1/series", READ_SERIES},
-	};
 	struct api_read *ar;
 	size_t		 i;
 
@@ -564,13 +534,11 @@ api_read_routes(struct http *h, struct spamtrend *st)
 		abort();
 	pthread_mutex_init(&ar->cache.lock, NULL);
 	st->read = ar;
-	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		struct read_route *rt = &ar->routes[routes[i].kind];
-
-		rt->st = st;
-		rt->cache = &ar->cache;
-		rt->kind = routes[i].kind;
-		http_route(h, "GET", routes[i].path, read_handle, rt);
+	for (i = 0; i < READ_ENDPOINTS; i++) {
+		ar->routes[i].st = st;
+		ar->routes[i].ep = &read_endpoints[i];
+		http_route(h, "GET", read_endpoints[i].path, read_handle,
+		    &ar->routes[i]);
 	}
 }
 

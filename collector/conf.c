@@ -39,6 +39,9 @@ static const struct conf_option conf_options[] = {
 	"directory for the RRD files and the journal"},
     {"web_dir", CT_STR, OFF(web_dir), 0, 0, WEB_DIR_DEFAULT,
 	"directory of the web UI's static files"},
+    {"js_dir", CT_STR, OFF(js_dir), 0, 0, "/usr/share/javascript",
+	"where the JavaScript libraries the UI uses are installed (Debian's "
+	"libjs-dygraphs puts dygraphs/ there); web_dir is looked at first"},
     {"categories", CT_STR, OFF(categories_list), 0, 0,
 	"spam,ham,virus,rejected",
 	"comma-separated categories that may be counted ([a-z0-9_], not "

@@ -14,6 +14,7 @@ struct conf {
 	char	*listen;
 	char	*data_dir;
 	char	*web_dir;
+	char	*js_dir;	  /* installed JavaScript libraries */
 	char	*categories_list; /* as given: "spam,ham,virus,rejected" */
 	char	 categories[ST_MAX_CATEGORIES][ST_CATEGORY_MAX + 1];
 	unsigned ncategories;

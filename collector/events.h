@@ -76,24 +76,6 @@ int events_delete(struct events *ev, int64_t id, struct st_error *e);
 int events_list(struct events *ev, int64_t start, int64_t end,
     const char *source, struct event **out, size_t *n);
 
-#define EVENTS_MARK_TEXT (EVENT_TEXT_MAX + 64)
-
-struct render_mark;
-struct spamtrend;
-
-/*
- * The marks of a graph of source over [start, end] in the categories cats
- * (api_events.c): the drops found there (when drops is set; a rule at the
- * start, labelled like "spam -66.4% from 2008-11-11 21:00 UTC") and the
- * events of that source and of every source.  Fills at most max marks,
- * whose texts point into texts[]; returns how many.  Runs on a worker
- * thread: it takes the store lock and the events mutex, one after the
- * other.
- */
-unsigned api_events_marks(struct spamtrend *st, const char *source,
-    const unsigned *cats, unsigned ncats, int64_t start, int64_t end, int drops,
-    struct render_mark *marks, char (*texts)[EVENTS_MARK_TEXT], unsigned max);
-
 /*
  * The event as compact JSON text ({"id","time","source","text","created"};
  * a null source is for every source), strings escaped by lib/jsonstr.c,

@@ -18,22 +18,9 @@
 #define QUERY_BAD(e, field, ...) \
 	err_set((e), ERR_BAD_INPUT, "bad_parameter", (field), __VA_ARGS__)
 
-enum query_param {
-	QP_SOURCE,
-	QP_CATEGORIES,
-	QP_START,
-	QP_END,
-	QP_STEP,
-	QP_WIDTH,
-	QP_HEIGHT,
-	QP_COMPARE,
-	QP_VIEW,
-	QP_DROPS,
-	QP_COUNT
-};
-
 static const char *query_names[QP_COUNT] = {"source", "categories", "start",
-    "end", "step", "width", "height", "compare", "view", "drops"};
+    "end", "step", "width", "height", "compare", "view", "drops", "scale",
+    "offset", "limit", "sort", "q"};
 
 /* Suffixes of relative times and spans, in seconds. */
 static const struct {
@@ -41,6 +28,7 @@ static const struct {
 	int64_t	    seconds;
 } query_units[] = {
     {"s", 1},
+    {"m", 60},
     {"min", 60},
     {"h", 3600},
     {"d", 86400},
@@ -49,17 +37,17 @@ static const struct {
     {"y", 365 * 86400},
 };
 
-/* The comparison shifts offered. */
+/* Comparison shifts with a name of their own; any other span works too. */
 static const struct {
 	const char *name;
 	int64_t	    seconds;
 } query_compares[] = {
-    {"none", 0},
-    {"1d", 86400},
-    {"1w", 7 * 86400},
-    {"4w", 28 * 86400},
-    {"1y", 364 * 86400},
+    {"none", 0}, {"1y", 364 * 86400}, /* 52 weeks: the same weekdays */
 };
+#define QUERY_MAX_COMPARE (2 * 366 * 86400LL)
+
+/* Sort keys of a list besides the categories. */
+static const char *query_sorts[] = {"name", "last_seen", "stale"};
 
 static const char *query_views[] = {"lines", "stacked", "ratio"};
 
@@ -197,6 +185,8 @@ query_init(struct query *q, const struct query_settings *s)
 	q->width = 800;
 	q->height = 250;
 	q->view = QUERY_LINES;
+	q->scale = 1;
+	snprintf(q->sort, sizeof(q->sort), "name");
 }
 
 /* Parse a decimal parameter and clamp it into [lo, hi]. */
@@ -250,6 +240,28 @@ query_categories(struct query *q, const struct query_settings *s,
 	return 0;
 }
 
+/* Parse a sort key: [-]name, last_seen, stale or a configured category. */
+static int
+query_sort(struct query *q, const struct query_settings *s, const char *value,
+    struct st_error *e)
+{
+	const char *key = value[0] == '-' ? value + 1 : value;
+	size_t	    i;
+
+	for (i = 0; i < sizeof(query_sorts) / sizeof(query_sorts[0]); i++)
+		if (strcmp(key, query_sorts[i]) == 0)
+			goto found;
+	for (i = 0; i < s->ncategories; i++)
+		if (strcmp(key, s->categories[i]) == 0)
+			goto found;
+	return QUERY_BAD(e, "sort",
+	    "sort must be name, last_seen, stale or a "
+	    "category, with - for descending");
+found:
+	snprintf(q->sort, sizeof(q->sort), "%s", value);
+	return 0;
+}
+
 /* Apply one parameter. */
 int
 query_set(struct query *q, const struct query_settings *s, const char *name,
@@ -274,6 +286,9 @@ query_set(struct query *q, const struct query_settings *s, const char *name,
 		return QUERY_BAD(
 		    e, *p == '\0' ? name : "", "unknown query parameter");
 	}
+	if (!((s->accept ? s->accept : QUERY_SHARED) & QUERY_BIT(k)))
+		return QUERY_BAD(
+		    e, name, "%s is not a parameter of this endpoint", name);
 	if (q->seen & (1U << k))
 		return QUERY_BAD(e, name, "%s given twice", name);
 	q->seen |= 1U << k;
@@ -334,9 +349,14 @@ query_set(struct query *q, const struct query_settings *s, const char *name,
 				return 0;
 			}
 		}
+		if (query_parse_span(value, &v) == 0 && v > 0 &&
+		    v <= QUERY_MAX_COMPARE) {
+			q->compare = v;
+			return 0;
+		}
 		return QUERY_BAD(e, name,
-		    "compare must be none, 1d, 1w, 4w "
-		    "or 1y");
+		    "compare must be none or a span back such as 1d, 1w, 5w "
+		    "or 1y (at most two years)");
 	case QP_VIEW:
 		for (i = 0; i < 3; i++) {
 			if (strcmp(value, query_views[i]) == 0) {
@@ -351,6 +371,44 @@ query_set(struct query *q, const struct query_settings *s, const char *name,
 		if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
 			return QUERY_BAD(e, name, "drops must be 0 or 1");
 		q->drops = value[0] == '1';
+		return 0;
+	case QP_SCALE:
+		if (strcmp(value, "1") != 0 && strcmp(value, "2") != 0)
+			return QUERY_BAD(e, name,
+			    "scale must be 1 or 2 (image "
+			    "pixels per CSS pixel)");
+		q->scale = (unsigned)(value[0] - '0');
+		return 0;
+	case QP_OFFSET:
+	case QP_LIMIT:
+		p = value;
+		if (query_uint(&p, &v) == -1 || *p != '\0' ||
+		    (k == QP_LIMIT && (v < 1 || v > QUERY_MAX_LIMIT)))
+			return QUERY_BAD(e, name,
+			    k == QP_LIMIT ? "limit must be 1 to %d"
+					  : "offset must be a whole number",
+			    QUERY_MAX_LIMIT);
+		if (k == QP_LIMIT)
+			q->limit = (size_t)v;
+		else
+			q->offset = (size_t)v;
+		return 0;
+	case QP_SORT:
+		return query_sort(q, s, value, e);
+	case QP_TEXT:
+		len = strlen(value);
+		if (len > QUERY_TEXT_MAX)
+			return QUERY_BAD(
+			    e, name, "q is at most %d bytes", QUERY_TEXT_MAX);
+		for (i = 0; i <= len; i++) {
+			if (value[i] != '\0' &&
+			    (value[i] < 0x20 || value[i] > 0x7e))
+				return QUERY_BAD(
+				    e, name, "q may hold printable ASCII only");
+			q->text[i] = (value[i] >= 'A' && value[i] <= 'Z')
+			    ? value[i] - 'A' + 'a'
+			    : value[i];
+		}
 		return 0;
 	}
 	return 0;
@@ -368,13 +426,30 @@ query_has(const struct query_settings *s, const char *name)
 	return 0;
 }
 
+/*
+ * The finest archive that still holds start, counted back from ref (the
+ * end of the stored data, or now), with few enough rows.
+ */
+static void
+query_auto_step(struct query *q, const struct query_settings *s, int64_t ref)
+{
+	int64_t	 span = q->end - q->start, age = ref - q->start;
+	unsigned i;
+
+	for (i = 0; i + 1 < s->narchives; i++)
+		if (age <= s->retentions[i] &&
+		    span / s->resolutions[i] <= QUERY_AUTO_ROWS)
+			break;
+	q->step = s->resolutions[i];
+}
+
 /* Resolve the range and choose the resolution. */
 int
 query_finish(
     struct query *q, const struct query_settings *s, struct st_error *e)
 {
 	unsigned i;
-	int64_t	 span, age;
+	int64_t	 span;
 
 	if (!(q->seen & (1U << QP_END)))
 		q->end = s->now;
@@ -411,14 +486,18 @@ query_finish(
 			    QUERY_MAX_ROWS);
 		return 0;
 	}
-	/* The finest archive that still holds start, with few enough rows. */
-	age = s->now - q->start;
-	for (i = 0; i + 1 < s->narchives; i++)
-		if (age <= s->retentions[i] &&
-		    span / s->resolutions[i] <= QUERY_AUTO_ROWS)
-			break;
-	q->step = s->resolutions[i];
+	query_auto_step(q, s, s->now);
 	return 0;
+}
+
+/* Choose the step again against the end of the stored data. */
+void
+query_resolve_step(
+    struct query *q, const struct query_settings *s, int64_t last)
+{
+	if (q->step_given || s->narchives == 0 || last <= 0)
+		return;
+	query_auto_step(q, s, last < s->now ? last : s->now);
 }
 
 /* Write a canonical description of q for cache keys. */
@@ -429,9 +508,10 @@ query_key(const struct query *q, char *buf, size_t len)
 	unsigned i;
 	int	 n;
 
-	n = snprintf(buf, len, "%s|%s|%s|%u|%u|%u|%lld|%d|%d|%u|", q->source,
+	n = snprintf(buf, len, "%s|%s|%s|%u|%u|%u|%u|%lld|%d|%d|%u|", q->source,
 	    q->start_text, q->end_text, q->step_given ? q->step : 0, q->width,
-	    q->height, (long long)q->compare, (int)q->view, q->drops, q->ncats);
+	    q->height, q->scale, (long long)q->compare, (int)q->view, q->drops,
+	    q->ncats);
 	if (n < 0 || (size_t)n >= len)
 		return;
 	off = (size_t)n;

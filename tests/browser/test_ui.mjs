@@ -1,13 +1,19 @@
 // test_ui.mjs -- the web UI in headless Chromium against the real daemon.
 //
-// Starts spamtrendd on a free port with a temporary data directory, submits
-// counts, restarts it so that every open step is written, then drives the
-// overview and a source page and checks what a user would see.  Prints TAP.
+// Imports three hours of minute rows for two sources in a custom category
+// set (spam, ham, phish, greylisted), starts spamtrendd on a free port, and
+// drives the overview and a source page as a user would, in a browser set to
+// America/Los_Angeles: the page builds itself from the configuration, the
+// hover readout and the totals equal the CSV export, drag zooms and the
+// button zooms out, the time zone switch moves every time on the page, 15
+// events leave the plot its size, a phone-width screen does not scroll
+// sideways, bad URL parameters are named, nothing logs an error or gets a
+// 4xx/5xx, and a stopped collector is said to be unreachable.  Prints TAP.
 //
 // Environment: SPAMTRENDD (daemon binary), ST_SRCDIR (source tree),
-// ST_UPDATE_SCREENSHOT=1 to refresh docs/screenshot.png.
+// ST_SCREENSHOTS=DIR to keep the screenshots taken on the way.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +23,9 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SRCDIR = process.env.ST_SRCDIR || path.resolve(HERE, '..', '..');
 const SPAMTRENDD = process.env.SPAMTRENDD || 'spamtrendd';
 const CHROMIUM = '/usr/bin/chromium';
-const PLAN = 17;
+const CATEGORIES = ['spam', 'ham', 'phish', 'greylisted'];
+const ZONE = 'America/Los_Angeles';
+const PLAN = 28;
 
 let chromium;
 try {
@@ -47,23 +55,59 @@ function ok(cond, name, diag) {
 }
 
 function eq(got, want, name) {
-	return ok(got === want, name, 'got ' + JSON.stringify(got) +
-	    ', want ' + JSON.stringify(want));
+	return ok(JSON.stringify(got) === JSON.stringify(want), name,
+	    'got ' + JSON.stringify(got) + ', want ' + JSON.stringify(want));
 }
 
-// --- the daemon ----------------------------------------------------------
+// --- the data and the daemon ----------------------------------------------
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spamtrend-ui-'));
 const dataDir = path.join(tmp, 'data');
+const shots = process.env.ST_SCREENSHOTS || tmp;
 fs.mkdirSync(dataDir);
 let daemon = null;
 let daemonLog = '';
+
+const NOW = Math.floor(Date.now() / 1000);
+const LAST = Math.floor(NOW / 60) * 60 - 300;	// the data ends 5 min ago
+const ROWS = 180;
+
+// Three hours of minute rows; one row left unknown.  Returns the CSV text.
+function history(seed) {
+	const lines = ['time,iso8601,' + CATEGORIES.join(',')];
+	for (let i = ROWS - 1; i >= 0; i--) {
+		const t = LAST - i * 60;
+		const iso = new Date(t * 1000).toISOString().replace('.000', '');
+		if (i === 40) {
+			lines.push(t + ',' + iso + ',,,,');
+			continue;
+		}
+		const spam = 100 * seed + (i * 7) % 53;
+		const ham = 20 * seed + (i * 3) % 11;
+		const phish = seed + i % 5;
+		const grey = (i * 13) % 29;
+		lines.push([t, iso, spam, ham, phish, grey].join(','));
+	}
+	return lines.join('\n') + '\n';
+}
+
+function importHistory() {
+	const args = ['import', '--data-dir', dataDir, '--categories',
+	    CATEGORIES.join(',')];
+	[['mx1.example.com', 3], ['mx2.example.net', 1]].forEach(([name, seed]) => {
+		const f = path.join(tmp, name + '.csv');
+		fs.writeFileSync(f, history(seed));
+		args.push('--source', name, f);
+	});
+	return spawnSync(SPAMTRENDD, args, { encoding: 'utf8' });
+}
 
 // Start spamtrendd and resolve to its base URL once it is listening.
 function startDaemon() {
 	return new Promise((resolve, reject) => {
 		const p = spawn(SPAMTRENDD, ['--listen', '127.0.0.1:0',
-		    '--data-dir', dataDir, '--web-dir', path.join(SRCDIR, 'web')],
+		    '--data-dir', dataDir, '--web-dir', path.join(SRCDIR, 'web'),
+		    '--categories', CATEGORIES.join(',')],
 		    { stdio: ['ignore', 'pipe', 'pipe'] });
 		daemon = p;
 		let out = '';
@@ -101,8 +145,7 @@ function startDaemon() {
 	});
 }
 
-// Stop the daemon: SIGTERM, then SIGKILL after a timeout.  Resolves to the
-// exit code (or the signal name).
+// Stop the daemon: SIGTERM, then SIGKILL after a timeout.
 function stopDaemon() {
 	const p = daemon;
 	daemon = null;
@@ -121,84 +164,83 @@ function stopDaemon() {
 process.on('exit', () => {
 	if (daemon && daemon.exitCode === null)
 		daemon.kill('SIGKILL');
-	fs.rmSync(tmp, { recursive: true, force: true });
+	if (!process.env.ST_SCREENSHOTS)
+		fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-// POST one submission; resolves to the HTTP status.
-async function postCounts(base, body) {
-	const r = await fetch(base + '/api/v1/counts', {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/json' },
-		body: JSON.stringify(body)
+// Parse a CSV export into { header, rows: [{time, cat: n|null}] }.
+function parseCsv(text) {
+	const lines = text.split(/\r?\n/).filter((l) => l);
+	const header = lines[0].split(',');
+	const rows = lines.slice(1).map((l) => {
+		const c = l.split(',');
+		const r = { time: Number(c[0]) };
+		header.slice(2).forEach((h, i) => {
+			r[h] = c[i + 2] === '' ? null : Number(c[i + 2]);
+		});
+		return r;
 	});
-	await r.text();
-	return r.status;
+	return { header, rows };
 }
 
-// The sum of one column of a CSV text (by header name), or null.
-function columnSum(text, column) {
-	const lines = text.split(/\r?\n/).filter((l) => l && l[0] !== '#');
-	if (!lines.length)
-		return null;
-	const idx = lines[0].split(',').indexOf(column);
-	if (idx < 0)
-		return null;
-	let sum = 0;
-	for (const l of lines.slice(1)) {
-		const v = Number(l.split(',')[idx]);
-		if (l.split(',')[idx] !== '' && Number.isFinite(v))
-			sum += v;
-	}
-	return sum;
+function sums(csv) {
+	const s = {};
+	csv.header.slice(2).filter((h) => h !== 'coverage').forEach((h) => {
+		s[h] = csv.rows.reduce((a, r) => a + (r[h] ?? 0), 0);
+	});
+	return s;
+}
+
+async function getText(url) {
+	const r = await fetch(url);
+	return { status: r.status, text: await r.text() };
 }
 
 // --- the browser ---------------------------------------------------------
-
-// Drop detection is optional in the server: a 404 from it is no fault.
-const OPTIONAL = /\/api\/v1\/drops\?/;
 
 // Record console messages, page errors, failed and >= 400 requests.
 function watch(page) {
 	const problems = [];
 	page.on('console', (m) => {
-		if (m.type() !== 'error' && m.type() !== 'warning')
-			return;
-		if (/status of 404/.test(m.text()) &&
-		    OPTIONAL.test(m.location().url || ''))
-			return;
-		problems.push('console ' + m.type() + ': ' + m.text());
+		if (m.type() === 'error' || m.type() === 'warning')
+			problems.push('console ' + m.type() + ': ' + m.text());
 	});
 	page.on('pageerror', (e) => problems.push('page error: ' + e.message));
 	page.on('requestfailed', (r) => {
 		const f = r.failure();
-		// An aborted request was cancelled by the page itself: a graph
-		// replaced by a newer one, or a fetch still running when the test
-		// navigates away (slow under the sanitizers).  Server errors show
-		// up as responses, checked below.
+		// A request the page itself aborted (a newer view replaced
+		// it, or the test navigated away) is not a fault.
 		if (f && /ERR_ABORTED/.test(f.errorText))
 			return;
 		problems.push('request failed: ' + r.url() + ' ' +
 		    (f ? f.errorText : ''));
 	});
 	page.on('response', (r) => {
-		if (r.status() === 404 && OPTIONAL.test(r.url()))
-			return;
 		if (r.status() >= 400)
 			problems.push('HTTP ' + r.status() + ': ' + r.url());
 	});
 	return problems;
 }
 
-// Wait until the main graph has loaded a picture from a request whose URL
-// matches re; resolves to that request URL.
-async function graphLoaded(page, re) {
-	await page.waitForFunction((src) => {
-		const img = document.getElementById('graph');
-		return img && img.complete && img.naturalWidth > 0 &&
-		    new RegExp(src).test(img.getAttribute('data-src') || '') &&
-		    !document.getElementById('graph-wrap').classList.contains('loading');
-	}, re.source, { timeout: 15000 });
-	return page.$eval('#graph', (img) => img.getAttribute('data-src'));
+// Wait until the main graph shows a range whose length lies in
+// [span.min, span.max]; resolves to [start, end, step].
+async function graphShown(page, span) {
+	await page.waitForFunction((sp) => {
+		const g = document.getElementById('graph');
+		const r = (g.getAttribute('data-range') || '').split(',').map(Number);
+		return g.getAttribute('data-plot') && r.length === 2 &&
+		    !g.classList.contains('loading') &&
+		    document.querySelector('#graph canvas') !== null &&
+		    r[1] - r[0] >= sp.min && r[1] - r[0] <= sp.max;
+	}, Object.assign({ min: 0, max: 1e12 }, span || {}), { timeout: 20000 });
+	return page.$eval('#graph', (g) =>
+	    g.getAttribute('data-range').split(',').map(Number)
+		.concat([Number(g.getAttribute('data-step'))]));
+}
+
+async function plotArea(page) {
+	return page.$eval('#graph', (g) =>
+	    g.getAttribute('data-plot').split(',').map(Number));
 }
 
 function params(url) {
@@ -208,31 +250,17 @@ function params(url) {
 const watchdog = setTimeout(() => {
 	console.log('# the test took too long');
 	process.exit(1);
-}, 240000);
+}, 300000);
 
 let browser = null;
 try {
-	// Submit counts for steps that are due, then restart: a stop writes
-	// every step that is due (open ones wait in the journal).
-	const base0 = await startDaemon();
-	const now = Math.floor(Date.now() / 1000);
-	const t = Math.floor(now / 60) * 60 - 120;
-	const posts = [
-		{ source: 'mx1.example.com', time: t - 60, interval: 60,
-		    counts: { spam: 80, ham: 20 } },
-		{ source: 'mx1.example.com', time: t, interval: 60,
-		    counts: { spam: 120, ham: 30 } },
-		{ source: 'mx2.example.net', time: t, interval: 60,
-		    counts: { spam: 55, ham: 5, virus: 2 } }
-	];
-	const statuses = [];
-	for (const p of posts)
-		statuses.push(await postCounts(base0, p));
-	ok(statuses.every((s) => s === 202), 'the daemon accepts the counts',
-	    'statuses ' + statuses.join(','));
-	const code = await stopDaemon();
+	const imp = importHistory();
+	ok(imp.status === 0, 'three hours of two sources are imported',
+	    imp.stdout + imp.stderr);
 	const base = await startDaemon();
-	eq(code, 0, 'the daemon stops cleanly on SIGTERM and starts again');
+	const cfg = JSON.parse((await getText(base + '/api/v1/config')).text);
+	eq(cfg.categories.map((c) => c.name), CATEGORIES,
+	    '/api/v1/config lists the configured categories in order');
 
 	browser = await chromium.launch({
 		executablePath: CHROMIUM,
@@ -242,186 +270,270 @@ try {
 		    '--disable-component-update', '--disable-sync']
 	});
 	const context = await browser.newContext({
-		viewport: { width: 1280, height: 900 },
+		viewport: { width: 1366, height: 900 },
+		timezoneId: ZONE,
 		acceptDownloads: true
 	});
 	const page = await context.newPage();
 	const problems = watch(page);
 
-	// The overview.
+	// The overview, built from the configuration.
 	await page.goto(base + '/');
-	let src = await graphLoaded(page, /graph\.png/);
-	const p0 = params(src);
-	ok(p0.get('source') === '_total' && p0.get('start') === '-1d' &&
-	    Number(p0.get('width')) > 0,
-	    'the overview requests the _total graph for the last day', src);
-	await page.waitForSelector('#sources-body tr', { timeout: 10000 });
-	const names = await page.$$eval('#sources-body td.name a',
-	    (as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
-	ok(names.some((x) => x[0] === 'mx1.example.com' &&
-	    x[1].startsWith('/source/mx1.example.com')) &&
-	    names.some((x) => x[0] === 'mx2.example.net') &&
-	    !names.some((x) => x[0] === '_total'),
-	    'the sources table lists each source with a link to its page',
-	    JSON.stringify(names));
-	const day = await page.$$eval('#sources-body tr', (trs) => trs.map(
-	    (tr) => Array.from(tr.cells).map((c) => c.textContent.trim())));
-	const mx1 = day.find((r) => r[0] === 'mx1.example.com') || [];
-	eq(mx1[3], '200', 'the table shows the last day\'s spam of a source');
+	let [s0, e0, step0] = await graphShown(page);
+	const boxes = await page.$$eval('#categories input',
+	    (bs) => bs.map((b) => b.value + ':' + b.checked));
+	eq(boxes, CATEGORIES.map((c) => c + ':true'),
+	    'the category boxes are the configured ones, all ticked');
+	ok(e0 - s0 === 86400 && e0 >= NOW - 5 && step0 === 60,
+	    'the overview shows the last day in minute rows', [s0, e0, step0]);
 
-	// Week: the URL and the graph request change.
-	const weekReq = page.waitForRequest(/\/graph\.png\?.*start=-1w/);
-	await page.click('#ranges button[data-range="week"]');
-	await weekReq;
-	src = await graphLoaded(page, /start=-1w/);
-	ok(params(page.url()).get('start') === '-1w' &&
-	    params(src).get('start') === '-1w',
-	    'the week button changes the URL and the graph request',
-	    page.url() + ' ' + src);
-
-	// Untick ham: the URL, the request and the picture change.
-	const before = await page.$eval('#graph', (img) => img.src);
-	await page.uncheck('#categories input[value="ham"]');
-	src = await graphLoaded(page, /categories=spam,virus,rejected(&|$)/);
-	const after = await page.$eval('#graph', (img) => img.src);
-	ok(params(page.url()).get('categories') === 'spam,virus,rejected' &&
-	    params(src).get('categories') === 'spam,virus,rejected' &&
-	    after !== before,
-	    'unticking a category changes the URL and the image',
-	    page.url() + ' ' + src);
-
-	// The CSV link carries the on-screen parameters and adds up.
-	await page.click('#ranges button[data-range="day"]');
-	await graphLoaded(page, /categories=spam,virus,rejected&start=-1d&/);
+	// The CSV link takes exactly what is on screen; the totals match it.
 	const href = await page.$eval('#csv', (a) => a.getAttribute('href'));
 	const hp = params(href);
-	ok(href.startsWith('/export.csv?') && hp.get('source') === '_total' &&
-	    hp.get('start') === '-1d' && hp.get('end') === 'now' &&
-	    hp.get('categories') === 'spam,virus,rejected',
-	    'the CSV link has the on-screen parameters', href);
+	ok(hp.get('start') === String(s0) && hp.get('end') === String(e0) &&
+	    hp.get('step') === '60' &&
+	    hp.get('categories') === CATEGORIES.join(','),
+	    'the CSV link has the range, step and categories on screen', href);
 	const [dl] = await Promise.all([page.waitForEvent('download'),
 	    page.click('#csv')]);
-	const csv = fs.readFileSync(await dl.path(), 'utf8');
-	eq(columnSum(csv, 'spam'), 255,
-	    'the downloaded CSV\'s spam column sums to what was submitted');
+	const csv = parseCsv(fs.readFileSync(await dl.path(), 'utf8'));
+	const want = sums(csv);
+	const shown = await page.$$eval('#totals li', (lis) => lis.map((li) => [
+	    li.querySelector('.total-cat').textContent,
+	    Number(li.querySelector('.total-n').textContent.replace(/,/g, ''))]));
+	eq(Object.fromEntries(shown), want,
+	    'the totals on the page equal the CSV\'s column sums');
+	ok(want.phish > 0 && want.greylisted > 0,
+	    'the custom categories phish and greylisted have counts', want);
 
-	// Drag across the graph to zoom in.
-	const box = await page.$eval('#graph', (img) => {
-		const r = img.getBoundingClientRect();
-		return { x: r.left, y: r.top, w: r.width, h: r.height };
+	// The source table: phish and a share column, equal to the exports.
+	await page.waitForSelector('#sources-body tr');
+	const table = await page.$$eval('#sources-body tr', (trs) => trs.map(
+	    (tr) => Array.from(tr.cells).map((c) => c.textContent.trim())));
+	const head = await page.$$eval('#sources-head th',
+	    (ths) => ths.map((t) => t.textContent.trim().replace(/\s*[\u2191\u2193]$/, '')));
+	const mx1 = table.find((r) => r[0] === 'mx1.example.com') || [];
+	const mx1csv = sums(parseCsv((await getText(base + '/export.csv?' +
+	    new URLSearchParams({ source: 'mx1.example.com', start: s0,
+		end: e0, step: 60 }))).text));
+	ok(head.includes('phish') && head.includes('Share of spam') &&
+	    Number(mx1[head.indexOf('phish')].replace(/,/g, '')) === mx1csv.phish &&
+	    Number(mx1[head.indexOf('spam')].replace(/,/g, '')) === mx1csv.spam,
+	    'the table\'s phish and spam equal the source\'s export',
+	    JSON.stringify({ head, mx1, mx1csv }));
+	const share = Number(mx1[head.indexOf('Share of spam')].replace('%', ''));
+	ok(Math.abs(share - 100 * mx1csv.spam / want.spam) < 0.06,
+	    'the share column is the source\'s part of the total', share);
+
+	// Hover: the readout gives the exact counts of the row, as exported.
+	let area = await plotArea(page);
+	const gbox = await page.$eval('#graph', (g) => {
+		const r = g.getBoundingClientRect();
+		return { x: r.left, y: r.top };
 	});
-	await page.mouse.move(box.x + box.w * 0.4, box.y + box.h * 0.5);
-	await page.mouse.down();
-	await page.mouse.move(box.x + box.w * 0.5, box.y + box.h * 0.5,
-	    { steps: 5 });
-	const selShown = await page.$eval('#selection', (s) => !s.hidden &&
-	    s.getBoundingClientRect().width > 10);
-	await page.mouse.up();
-	await page.waitForFunction(() =>
-	    /^\d+$/.test(new URLSearchParams(location.search).get('start') || ''));
-	const zs = Number(params(page.url()).get('start'));
-	const ze = Number(params(page.url()).get('end'));
-	ok(selShown && ze > zs && ze - zs < 86400 * 0.2 &&
-	    zs > now - 86400 - 3600 && ze < now + 3600,
-	    'dragging across the graph zooms to the selected range',
-	    page.url() + ' selection shown: ' + selShown);
-	await graphLoaded(page, new RegExp('start=' + zs));
+	const hx = gbox.x + area[0] + area[2] * 0.985;
+	await page.mouse.move(hx, gbox.y + area[1] + area[3] / 2);
+	await page.waitForSelector('#readout[data-time]');
+	const hover = await page.$eval('#readout', (r) => ({
+		time: Number(r.getAttribute('data-time')),
+		vals: Object.fromEntries(Array.from(r.querySelectorAll('[data-cat]'))
+		    .map((v) => [v.getAttribute('data-cat'),
+			v.getAttribute('data-count') === '' ? null :
+			Number(v.getAttribute('data-count'))]))
+	}));
+	const row = csv.rows.find((r) => r.time === hover.time) || {};
+	eq(hover.vals, Object.fromEntries(CATEGORIES.map((c) => [c, row[c]])),
+	    'the hovered row\'s counts equal the export\'s row ' + hover.time);
+	ok(hover.vals.spam !== null && hover.time > LAST - ROWS * 60,
+	    'the hovered row holds data', hover);
 
-	// State is read back from the URL on load.
-	await page.goto(base + '/?start=-30d&end=now&categories=spam,ham' +
-	    '&compare=1w&view=stacked');
-	src = await graphLoaded(page, /start=-30d/);
+	// Drag across the graph to zoom in; the button zooms back out.
+	await page.mouse.move(gbox.x + area[0] + area[2] * 0.90,
+	    gbox.y + area[1] + area[3] / 2);
+	await page.mouse.down();
+	await page.mouse.move(gbox.x + area[0] + area[2] * 0.97,
+	    gbox.y + area[1] + area[3] / 2, { steps: 8 });
+	await page.mouse.up();
+	const [zs, ze] = await graphShown(page, { max: 86400 * 0.2 });
+	ok(/^\d+$/.test(params(page.url()).get('start') || '') &&
+	    Number(params(page.url()).get('start')) === zs &&
+	    ze - zs > 600 && zs > s0 + 86400 * 0.85,
+	    'dragging across the graph zooms to that range (URL and graph)',
+	    page.url() + ' ' + [zs, ze]);
+	await page.click('#zoom-out');
+	const [os_, oe] = await graphShown(page, { min: (ze - zs) * 1.4 });
+	ok(Math.abs(os_ - (zs - (ze - zs) / 2)) <= 2 && oe > ze,
+	    'zoom out widens the range by half on each side (up to now)',
+	    [zs, ze, os_, oe]);
+
+	// Fifteen events leave the plot its size; each has a flag.
+	await page.goto(base + '/?start=-3h');
+	await graphShown(page);
+	const before = await plotArea(page);
+	for (let i = 0; i < 15; i++) {
+		const r = await fetch(base + '/api/v1/events', {
+			method: 'POST',
+			headers: { 'Content-Type': 'application/json' },
+			body: JSON.stringify({ time: LAST - 60 * (5 + 9 * i),
+			    text: 'C&C change ' + (i + 1) + ' \u2014 r\u00e9seau' })
+		});
+		await r.text();
+	}
+	await page.reload();
+	await graphShown(page);
+	await page.waitForFunction(() =>
+	    document.querySelectorAll('#marks .flag.event').length >= 15);
+	const after = await plotArea(page);
+	const flags = await page.$$eval('#marks .flag.event', (fs) => fs.length);
+	eq(after, before, '15 events leave the plot area as it was');
+	eq(flags, 15, 'each of the 15 events has a flag above the plot');
+	const tip = await page.$eval('#marks .flag.event', (f) => f.title);
+	ok(/C&C change \d+ \u2014 r\u00e9seau/.test(tip),
+	    'an event\'s flag carries its text, "C&C" and accents intact', tip);
+	await page.screenshot({ path: path.join(shots, 'desktop.png'),
+	    fullPage: true });
+
+	// One time zone on the page, the browser's by default, UTC on demand.
+	const ev = await fetch(base + '/api/v1/events').then((r) => r.json());
+	const first = ev.sort((a, b) => a.time - b.time)[0];
+	const local = await page.evaluate(() => ({
+		axis: document.querySelector('.dygraph-xlabel').textContent,
+		line: document.getElementById('range-line').textContent,
+		event: document.querySelector('#events .event-time').textContent
+	}));
+	const fmt = (t, zone) => new Intl.DateTimeFormat('sv-SE', {
+		timeZone: zone, year: 'numeric', month: '2-digit',
+		day: '2-digit', hour: '2-digit', minute: '2-digit' })
+	    .format(new Date(t * 1000)).replace(',', '');
+	ok(local.axis === 'time (' + ZONE + ')' && local.line.includes(ZONE) &&
+	    local.event === fmt(first.time, ZONE),
+	    'in a Los Angeles browser the axis, range and events are in its zone',
+	    JSON.stringify(local) + ' want ' + fmt(first.time, ZONE));
+	await page.click('#tz button[data-tz="utc"]');
+	await page.waitForFunction(() =>
+	    document.querySelector('.dygraph-xlabel').textContent === 'time (UTC)');
+	const inUtc = await page.evaluate(() => ({
+		event: document.querySelector('#events .event-time').textContent,
+		line: document.getElementById('range-line').textContent
+	}));
+	ok(params(page.url()).get('tz') === 'utc' &&
+	    inUtc.event === fmt(first.time, 'UTC') && inUtc.line.includes('UTC'),
+	    'the UTC switch moves every time on the page and goes in the URL',
+	    JSON.stringify(inUtc) + ' ' + page.url());
+
+	// A shared URL restores range, categories, compare and view.
+	await page.goto(base + '/?start=-6h&categories=spam,phish' +
+	    '&compare=1d&view=stacked&tz=utc');
+	await graphShown(page, { min: 21600, max: 21600 });
 	const ctl = await page.evaluate(() => ({
 		pressed: document.querySelector('#ranges [aria-pressed="true"]')
-		    .getAttribute('data-range'),
-		virus: document.querySelector('#categories input[value="virus"]')
+		    .getAttribute('data-span'),
+		ham: document.querySelector('#categories input[value="ham"]')
 		    .checked,
 		view: document.getElementById('view').value,
-		compare: document.getElementById('compare').value
+		compare: document.getElementById('compare').value,
+		totals: Array.from(document.querySelectorAll('#totals .total-cat'))
+		    .map((x) => x.textContent)
 	}));
-	ok(ctl.pressed === 'month' && !ctl.virus && ctl.view === 'stacked' &&
-	    ctl.compare === '1w' && params(src).get('view') === 'stacked' &&
-	    params(src).get('compare') === '1w',
-	    'a shared URL restores range, categories, compare and view',
-	    JSON.stringify(ctl) + ' ' + src);
+	eq(ctl, { pressed: '6h', ham: false, view: 'stacked', compare: '1d',
+	    totals: ['spam', 'phish'] },
+	    'a shared URL restores range, categories, compare and view');
+
+	// An invalid URL parameter is named on the page and dropped.
+	await page.goto(base + '/?view=pie&start=yesterday');
+	await graphShown(page);
+	const inv = await page.$eval('#banner-invalid', (b) => b.textContent);
+	ok(/view=pie/.test(inv) && /start=yesterday/.test(inv) &&
+	    !/view=pie/.test(page.url()),
+	    'invalid URL parameters are named on the page and dropped', inv);
 
 	// A source page.
-	await page.goto(base + '/source/mx1.example.com');
-	src = await graphLoaded(page, /source=mx1\.example\.com/);
+	await page.goto(base + '/source/mx2.example.net');
+	await graphShown(page);
 	const sp = await page.evaluate(() => ({
 		crumb: document.getElementById('crumb').textContent,
 		back: !document.getElementById('back').hidden,
 		table: !document.getElementById('sources-section').hidden,
-		csv: document.getElementById('csv').getAttribute('href')
+		csv: document.getElementById('csv').getAttribute('href'),
+		spam: document.querySelector('#totals .total-n').textContent
 	}));
-	ok(sp.crumb === 'mx1.example.com' && sp.back && !sp.table &&
-	    params(sp.csv).get('source') === 'mx1.example.com',
-	    '/source/mx1.example.com shows that source with a link back',
-	    JSON.stringify(sp));
-	const [dl2] = await Promise.all([page.waitForEvent('download'),
-	    page.click('#csv')]);
-	eq(columnSum(fs.readFileSync(await dl2.path(), 'utf8'), 'spam'), 200,
-	    'the source page\'s CSV holds only that source\'s counts');
+	const mx2 = sums(parseCsv((await getText(base + sp.csv)).text));
+	ok(sp.crumb === 'mx2.example.net' && sp.back && !sp.table &&
+	    params(sp.csv).get('source') === 'mx2.example.net' &&
+	    Number(sp.spam.replace(/,/g, '')) === mx2.spam,
+	    'a source page shows that source, its totals equal to its CSV',
+	    JSON.stringify(sp) + ' ' + JSON.stringify(mx2));
 
-	ok(problems.length === 0,
-	    'no console errors or warnings and no failed requests',
-	    problems.join('\n'));
+	eq(problems, [], 'no console errors or warnings, no failed or 4xx/5xx ' +
+	    'requests in normal use');
 
 	// Names from the server are text, never markup.
 	const inj = await context.newPage();
 	const evil = '<b id="injected">x</b><img src=x>';
-	await inj.route(/\/api\/v1\/sources(\?|$)/, (route) => route.fulfill({
+	await inj.route(/\/api\/v1\/sources\?.*offset=/, (route) => route.fulfill({
 		contentType: 'application/json',
-		body: JSON.stringify({ now, stale_after: 600, sources: [{
-			name: evil, first_seen: now, last_seen: now, stale: false,
-			last_day: { spam: 1 } }] })
+		body: JSON.stringify({ now: NOW, stale_after: 600, total: 1,
+		    offset: 0, limit: 25, all: { spam: 2 }, sources: [{
+			name: evil, first_seen: NOW, last_seen: NOW, stale: false,
+			totals: { spam: 1 } }] })
 	}));
 	await inj.route(/\/graph\.png\?source=%3Cb/, (route) => route.fulfill({
 		status: 204 }));
 	await inj.goto(base + '/');
-	await inj.waitForSelector('#sources-body td.name a');
+	await inj.waitForSelector('#sources-body th.name a');
 	const injected = await inj.evaluate(() => ({
 		el: document.getElementById('injected') !== null,
-		imgs: document.querySelectorAll('#sources-body td.name img').length,
-		text: document.querySelector('#sources-body td.name a').textContent
+		imgs: document.querySelectorAll('#sources-body th.name img').length,
+		text: document.querySelector('#sources-body th.name a').textContent
 	}));
 	ok(!injected.el && injected.imgs === 0 && injected.text === evil,
 	    'a source name that looks like markup is shown as text',
 	    JSON.stringify(injected));
 	await inj.close();
 
-	// A phone-width screen.
-	const phone = await browser.newPage({ viewport: { width: 375, height: 800 } });
-	const phoneProblems = watch(phone);
-	await phone.goto(base + '/');
-	await graphLoaded(phone, /graph\.png/);
-	await phone.waitForSelector('#sources-body tr');
-	const pw = await phone.evaluate(() => ({
+	// A phone: 390 px wide, no sideways scrolling.
+	const phone = await browser.newContext({
+		viewport: { width: 390, height: 844 }, timezoneId: ZONE,
+		deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+	const pp = await phone.newPage();
+	const phoneProblems = watch(pp);
+	await pp.goto(base + '/?start=-3h');
+	await graphShown(pp);
+	await pp.waitForSelector('#sources-body tr');
+	await pp.waitForFunction(() =>
+	    document.querySelectorAll('#marks .flag.event').length >= 15);
+	const pw = await pp.evaluate(() => ({
 		scroll: document.documentElement.scrollWidth,
-		graph: document.getElementById('graph').getBoundingClientRect().right
+		graph: document.getElementById('graph').getBoundingClientRect().right,
+		plot: Number(document.getElementById('graph')
+		    .getAttribute('data-plot').split(',')[2])
 	}));
-	ok(pw.scroll <= 376 && pw.graph <= 376 && phoneProblems.length === 0,
-	    'a 375 px wide screen has no horizontal page overflow',
+	ok(pw.scroll <= 390 && pw.graph <= 390 && pw.plot > 250 &&
+	    phoneProblems.length === 0,
+	    'a 390 px wide phone has no horizontal overflow and a wide plot',
 	    JSON.stringify(pw) + '\n' + phoneProblems.join('\n'));
+	await pp.screenshot({ path: path.join(shots, 'phone.png'),
+	    fullPage: true });
+	ok(fs.statSync(path.join(shots, 'phone.png')).size > 10000 &&
+	    fs.statSync(path.join(shots, 'desktop.png')).size > 10000,
+	    'screenshots at 1366 and 390 px are written');
 
-	// Screenshot of the overview, over a range short enough to show the
-	// minutes that were submitted.
-	await page.setViewportSize({ width: 1280, height: 900 });
-	await page.goto(base + '/?start=-15min&end=now');
-	await graphLoaded(page, /graph\.png/);
-	await page.waitForSelector('#sources-body tr');
-	await page.waitForFunction(() => Array.from(
-	    document.querySelectorAll('#sources-body img')).every(
-	    (i) => i.complete));
-	const shot = path.join(tmp, 'overview.png');
-	await page.screenshot({ path: shot, fullPage: true });
-	const size = fs.statSync(shot).size;
-	ok(size > 10000, 'a screenshot of the overview is written', size);
-	if (process.env.ST_UPDATE_SCREENSHOT === '1') {
-		fs.mkdirSync(path.join(SRCDIR, 'docs'), { recursive: true });
-		fs.copyFileSync(shot, path.join(SRCDIR, 'docs', 'screenshot.png'));
-		console.log('# updated docs/screenshot.png');
-	}
+	// The collector goes away: the page says so.
+	await page.goto(base + '/?start=-3h');
+	await graphShown(page);
+	const code = await stopDaemon();
+	eq(code, 0, 'the daemon stops cleanly on SIGTERM');
+	await page.click('#ranges button[data-span="1h"]');
+	await page.waitForSelector('#banner-offline', { timeout: 15000 });
+	const off = await page.evaluate(() => ({
+		banner: document.getElementById('banner-offline').textContent,
+		health: document.getElementById('health').textContent
+	}));
+	ok(/cannot be reached/.test(off.banner) && off.health === 'offline',
+	    'with the collector stopped the page says it cannot be reached',
+	    JSON.stringify(off));
+	ok(/What you see is from/.test(off.banner),
+	    'and says how old what it shows is', off.banner);
 } catch (e) {
 	ok(false, 'the browser test ran to the end', (e.stack || e) +
 	    '\n' + daemonLog.split('\n').slice(-15).join('\n'));

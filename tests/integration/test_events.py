@@ -116,8 +116,8 @@ try:
         t.ok(r.status == 200 and r.body.startswith(magic),
              "the graph (%s) is still drawn" % fmt, r)
         if fmt == "svg":
-            # The event colour (1F77B4) on vertical paths: one rule per event.
-            rules = re.findall(rb'stroke:rgb\(12\.156863%,46\.666667%,70\.588235%\)[^>]*'
+            # The event colour (555555) on vertical paths: one rule per event.
+            rules = re.findall(rb'stroke:rgb\(33\.333333%,33\.333333%,33\.333333%\)[^>]*'
                                rb'd="M ([\d.]+) [\d.]+ L ([\d.]+) [\d.]+ "', r.body)
             t.eq(len([x for x in rules if x[0] == x[1]]), 3,
                  "each event is one vertical rule in the SVG")

@@ -299,7 +299,7 @@ def checks(t, d, now, posted):
         ("start=%d&end=%d" % (now, now - 60), "start"),
         ("step=0", "step"),
         ("width=wide", "width"),
-        ("compare=2d", "compare"),
+        ("compare=2x", "compare"),
         ("view=pie", "view"),
         ("drops=2", "drops"),
         ("colour=red", "colour"),

@@ -80,7 +80,7 @@ main(void)
 	char		k1[256], k2[256];
 	int64_t		t;
 
-	plan(54);
+	plan(71);
 
 	is_int(parse("", &q, &e), 0, "no parameters is fine");
 	is_str(q.source, "_total", "default source is _total");
@@ -123,7 +123,9 @@ main(void)
 	is_int(query_parse_time("-90min", now, &t), 0, "minutes");
 	is_int(t, now - 5400, "-90min");
 	bad("start=yesterday", "start");
-	bad("start=-1m", "start");
+	is_int(parse("start=-15m", &q, &e), 0, "-15m is minutes");
+	is_int(q.start, now - 900, "-15m is a quarter of an hour back");
+	bad("start=-1q", "start");
 	bad("start=2008-02-30", "start");
 	bad("start=100&end=100", "start");
 	bad("start=1&end=1000000000", "start");
@@ -144,10 +146,66 @@ main(void)
 	    "compare, view, drops");
 	ok(q.compare == 7 * 86400 && q.view == QUERY_STACKED && q.drops == 1,
 	    "parsed as a week, stacked, drops on");
-	bad("compare=2d", "compare");
+	is_int(parse("compare=5w", &q, &e), 0, "any span compares");
+	is_int(q.compare, 35 * 86400, "5w is five weeks");
+	is_int(parse("compare=1y", &q, &e), 0, "a year");
+	is_int(q.compare, 364 * 86400, "1y is 52 weeks (the same weekdays)");
+	bad("compare=2x", "compare");
+	bad("compare=3y", "compare");
+	bad("scale=2", "scale");
+	bad("offset=10", "offset");
 	bad("view=pie", "view");
 	bad("colour=red", "colour");
 	bad("source=a.example&source=b.example", "source");
+
+	{
+		struct query_settings s;
+
+		settings(&s);
+		s.accept = QUERY_LISTING;
+		query_init(&q, &s);
+		ok(query_set(&q, &s, "limit", "25", &e) == 0 &&
+			query_set(&q, &s, "offset", "50", &e) == 0 &&
+			query_set(&q, &s, "sort", "-spam", &e) == 0 &&
+			query_set(&q, &s, "q", "MX1", &e) == 0 &&
+			query_finish(&q, &s, &e) == 0 && q.limit == 25 &&
+			q.offset == 50 && strcmp(q.sort, "-spam") == 0 &&
+			strcmp(q.text, "mx1") == 0,
+		    "a listing takes limit, offset, sort and q");
+		query_init(&q, &s);
+		ok(query_set(&q, &s, "sort", "-eggs", &e) == -1 &&
+			strcmp(e.field, "sort") == 0,
+		    "sort by something unknown is refused");
+		query_init(&q, &s);
+		ok(query_set(&q, &s, "limit", "0", &e) == -1 &&
+			strcmp(e.field, "limit") == 0,
+		    "limit 0 is refused");
+		query_init(&q, &s);
+		ok(query_set(&q, &s, "limit", "1001", &e) == -1 &&
+			strstr(e.detail, "1 to 1000") != NULL,
+		    "limit is 1 to 1000");
+		s.accept = QUERY_IMAGE;
+		query_init(&q, &s);
+		ok(query_set(&q, &s, "scale", "2", &e) == 0 && q.scale == 2 &&
+			query_set(&q, &s, "limit", "2", &e) == -1,
+		    "an image takes scale but not limit");
+		/* Imported history: the data ends long before now. */
+		s.accept = 0;
+		query_init(&q, &s);
+		query_set(&q, &s, "start", "1225497600", &e);
+		query_set(&q, &s, "end", "1225584000", &e);
+		query_finish(&q, &s, &e);
+		is_int(q.step, 300, "a day 11 days back: 5-minute rows");
+		s.now = now + 10 * 365 * 86400LL;
+		query_init(&q, &s);
+		query_set(&q, &s, "start", "1225497600", &e);
+		query_set(&q, &s, "end", "1225584000", &e);
+		query_finish(&q, &s, &e);
+		is_int(q.step, 86400, "the same day ten years on: days");
+		query_resolve_step(&q, &s, now);
+		is_int(q.step, 300,
+		    "with the data ending 11 days after it, 5 minutes again");
+	}
 
 	parse("source=mx1.example.com&start=-1d", &q, &e);
 	parse("start=-1d&source=MX1.example.com", &q2, &e);
