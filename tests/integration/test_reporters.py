@@ -20,7 +20,7 @@ from harness import Daemon, Tap, aligned_now, rrd_fetch
 from reporters import (CATS, EXPECTED, FIXTURES, LOGREPORT, RSPAMD, moved, per_step,
                        report, want_steps)
 
-t = Tap(25)
+t = Tap(27)
 
 d = Daemon()
 tmp = d.tmp
