@@ -1,10 +1,11 @@
 /*
- * aggregate.c -- open buckets per source, and their hand-over when a step
- * closes.
+ * aggregate.c -- open buckets per target, and their hand-over to the
+ * writer.
  *
- * Owns the per-source bucket lists and the interned source names; it does
- * not decide when a step closes (ingest does) nor write anything (flush
- * and rrd/store do).
+ * Owns the per-target bucket lists; it does not decide when buckets are
+ * taken (ingest does) nor what is late (the writer asks the store).  A
+ * target whose buckets were all taken is forgotten, so memory follows the
+ * open buckets, not every name ever seen.
  */
 #include "aggregate.h"
 
@@ -14,19 +15,13 @@
 #include "../lib/step.h"
 #include "../lib/strmap.h"
 
-struct bucket {
-	int64_t	 step;
-	uint64_t counts[ST_MAX_CATEGORIES];
-};
-
 struct agg_source {
-	const char    *name;	/* the map's copy */
-	struct bucket *buckets; /* unordered; usually one to three */
-	size_t	       n, cap;
+	struct store_point *buckets; /* unordered; usually one to three */
+	size_t		    n, cap;
 };
 
 struct aggregate {
-	struct strmap *sources; /* name -> struct agg_source * */
+	struct strmap *targets; /* name -> struct agg_source * */
 	unsigned       ncategories;
 	unsigned       step;
 	size_t	       open;
@@ -40,18 +35,20 @@ aggregate_create(unsigned ncategories, unsigned step)
 
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		abort();
-	a->sources = strmap_create();
+	a->targets = strmap_create();
 	a->ncategories = ncategories;
 	a->step = step;
 	return a;
 }
 
-/* Sweep callback freeing one source. */
+/* Sweep callback freeing one target. */
 static int
-aggregate_free_source(void *arg, const char *key, void *value)
+aggregate_free_target(void *arg, const char *key, void *value)
 {
 	struct agg_source *s = value;
 
+	(void)arg;
+	(void)key;
 	free(s->buckets);
 	free(s);
 	return 1;
@@ -63,18 +60,24 @@ aggregate_free(struct aggregate *a)
 {
 	if (a == NULL)
 		return;
-	strmap_sweep(a->sources, aggregate_free_source, NULL);
-	strmap_free(a->sources);
+	strmap_sweep(a->targets, aggregate_free_target, NULL);
+	strmap_free(a->targets);
 	free(a);
 }
 
-/* The bucket of src for step label st, created if needed. */
-static struct bucket *
-aggregate_bucket(struct aggregate *a, struct agg_source *src, int64_t st)
+/* The bucket of target name for step label st, created if needed. */
+static struct store_point *
+aggregate_bucket(struct aggregate *a, const char *name, int64_t st)
 {
-	struct bucket *b;
-	size_t	       i;
+	struct agg_source  *src = strmap_get(a->targets, name);
+	struct store_point *b;
+	size_t		    i;
 
+	if (src == NULL) {
+		if ((src = calloc(1, sizeof(*src))) == NULL)
+			abort();
+		strmap_put(a->targets, name, src);
+	}
 	for (i = 0; i < src->n; i++)
 		if (src->buckets[i].step == st)
 			return &src->buckets[i];
@@ -99,143 +102,143 @@ aggregate_sum(uint64_t *sum, uint64_t v)
 	*sum = *sum > UINT64_MAX - v ? UINT64_MAX : *sum + v;
 }
 
+/* Add one point into a bucket. */
+static void
+aggregate_merge(struct aggregate *a, struct store_point *b,
+    const uint64_t *counts, uint64_t cover)
+{
+	unsigned c;
+
+	for (c = 0; c < a->ncategories; c++)
+		aggregate_sum(&b->counts[c], counts[c]);
+	aggregate_sum(&b->cover, cover);
+}
+
 /* Spread s over its steps and add it. */
 void
-aggregate_add(struct aggregate *a, const struct submission *s)
+aggregate_add(struct aggregate *a, const struct submission *s,
+    agg_filter_fn filter, void *arg)
 {
-	struct agg_source *src = strmap_get(a->sources, s->source);
-	int64_t		   first, last, st;
-	unsigned	   c;
+	uint64_t share[ST_MAX_CATEGORIES];
+	int64_t	 first, last, st;
+	unsigned c;
+	uint32_t cover;
 
-	if (src == NULL) {
-		if ((src = calloc(1, sizeof(*src))) == NULL)
-			abort();
-		src->name = strmap_put(a->sources, s->source, src);
-	}
 	step_span(s->time, s->interval, a->step, &first, &last);
 	for (st = first; st <= last; st += a->step) {
-		struct bucket *b = aggregate_bucket(a, src, st);
-
 		for (c = 0; c < a->ncategories; c++)
-			aggregate_sum(&b->counts[c],
-			    step_share(s->counts[c], s->time, s->interval,
-				a->step, st));
+			share[c] = step_share(
+			    s->counts[c], s->time, s->interval, a->step, st);
+		cover = step_cover(s->time, s->interval, a->step, st);
+		if (filter == NULL || filter(arg, s->source, 0, st))
+			aggregate_merge(a, aggregate_bucket(a, s->source, st),
+			    share, cover);
+		if (filter == NULL || filter(arg, ST_TOTAL_SOURCE, 1, st))
+			aggregate_merge(a,
+			    aggregate_bucket(a, ST_TOTAL_SOURCE, st), share,
+			    cover);
 	}
+}
+
+/* Add one whole point. */
+void
+aggregate_add_point(
+    struct aggregate *a, const char *target, const struct store_point *p)
+{
+	aggregate_merge(
+	    a, aggregate_bucket(a, target, p->step), p->counts, p->cover);
 }
 
 struct close_ctx {
-	struct aggregate  *a;
-	int64_t		   through;
-	struct flush_step *steps;
-	size_t		   n, cap;
+	struct aggregate *a;
+	int64_t		  through;
+	struct agg_batch *out;
+	size_t		  cap;
 };
 
-/* The flush_step for label st in ctx, created if needed. */
-static struct flush_step *
-aggregate_step(struct close_ctx *ctx, int64_t st)
-{
-	struct flush_step *fs;
-	size_t		   i;
-
-	for (i = 0; i < ctx->n; i++)
-		if (ctx->steps[i].step == st)
-			return &ctx->steps[i];
-	if (ctx->n == ctx->cap) {
-		ctx->cap = ctx->cap ? ctx->cap * 2 : 4;
-		ctx->steps =
-		    reallocarray(ctx->steps, ctx->cap, sizeof(*ctx->steps));
-		if (ctx->steps == NULL)
-			abort();
-	}
-	fs = &ctx->steps[ctx->n++];
-	memset(fs, 0, sizeof(*fs));
-	fs->step = st;
-	return fs;
-}
-
-/* Sweep callback: move one source's closed buckets into ctx. */
-static int
-aggregate_close_source(void *arg, const char *key, void *value)
-{
-	struct close_ctx  *ctx = arg;
-	struct agg_source *src = value;
-	size_t		   i = 0;
-	unsigned	   c;
-
-	while (i < src->n) {
-		struct bucket	   *b = &src->buckets[i];
-		struct flush_step  *fs;
-		struct flush_entry *e;
-
-		if (b->step > ctx->through) {
-			i++;
-			continue;
-		}
-		fs = aggregate_step(ctx, b->step);
-		if ((fs->n & (fs->n - 1)) == 0) {
-			fs->entries = reallocarray(fs->entries,
-			    fs->n ? fs->n * 2 : 1, sizeof(*fs->entries));
-			if (fs->entries == NULL)
-				abort();
-		}
-		e = &fs->entries[fs->n++];
-		e->source = src->name;
-		memcpy(e->counts, b->counts, sizeof(e->counts));
-		for (c = 0; c < ctx->a->ncategories; c++)
-			aggregate_sum(&fs->total[c], b->counts[c]);
-		src->buckets[i] = src->buckets[--src->n];
-		ctx->a->open--;
-	}
-	return 0;
-}
-
-/* qsort comparison by step. */
+/* qsort comparison of points by step. */
 static int
 aggregate_cmp_step(const void *x, const void *y)
 {
-	int64_t a = ((const struct flush_step *)x)->step;
-	int64_t b = ((const struct flush_step *)y)->step;
+	int64_t a = ((const struct store_point *)x)->step;
+	int64_t b = ((const struct store_point *)y)->step;
 
 	return a < b ? -1 : a > b;
 }
 
-/* Detach every bucket at or before through. */
-size_t
-aggregate_close(struct aggregate *a, int64_t through, struct flush_step **out)
+/* Sweep callback: move one target's closed buckets into the batch. */
+static int
+aggregate_close_target(void *arg, const char *key, void *value)
 {
-	struct close_ctx ctx = {a, through, NULL, 0, 0};
+	struct close_ctx  *ctx = arg;
+	struct agg_source *src = value;
+	struct agg_target *t = NULL;
+	size_t		   i = 0;
 
+	while (i < src->n) {
+		if (src->buckets[i].step > ctx->through) {
+			i++;
+			continue;
+		}
+		if (t == NULL) {
+			if (ctx->out->n == ctx->cap) {
+				ctx->cap = ctx->cap ? ctx->cap * 2 : 16;
+				ctx->out->targets =
+				    reallocarray(ctx->out->targets, ctx->cap,
+					sizeof(*ctx->out->targets));
+				if (ctx->out->targets == NULL)
+					abort();
+			}
+			t = &ctx->out->targets[ctx->out->n++];
+			memset(t, 0, sizeof(*t));
+			if ((t->name = strdup(key)) == NULL ||
+			    (t->pts = calloc(src->n, sizeof(*t->pts))) == NULL)
+				abort();
+		}
+		t->pts[t->n++] = src->buckets[i];
+		src->buckets[i] = src->buckets[--src->n];
+		ctx->a->open--;
+	}
+	if (t != NULL && t->n > 1)
+		qsort(t->pts, t->n, sizeof(*t->pts), aggregate_cmp_step);
+	if (src->n == 0) {
+		free(src->buckets);
+		free(src);
+		return 1;
+	}
+	return 0;
+}
+
+/* Detach every bucket at or before through. */
+void
+aggregate_close(struct aggregate *a, int64_t through, struct agg_batch *out)
+{
+	struct close_ctx ctx = {a, through, out, 0};
+
+	memset(out, 0, sizeof(*out));
 	if (a->open > 0)
-		strmap_sweep(a->sources, aggregate_close_source, &ctx);
-	if (ctx.n > 1)
-		qsort(ctx.steps, ctx.n, sizeof(*ctx.steps), aggregate_cmp_step);
-	*out = ctx.steps;
-	return ctx.n;
+		strmap_sweep(a->targets, aggregate_close_target, &ctx);
 }
 
 /* Free what aggregate_close returned. */
 void
-aggregate_free_steps(struct flush_step *steps, size_t n)
+aggregate_batch_free(struct agg_batch *b)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		free(steps[i].entries);
-	free(steps);
+	for (i = 0; i < b->n; i++) {
+		free(b->targets[i].name);
+		free(b->targets[i].pts);
+	}
+	free(b->targets);
+	memset(b, 0, sizeof(*b));
 }
 
-/* 1 if source was seen. */
-int
-aggregate_knows(const struct aggregate *a, const char *source)
-{
-	return strmap_get(a->sources, source) != NULL;
-}
-
-/* Distinct sources seen. */
+/* Targets with open buckets. */
 size_t
-aggregate_sources(const struct aggregate *a)
+aggregate_targets(const struct aggregate *a)
 {
-	return strmap_count(a->sources);
+	return strmap_count(a->targets);
 }
 
 /* Open buckets. */

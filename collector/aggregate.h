@@ -1,6 +1,12 @@
 /*
- * aggregate.h -- counts summed per (source, step) in memory until the step
- * closes.  Pure: no clock, no I/O, not thread-safe (one owner thread).
+ * aggregate.h -- counts summed per (file, step) in memory until the writer
+ * takes them.  Pure: no clock, no I/O, not thread-safe (one owner thread).
+ *
+ * A file is a "target": each source's own, and _total.  A submission adds
+ * its share of every step its interval overlaps, and the seconds of that
+ * step it covers, to its source and to _total.  Journal replay may add to
+ * one and not the other (a filter decides), since after a crash each file
+ * holds what it holds.
  */
 #ifndef ST_AGGREGATE_H
 #define ST_AGGREGATE_H
@@ -9,49 +15,56 @@
 #include <stdint.h>
 
 #include "../lib/limits.h"
+#include "../rrd/store.h"
 #include "submission.h"
 
 struct aggregate;
 
-/* One source's counts for a closed step. */
-struct flush_entry {
-	const char
-		*source; /* owned by the aggregate, valid until it is freed */
-	uint64_t counts[ST_MAX_CATEGORIES];
+/* One target's detached points, in increasing step order. */
+struct agg_target {
+	char		   *name; /* malloc'd */
+	struct store_point *pts;
+	size_t		    n;
 };
 
-/* Everything closed for one step: each live source, and the sum. */
-struct flush_step {
-	int64_t		    step; /* label: the step's end */
-	size_t		    n;
-	struct flush_entry *entries;
-	uint64_t	    total[ST_MAX_CATEGORIES];
+/* Everything one aggregate_close detached. */
+struct agg_batch {
+	struct agg_target *targets;
+	size_t		   n;
 };
+
+/*
+ * Whether a share of a submission goes to target (the source's name, or
+ * _total when to_total) at step label; 1 adds it.
+ */
+typedef int (*agg_filter_fn)(
+    void *arg, const char *target, int to_total, int64_t step);
 
 struct aggregate *aggregate_create(unsigned ncategories, unsigned step);
 void		  aggregate_free(struct aggregate *a);
 
 /*
- * Spread s's counts over the steps its interval overlaps and add them to
- * the open buckets of s->source (a step touched by any submission is live:
- * every category gets at least 0).
+ * Spread s's counts over the steps its interval overlaps and add them, with
+ * the seconds covered, to the buckets of s->source and of _total: all of
+ * them when filter is NULL, else those filter allows.
  */
-void aggregate_add(struct aggregate *a, const struct submission *s);
+void aggregate_add(struct aggregate *a, const struct submission *s,
+    agg_filter_fn filter, void *arg);
+
+/* Add one whole point to target's bucket of its step. */
+void aggregate_add_point(
+    struct aggregate *a, const char *target, const struct store_point *p);
 
 /*
- * Detach every bucket whose step is <= through.  Returns the number of
- * steps and sets *out to a malloc'd array of them in increasing step order;
- * free it with aggregate_free_steps().
+ * Detach every bucket whose step is <= through (late ones included) into
+ * *out, by target; free with aggregate_batch_free.
  */
-size_t aggregate_close(
-    struct aggregate *a, int64_t through, struct flush_step **out);
-void aggregate_free_steps(struct flush_step *steps, size_t n);
+void aggregate_close(
+    struct aggregate *a, int64_t through, struct agg_batch *out);
+void aggregate_batch_free(struct agg_batch *b);
 
-/* 1 if source has been seen by this aggregate. */
-int aggregate_knows(const struct aggregate *a, const char *source);
-/* Number of distinct sources seen. */
-size_t aggregate_sources(const struct aggregate *a);
-/* Number of open buckets. */
+/* Targets with open buckets, and open buckets. */
+size_t aggregate_targets(const struct aggregate *a);
 size_t aggregate_open_buckets(const struct aggregate *a);
 
 #endif

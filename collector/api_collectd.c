@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../lib/clock.h"
 #include "api.h"
 #include "auth.h"
 #include "collectd.h"
@@ -64,7 +65,7 @@ collectd_post(struct http_request *r, void *arg)
 	const char	       *ctype, *body;
 	char		       *plain = NULL, answer[256];
 	size_t			len, n = 0;
-	int64_t			now = time(NULL);
+	int64_t			now = clock_now(st->clock);
 	int			putval, rc;
 
 	if (auth_reporter(st->auth, http_header(r, "Authorization"),

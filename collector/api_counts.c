@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "../lib/clock.h"
 #include "api.h"
 #include "auth.h"
 #include "conf.h"
@@ -54,7 +55,7 @@ counts_post(struct http_request *r, void *arg)
 	const char	       *key, *body;
 	char		       *plain = NULL;
 	size_t			len, n = 0;
-	int64_t			now = time(NULL);
+	int64_t			now = clock_now(st->clock);
 
 	/* Strangers learn nothing about the body's shape: check the token first. */
 	if (auth_reporter(st->auth, http_header(r, "Authorization"),

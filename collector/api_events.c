@@ -21,6 +21,7 @@
 #include "drops.h"
 #include "../rrd/render.h"
 #include "../rrd/store.h"
+#include "../lib/clock.h"
 #include "api.h"
 #include "auth.h"
 #include "conf.h"
@@ -222,7 +223,7 @@ events_handle_drops(struct http_request *req, void *arg)
 	j->st = st;
 	j->req = req;
 	j->kind = JOB_DROPS;
-	j->now = (int64_t)time(NULL);
+	j->now = clock_now(st->clock);
 	if (api_query(req, st, j->now, &j->q, &e) == -1) {
 		api_fail(req, &e);
 		free(j);
@@ -269,7 +270,7 @@ events_handle_post(struct http_request *req, void *arg)
 	json_t		  *root = NULL, *v;
 	const char	  *body, *key;
 	size_t		   len;
-	int64_t		   now = (int64_t)time(NULL);
+	int64_t		   now = clock_now(st->clock);
 
 	if (events_admin(st, req) == -1)
 		return;
@@ -444,7 +445,7 @@ events_handle_get(struct http_request *req, void *arg)
 
 	memset(&f, 0, sizeof(f));
 	memset(&e, 0, sizeof(e));
-	f.now = (int64_t)time(NULL);
+	f.now = clock_now(((struct spamtrend *)arg)->clock);
 	f.start = INT64_MIN;
 	f.end = INT64_MAX;
 	f.e = &e;

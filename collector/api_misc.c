@@ -13,8 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/clock.h"
 #include "api.h"
 #include "conf.h"
+#include "csv.h"
 #include "http.h"
 #include "ingest.h"
 #include "spamtrend.h"
@@ -118,18 +120,61 @@ misc_asset(struct http_request *r, void *arg)
 	misc_send_file(r, arg, http_path(r) + strlen("/assets/"));
 }
 
-/* GET /healthz: 200 while submissions can be made durable, else 503. */
+struct failing_ctx {
+	FILE *fp;
+	int   n;
+};
+
+/* One failing file into the /healthz list (names are validated). */
+static void
+misc_failing_json(void *arg, const char *name, const char *error, int64_t since)
+{
+	struct failing_ctx *c = arg;
+	struct csv_buf	    b = {0};
+	char		   *text;
+	size_t		    len;
+
+	csv_json_string(&b, error);
+	text = csv_take(&b, &len);
+	fprintf(c->fp, "%s{\"file\":\"%s.rrd\",\"since\":%lld,\"error\":%s}",
+	    c->n++ > 0 ? "," : "", name, (long long)since,
+	    text != NULL ? text : "\"\"");
+	free(text);
+}
+
+/*
+ * GET /healthz: 503 while submissions cannot be made durable; 200 with
+ * status "degraded" and the files that cannot be written while some fail
+ * (their counts wait, nothing is lost yet); else 200 "ok".
+ */
 static void
 misc_healthz(struct http_request *r, void *arg)
 {
-	struct spamtrend *st = arg;
+	struct spamtrend  *st = arg;
+	struct failing_ctx c;
+	char		  *buf = NULL;
+	size_t		   len = 0;
 
-	if (ingest_degraded(st->ingest))
+	if (ingest_degraded(st->ingest)) {
 		http_respond_json(r, 503,
 		    "{\"status\":\"degraded\",\"detail\":"
 		    "\"the journal cannot be written\"}");
-	else
+		return;
+	}
+	if ((c.fp = open_memstream(&buf, &len)) == NULL)
+		abort();
+	c.n = 0;
+	fprintf(c.fp,
+	    "{\"status\":\"degraded\",\"detail\":\"some files "
+	    "cannot be written; their counts wait\",\"failing\":[");
+	ingest_each_failing(st->ingest, misc_failing_json, &c);
+	fprintf(c.fp, "]}");
+	fclose(c.fp);
+	if (c.n == 0)
 		http_respond_json(r, 200, "{\"status\":\"ok\"}");
+	else
+		http_respond_json(r, 200, buf);
+	free(buf);
 }
 
 /* Append one metric with its HELP and TYPE lines. */
@@ -170,6 +215,16 @@ misc_source_totals(
 		    (unsigned long long)totals[c]);
 }
 
+/* One failing file as a labelled gauge (names are validated). */
+static void
+misc_failing_metric(
+    void *arg, const char *name, const char *error, int64_t since)
+{
+	(void)error;
+	(void)since;
+	fprintf(arg, "spamtrend_file_failing{file=\"%s.rrd\"} 1\n", name);
+}
+
 /* GET /metrics: the Prometheus text exposition format. */
 static void
 misc_metrics(struct http_request *r, void *arg)
@@ -206,9 +261,26 @@ misc_metrics(struct http_request *r, void *arg)
 	misc_metric(fp, "spamtrend_submissions_duplicate_total", "counter",
 	    "Idempotent repeats answered without counting.",
 	    (double)is.duplicates);
-	misc_metric(fp, "spamtrend_submissions_step_closed_total", "counter",
-	    "Submissions refused because their step was written.",
-	    (double)is.rejected_closed);
+	misc_metric(fp, "spamtrend_submissions_late_total", "counter",
+	    "Submissions accepted after a step they touch was written; their "
+	    "counts are added to that step (never moved to another).",
+	    (double)is.late);
+	fprintf(fp,
+	    "# HELP spamtrend_submissions_refused_total Submissions refused, "
+	    "by reason.\n# TYPE spamtrend_submissions_refused_total "
+	    "counter\n");
+	fprintf(fp,
+	    "spamtrend_submissions_refused_total{reason=\"too_old\"} %llu\n"
+	    "spamtrend_submissions_refused_total{reason=\"id_reused\"} "
+	    "%llu\n"
+	    "spamtrend_submissions_refused_total{reason=\"sources\"} %llu\n"
+	    "spamtrend_submissions_refused_total{reason=\"disk\"} %llu\n"
+	    "spamtrend_submissions_refused_total{reason=\"journal\"} %llu\n",
+	    (unsigned long long)is.refused_too_old,
+	    (unsigned long long)is.refused_id_reused,
+	    (unsigned long long)is.refused_sources,
+	    (unsigned long long)is.refused_disk,
+	    (unsigned long long)is.refused_journal);
 	misc_metric(fp, "spamtrend_journal_syncs_total", "counter",
 	    "Group commits (one fdatasync each).", (double)is.commits);
 	misc_metric(fp, "spamtrend_journal_sync_failures_total", "counter",
@@ -218,19 +290,56 @@ misc_metrics(struct http_request *r, void *arg)
 	misc_metric(fp, "spamtrend_idempotency_keys", "gauge",
 	    "Idempotency keys remembered.", (double)is.idempotency_keys);
 	misc_metric(fp, "spamtrend_open_window_start_seconds", "gauge",
-	    "Steps ending at or before this time are closed.",
+	    "Steps ending at or before this time are handed to the writer.",
 	    (double)is.watermark);
-	misc_metric(fp, "spamtrend_flush_steps_total", "counter",
-	    "Steps written to the RRD files.", (double)is.flush_steps);
+	misc_metric(fp, "spamtrend_flush_cycles_total", "counter",
+	    "Write cycles done (one per step, and for late counts).",
+	    (double)is.flush_cycles);
+	misc_metric(fp, "spamtrend_flush_cycles_queued_total", "counter",
+	    "Write cycles handed to the writer.", (double)is.cycles_queued);
+	misc_metric(fp, "spamtrend_late_waiting", "gauge",
+	    "1 while late counts wait for the next write cycle.",
+	    (double)is.late_waiting);
+	misc_metric(fp, "spamtrend_open_buckets", "gauge",
+	    "Steps of files counted in memory, not yet written.",
+	    (double)is.open_buckets);
+	misc_metric(fp, "spamtrend_flush_points_total", "counter",
+	    "Steps appended to RRD files.", (double)is.flush_points);
+	misc_metric(fp, "spamtrend_flush_late_points_total", "counter",
+	    "Late steps added to rows already written.",
+	    (double)is.flush_late_points);
+	misc_metric(fp, "spamtrend_flush_patched_files_total", "counter",
+	    "Files rewritten to take late counts.", (double)is.flush_patches);
+	misc_metric(fp, "spamtrend_flush_inexact_total", "counter",
+	    "Late counts that met rows an older version left unknown.",
+	    (double)is.flush_inexact);
 	misc_metric(fp, "spamtrend_flush_errors_total", "counter",
-	    "Steps that could not be written in full.",
+	    "File writes that failed (retried every step).",
 	    (double)is.flush_errors);
+	misc_metric(fp, "spamtrend_flush_failing_files", "gauge",
+	    "Files that cannot be written now.", (double)is.flush_failing);
+	misc_metric(fp, "spamtrend_flush_parked_points", "gauge",
+	    "Steps waiting for a file that cannot be written.",
+	    (double)is.flush_parked);
+	misc_metric(fp, "spamtrend_flush_dropped_messages_total", "counter",
+	    "Messages given up after their file failed for max_late seconds.",
+	    (double)is.flush_dropped_messages);
+	misc_metric(fp, "spamtrend_flush_sync_failures_total", "counter",
+	    "Store syncs that failed.", (double)is.flush_sync_failures);
+	misc_metric(fp, "spamtrend_flush_last_step_seconds", "gauge",
+	    "End of the last step handed to the writer and written.",
+	    (double)is.flush_last_step);
 	misc_metric(fp, "spamtrend_flush_last_seconds", "gauge",
-	    "Time taken to write the last step.", is.flush_last_seconds);
+	    "Time taken to write the last cycle.", is.flush_last_seconds);
 	misc_metric(fp, "spamtrend_flush_lag_seconds", "gauge",
 	    "Seconds between the end of the last written step and now.",
-	    is.flush_last_step > 0 ? (double)(time(NULL) - is.flush_last_step)
-				   : 0);
+	    is.flush_last_step > 0
+		? (double)(clock_now(st->clock) - is.flush_last_step)
+		: 0);
+	fprintf(fp,
+	    "# HELP spamtrend_file_failing 1 for a file that cannot be "
+	    "written now.\n# TYPE spamtrend_file_failing gauge\n");
+	ingest_each_failing(st->ingest, misc_failing_metric, fp);
 	{
 		struct metrics_ctx m = {fp, st->conf, 0};
 

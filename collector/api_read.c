@@ -18,6 +18,7 @@
 #include "../rrd/export.h"
 #include "../rrd/render.h"
 #include "../rrd/store.h"
+#include "../lib/clock.h"
 #include "api.h"
 #include "conf.h"
 #include "csv.h"
@@ -443,7 +444,11 @@ read_series(struct read_job *j)
 		}
 		csv_printf(&b, "]");
 	}
-	csv_printf(&b, "],\"totals\":");
+	csv_printf(&b, "],\"coverage\":[");
+	for (row = 0; row < cur.nrows; row++)
+		csv_coverage(&b, &cur, row, row > 0 ? "," : "", "null");
+	csv_printf(&b, "],\"complete_through\":%lld,\"totals\":",
+	    (long long)cur.complete_through);
 	read_totals(&b, &cur, sums);
 	csv_printf(&b,
 	    ",\"previous\":{\"start\":%lld,\"end\":%lld,"
@@ -513,7 +518,7 @@ read_handle(struct http_request *req, void *arg)
 	j->st = st;
 	j->req = req;
 	j->kind = rt->kind;
-	j->now = (int64_t)time(NULL);
+	j->now = clock_now(st->clock);
 	if (api_query(req, st, j->now, &j->q, &e) == -1) {
 		api_fail(req, &e);
 		free(j);

@@ -39,12 +39,18 @@ static const struct conf_option conf_options[] = {
 	"directory of the web UI's static files"},
     {"categories", CT_STR, OFF(categories_list), 0, 0,
 	"spam,ham,virus,rejected",
-	"comma-separated categories that may be counted ([a-z0-9_], at most "
+	"comma-separated categories that may be counted ([a-z0-9_], not "
+	"starting with _ nor named coverage, at most "
 	"16)"},
     {"step", CT_UINT, OFF(step), 10, 3600, "60",
 	"seconds per step (fixed when a file is created)"},
     {"lateness", CT_UINT, OFF(lateness), 1, 60, "2",
-	"steps a step stays open for late submissions"},
+	"steps the counts of a step are gathered in memory before it is "
+	"written (a later count is still added to it: see max_late)"},
+    {"max_late", CT_UINT, OFF(max_late), 0, 3660U * 86400, "0",
+	"seconds back a count is still placed in its own step (0: the span "
+	"of the finest archive less a few steps, about two days at step "
+	"60); older counts are refused"},
     {"max_future", CT_UINT, OFF(max_future), 0, 3600, "300",
 	"seconds a submission's time may be ahead of the clock"},
     {"max_interval", CT_UINT, OFF(max_interval), 1, 86400, "3600",
@@ -350,6 +356,15 @@ conf_parse_categories(struct conf *c, char *err, size_t errlen)
 				    (int)len, p);
 				return -1;
 			}
+		if (p[0] == '_' ||
+		    (len == 8 && strncmp(p, "coverage", 8) == 0)) {
+			snprintf(err, errlen,
+			    "categories: '%.*s' is reserved (names starting "
+			    "with _ and \"coverage\" are the collector's own "
+			    "columns)",
+			    (int)len, p);
+			return -1;
+		}
 		memcpy(c->categories[n], p, len);
 		c->categories[n][len] = '\0';
 		for (i = 0; i < n; i++)

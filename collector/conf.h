@@ -19,6 +19,7 @@ struct conf {
 	unsigned ncategories;
 	unsigned step;
 	unsigned lateness;		 /* steps a step stays open */
+	unsigned max_late;		 /* seconds; 0: derived */
 	unsigned max_future;		 /* seconds */
 	unsigned max_interval;		 /* seconds */
 	unsigned long long max_body;	 /* bytes on the wire */

@@ -9,6 +9,7 @@
 #include "csv.h"
 
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,22 @@ csv_iso8601(int64_t t, char *out, size_t len)
 	    (long long)(secs / 60 % 60), (long long)(secs % 60));
 }
 
+/*
+ * Append prefix and row's coverage (reported seconds per second, six
+ * significant digits), or prefix and unknown when the file has none.
+ */
+void
+csv_coverage(struct csv_buf *b, const struct series *s, size_t row,
+    const char *prefix, const char *unknown)
+{
+	double c = s->coverage != NULL ? s->coverage[row] : NAN;
+
+	if (isnan(c))
+		csv_printf(b, "%s%s", prefix, unknown);
+	else
+		csv_printf(b, "%s%.6g", prefix, c);
+}
+
 /* Write the series as CSV. */
 int
 csv_series(struct csv_buf *b, const struct series *s)
@@ -176,7 +193,7 @@ csv_series(struct csv_buf *b, const struct series *s)
 		csv_append(b, ",", 1);
 		csv_cell(b, s->names[c]);
 	}
-	csv_append(b, "\r\n", 2);
+	csv_append(b, ",coverage\r\n", 11);
 	for (row = 0; row < s->nrows && !b->failed; row++) {
 		t = s->first + (int64_t)row * s->step;
 		csv_iso8601(t, iso, sizeof(iso));
@@ -189,6 +206,7 @@ csv_series(struct csv_buf *b, const struct series *s)
 			else
 				csv_printf(b, ",%lld", (long long)v);
 		}
+		csv_coverage(b, s, row, ",", "");
 		csv_append(b, "\r\n", 2);
 	}
 	return b->failed ? -1 : 0;
@@ -205,7 +223,10 @@ csv_series_json(struct csv_buf *b, const struct series *s)
 
 	csv_printf(b, "{\"source\":");
 	csv_json_string(b, s->source);
-	csv_printf(b, ",\"step\":%u,\"categories\":[", s->step);
+	csv_printf(b,
+	    ",\"step\":%u,\"complete_through\":%lld,"
+	    "\"categories\":[",
+	    s->step, (long long)s->complete_through);
 	for (c = 0; c < s->ncat; c++) {
 		if (c > 0)
 			csv_append(b, ",", 1);
@@ -226,6 +247,7 @@ csv_series_json(struct csv_buf *b, const struct series *s)
 			else
 				csv_printf(b, ":%lld", (long long)v);
 		}
+		csv_coverage(b, s, row, ",\"coverage\":", "null");
 		csv_append(b, "}", 1);
 	}
 	csv_printf(b, "]}");

@@ -37,15 +37,24 @@ void  csv_buf_free(struct csv_buf *b);
 void csv_iso8601(int64_t t, char *out, size_t len);
 
 /*
- * The series as CSV: header "time,iso8601,<category>...", one row per step
- * labelled with the end of its span, exact integers, empty cells for
- * unknown.  Returns 0, or -1 when out of memory.
+ * Append prefix and row's coverage (or prefix and unknown when the file
+ * has no coverage data source).
+ */
+void csv_coverage(struct csv_buf *b, const struct series *s, size_t row,
+    const char *prefix, const char *unknown);
+
+/*
+ * The series as CSV: header "time,iso8601,<category>...,coverage", one row
+ * per step labelled with the end of its span, exact integers, empty cells
+ * for unknown (nothing reported), and the row's coverage.  Returns 0, or -1
+ * when out of memory.
  */
 int csv_series(struct csv_buf *b, const struct series *s);
 
 /*
- * The series as JSON: {"source":..,"step":S,"categories":[..],"rows":[{"time":T,
- * "iso8601":"..","<category>":N|null,...}]}.  Returns 0 or -1.
+ * The series as JSON: {"source":..,"step":S,"complete_through":T,
+ * "categories":[..],"rows":[{"time":T,"iso8601":"..","<category>":N|null,
+ * ...,"coverage":C|null}]}.  Returns 0 or -1.
  */
 int csv_series_json(struct csv_buf *b, const struct series *s);
 

@@ -1,10 +1,13 @@
 /*
- * flush.h -- the writer thread: closed steps go from memory to RRD files.
+ * flush.h -- the writer thread: closed points go from memory to RRD files,
+ * in cycles, with a durable record of what each cycle did.
  *
  * It owns the hand-over queue between the ingest commit thread and
- * rrd/store, writes each closed step once per source and once to _total,
- * and says how far the files are written and synced, which is what lets the
- * journal drop old segments.
+ * rrd/store, the writer's state file (checkpoint.h), and the points of files
+ * that cannot be written.  Each cycle appends to a file what is after its
+ * last update and patches in what is not (late counts); a file that fails
+ * is retried every cycle without holding back any other file, and is named
+ * in the failing list until it works again.
  */
 #ifndef ST_FLUSH_H
 #define ST_FLUSH_H
@@ -13,33 +16,56 @@
 #include <stdint.h>
 
 #include "aggregate.h"
+#include "checkpoint.h"
 
 struct flush;
 struct store;
 
+struct flush_settings {
+	struct store *store;
+	const char   *state_path; /* <data-dir>/state */
+	unsigned      ncategories;
+	unsigned      step;
+	unsigned      sync_every; /* seconds between store syncs */
+	int64_t	      keep;	  /* seconds a parked point is retried */
+};
+
 /*
- * Start the writer thread.  sync_every: seconds between store syncs (the
- * journal can only drop what was synced).
+ * Start the writer thread with the state replay left (its done cycle and
+ * parked points; taken over, s is emptied).
  */
 struct flush *flush_create(
-    struct store *st, unsigned ncategories, unsigned sync_every);
-/* Write everything queued, sync, stop the thread and free. */
+    const struct flush_settings *fs, struct ckpt_state *s);
+/* Write everything queued, sync, record it, stop the thread and free. */
 void flush_free(struct flush *f);
 
-/* Queue closed steps for writing; takes ownership of steps. Thread-safe. */
-void flush_push(struct flush *f, struct flush_step *steps, size_t n);
-/* Block until everything queued so far is written and synced. */
+/*
+ * Queue one cycle: the points aggregate_close detached (ownership passes),
+ * taken from records up to journal position pos and steps up to step.
+ * Thread-safe.
+ */
+void flush_push(
+    struct flush *f, uint64_t pos, int64_t step, struct agg_batch *batch);
+/* Block until everything queued so far is written (not necessarily synced). */
 void flush_drain(struct flush *f);
-/* Steps at or before this label are written and synced (INT64_MIN: none). */
-int64_t flush_synced_through(struct flush *f);
+/* The done cycle: records up to *pos, steps up to *step are on disk. */
+void flush_done_through(struct flush *f, uint64_t *pos, int64_t *step);
 
 struct flush_stats {
-	uint64_t steps;	  /* steps written */
-	uint64_t updates; /* file updates */
-	uint64_t errors;
-	double	 last_seconds; /* time to write the last step */
+	uint64_t cycles;
+	uint64_t points;      /* points appended */
+	uint64_t late_points; /* points patched into past rows */
+	uint64_t patches;     /* files patched */
+	uint64_t inexact;     /* patches that met unknown rows of old files */
+	uint64_t errors;      /* failed file writes */
+	uint64_t dropped_points; /* parked too long and given up */
+	uint64_t dropped_messages;
+	size_t	 parked;       /* points waiting for a failing file */
+	size_t	 failing;      /* files failing now */
+	double	 last_seconds; /* time to write the last cycle */
 	int64_t	 last_step;
-	size_t	 queued; /* steps waiting */
+	size_t	 queued; /* cycles waiting */
+	uint64_t sync_failures;
 };
 void flush_get_stats(struct flush *f, struct flush_stats *out);
 
@@ -51,6 +77,14 @@ void flush_get_stats(struct flush *f, struct flush_stats *out);
 void flush_each_source(struct flush *f,
     void (*fn)(void *arg, const char *source, const uint64_t *totals,
 	int64_t last_step),
+    void *arg);
+
+/*
+ * Call fn for every file failing now, with its error and since when (unix
+ * seconds of the cycle's step).  Same lock rule.
+ */
+void flush_each_failing(struct flush *f,
+    void (*fn)(void *arg, const char *name, const char *error, int64_t since),
     void *arg);
 
 #endif

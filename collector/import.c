@@ -18,6 +18,7 @@
 #include "import.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -97,19 +98,43 @@ import_number(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/*
+ * The fraction of a known row that was reported, from its coverage cell
+ * when the file has that column (given); NAN (all of it) otherwise.  0, or
+ * -1 on a cell that is not a finite fraction in [0, 1000000].
+ */
+static int
+import_cover(const char *cell, int given, double *out)
+{
+	char  *end;
+	double v;
+
+	*out = NAN;
+	if (!given || cell[0] == '\0')
+		return 0;
+	errno = 0;
+	v = strtod(cell, &end);
+	if (errno != 0 || *end != '\0' || end == cell || !(v >= 0) || v > 1e6)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 /* Grow the row arrays of f to hold cap rows. */
 static int
 import_grow(struct import_file *f, size_t cap, unsigned ncat)
 {
-	void *k, *c, *l;
+	void *k, *c, *l, *v;
 
 	if ((k = realloc(f->known, cap)) != NULL)
 		f->known = k;
 	if ((c = realloc(f->counts, cap * ncat * sizeof(uint64_t))) != NULL)
 		f->counts = c;
+	if ((v = realloc(f->cover, cap * sizeof(double))) != NULL)
+		f->cover = v;
 	if ((l = realloc(f->lines, cap * sizeof(size_t))) != NULL)
 		f->lines = l;
-	return k == NULL || c == NULL || l == NULL ? -1 : 0;
+	return k == NULL || c == NULL || l == NULL || v == NULL ? -1 : 0;
 }
 
 /* Free the rows of f. */
@@ -118,9 +143,11 @@ import_file_clear(struct import_file *f)
 {
 	free(f->known);
 	free(f->counts);
+	free(f->cover);
 	free(f->lines);
 	f->known = NULL;
 	f->counts = NULL;
+	f->cover = NULL;
 	f->lines = NULL;
 	f->nrows = 0;
 }
@@ -131,9 +158,9 @@ import_parse(const char *text, size_t len, const char *path,
     const char (*categories)[ST_CATEGORY_MAX + 1], unsigned ncat, unsigned step,
     int64_t now, struct import_file *f, FILE *errs)
 {
-	char	*buf = NULL, *line, *next, *cells[ST_MAX_CATEGORIES + 3];
+	char	*buf = NULL, *line, *next, *cells[ST_MAX_CATEGORIES + 4];
 	char	 iso[32];
-	int	 col[ST_MAX_CATEGORIES + 2]; /* file column -> category, -1 */
+	int	 col[ST_MAX_CATEGORIES + 3]; /* file column -> category, -1 */
 	size_t	 nerr = 0, lineno = 0, ncells, ncols = 0, cap = 0, i, empty;
 	uint64_t t, v, prev = 0, lost = 0;
 	unsigned c, k;
@@ -144,6 +171,7 @@ import_parse(const char *text, size_t len, const char *path,
 	f->nrows = 0;
 	f->known = NULL;
 	f->counts = NULL;
+	f->cover = NULL;
 	f->lines = NULL;
 	f->path = path;
 	if ((buf = malloc(len + 1)) == NULL) {
@@ -170,10 +198,10 @@ import_parse(const char *text, size_t len, const char *path,
 				    errs, &nerr, path, lineno, "an empty line");
 			continue;
 		}
-		ncells = import_split(line, cells, ST_MAX_CATEGORIES + 2);
+		ncells = import_split(line, cells, ST_MAX_CATEGORIES + 3);
 		if (header) {
 			header = 0;
-			if (ncells > ST_MAX_CATEGORIES + 2 || ncells < 3 ||
+			if (ncells > ST_MAX_CATEGORIES + 3 || ncells < 3 ||
 			    strcmp(cells[0], "time") != 0 ||
 			    strcmp(cells[1], "iso8601") != 0) {
 				import_problem(errs, &nerr, path, lineno,
@@ -184,6 +212,12 @@ import_parse(const char *text, size_t len, const char *path,
 			ncols = ncells;
 			for (i = 2; i < ncells; i++) {
 				col[i] = -1;
+				/* An export's coverage column: rows read as reported. */
+				if (i == ncells - 1 &&
+				    strcmp(cells[i], IMPORT_COVERAGE) == 0) {
+					col[i] = -2;
+					continue;
+				}
 				for (c = 0; c < ncat; c++)
 					if (strcmp(cells[i], categories[c]) ==
 					    0)
@@ -271,10 +305,11 @@ import_parse(const char *text, size_t len, const char *path,
 		if (f->nrows == 0)
 			f->first_end = (int64_t)t;
 		memset(&f->counts[f->nrows * ncat], 0, ncat * sizeof(uint64_t));
+		f->cover[f->nrows] = NAN;
 		f->lines[f->nrows] = lineno;
 		for (empty = 0, i = 2; i < ncells; i++)
-			empty += cells[i][0] == '\0';
-		if (empty == ncells - 2) {
+			empty += col[i] != -2 && cells[i][0] == '\0';
+		if (empty == ncells - 2 - (col[ncells - 1] == -2)) {
 			f->known[f->nrows++] = 0;
 			continue;
 		}
@@ -286,6 +321,8 @@ import_parse(const char *text, size_t len, const char *path,
 			continue;
 		}
 		for (i = 2; i < ncells; i++) {
+			if (col[i] == -2)
+				continue;
 			if (import_number(cells[i], IMPORT_MAX_CELL, &v) ==
 			    -1) {
 				import_problem(errs, &nerr, path, lineno,
@@ -298,6 +335,14 @@ import_parse(const char *text, size_t len, const char *path,
 		}
 		if (i < ncells)
 			continue;
+		if (import_cover(cells[ncells - 1], col[ncells - 1] == -2,
+			&f->cover[f->nrows]) == -1) {
+			import_problem(errs, &nerr, path, lineno,
+			    "coverage '%.24s' is not a fraction of the row "
+			    "between 0 and 1000000",
+			    cells[ncells - 1]);
+			continue;
+		}
 		if ((int64_t)t > now + (int64_t)step) {
 			import_problem(errs, &nerr, path, lineno,
 			    "time %llu "
@@ -489,6 +534,7 @@ import_write(struct store *st, struct import_file *files, size_t nfiles,
     unsigned ncat, unsigned step, int64_t total_last)
 {
 	uint64_t counts[ST_MAX_CATEGORIES], total[ST_MAX_CATEGORIES];
+	uint64_t cover, total_cover;
 	char	 err[512];
 	int64_t	 lo = INT64_MAX, hi = INT64_MIN, a, b, t;
 	size_t	 i, steps = 0, total_steps = 0, total_skipped = 0;
@@ -505,6 +551,7 @@ import_write(struct store *st, struct import_file *files, size_t nfiles,
 		}
 	for (t = lo; lo != INT64_MAX && t <= hi; t += step) {
 		memset(total, 0, sizeof(total));
+		total_cover = 0;
 		any = 0;
 		for (i = 0; i < nfiles; i++) {
 			const struct import_file *f = &files[i];
@@ -519,7 +566,13 @@ import_write(struct store *st, struct import_file *files, size_t nfiles,
 				    f->res, step, t);
 				total[c] += counts[c];
 			}
-			if (store_write(st, f->source, t, counts, err,
+			/* The row's reported seconds, spread like its counts. */
+			cover = step_share(isnan(f->cover[row])
+				? f->res
+				: (uint64_t)llround(f->cover[row] * f->res),
+			    end, f->res, step, t);
+			total_cover += cover;
+			if (store_write(st, f->source, t, counts, cover, err,
 				sizeof(err)) == -1) {
 				fprintf(stderr, "spamtrendd import: %s: %s\n",
 				    f->source, err);
@@ -534,7 +587,7 @@ import_write(struct store *st, struct import_file *files, size_t nfiles,
 			total_skipped++;
 			continue;
 		}
-		if (store_write(st, ST_TOTAL_SOURCE, t, total, err,
+		if (store_write(st, ST_TOTAL_SOURCE, t, total, total_cover, err,
 			sizeof(err)) == -1) {
 			fprintf(stderr, "spamtrendd import: _total: %s\n", err);
 			return -1;

@@ -21,12 +21,16 @@ struct import_file {
 	unsigned char *known;  /* per row: 1 known, 0 unknown */
 	uint64_t      *counts; /* nrows * ncategories; categories not
 					   in the file are 0 */
+	double	      *cover;  /* per row: the fraction reported (its
+				  coverage cell; NAN without one: all of it) */
 	size_t	      *lines;  /* per row: its line number */
 };
 
 /*
  * Parse and check the CSV text[0..len) named path: header
- * "time,iso8601,<category>..." (known categories, no repeats), rows with a
+ * "time,iso8601,<category>...[,coverage]" (known categories, no repeats;
+ * the coverage column of an export, a fraction of the row, is optional),
+ * rows with a
  * time that is a multiple of step, rising by one constant multiple of the
  * step, an iso8601 cell matching the time (or empty), and count cells that
  * are all empty (an unknown row) or all whole numbers.  Rows with counts
@@ -46,5 +50,8 @@ void import_file_clear(struct import_file *f);
  * exit status: 0 imported, 1 refused or failed (nothing written), 2 usage.
  */
 int import_main(int argc, char **argv);
+
+/* The coverage column an export ends with; import reads past it. */
+#define IMPORT_COVERAGE "coverage"
 
 #endif

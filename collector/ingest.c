@@ -1,41 +1,41 @@
 /*
- * ingest.c -- the commit pipeline from validated submissions to closed steps.
+ * ingest.c -- the commit pipeline from admitted submissions to closed
+ * steps.
  *
- * Owns the submission queue, the commit thread, the idempotency table, the
- * open-window watermark, the set of known sources and the journal.  The
- * aggregate belongs to the commit thread alone.  It does not parse (see
- * submission.c) nor write RRD files (see flush.c and rrd/store.c).
+ * Owns the submission queue, the commit thread, the journal, the aggregate
+ * (the commit thread's alone) and the close watermark.  It does not parse
+ * (submission.c), decide admission (admit.c), rebuild state after a restart
+ * (replay.c) nor write RRD files (flush.c, rrd/store.c).
  *
  * Why a submission is never lost nor counted twice: it is appended to the
- * journal and synced before it is counted or acknowledged; a step is closed
- * (no longer accepted) before it is written; and replay after a crash feeds
- * the journal through the same path, with store_write skipping every step a
- * file already holds.
+ * journal and synced before it is counted or acknowledged; the writer
+ * records each cycle before it changes a file, and replay adds back exactly
+ * the shares the files lack.  Why a late count lands in its own step: the
+ * watermark only decides when steps are handed to the writer, not what may
+ * still be taken; a count for a step already written is patched into it.
  */
 #include "ingest.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statvfs.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "../rrd/store.h"
-#include "aggregate.h"
-#include "conf.h"
-#include "flush.h"
-#include "idem.h"
-#include "journal.h"
 #include "../lib/log.h"
 #include "../lib/step.h"
-#include "../lib/strmap.h"
+#include "../rrd/store.h"
+#include "admit.h"
+#include "aggregate.h"
+#include "checkpoint.h"
+#include "conf.h"
+#include "flush.h"
+#include "journal.h"
+#include "replay.h"
 
-#define KEY_LEN (ST_SOURCE_MAX + ST_KEY_MAX + 2)
+#define INGEST_LATE_PACE 2.0 /* seconds between cycles of late shares */
 
 struct pending {
 	struct pending	  *next;
@@ -48,30 +48,32 @@ struct pending {
 };
 
 struct ingest {
-	const struct conf *conf;
-	unsigned	   step;
-	unsigned	   ncategories;
-	char		   state_path[4200];
-	struct journal	  *journal;
-	struct aggregate  *agg; /* commit thread only */
-	struct flush	  *flush;
-	pthread_t	   thread;
-	int		   running;
+	const struct conf     *conf;
+	const struct st_clock *clock;
+	unsigned	       step;
+	struct journal	      *journal;
+	struct admit	      *admit;
+	struct aggregate      *agg; /* commit thread only */
+	struct flush	      *flush;
+	uint64_t	       pos; /* commit thread: after the last record */
+	int64_t		       closed; /* commit thread: handed to the writer */
+	int		       late;   /* commit thread: late shares wait */
+	double	  late_sent;	       /* commit thread: when they last went */
+	pthread_t thread;
+	int	  running;
 
 	pthread_mutex_t	    lock; /* guards everything below */
 	pthread_cond_t	    wake;
+	pthread_cond_t	    settled; /* a loop of the commit thread ended */
+	uint64_t	    loops;
 	struct pending	   *head, **tail;
 	int		    stopping;
 	int64_t		    watermark; /* steps <= this are closed */
 	int		    degraded;
-	struct idem	   *idem;
-	struct strmap	   *known; /* source -> (void *)1 */
-	int64_t		    new_minute;
-	unsigned	    new_count;
 	struct ingest_stats stats;
 };
 
-/* The latest closed step label at wall time now. */
+/* The latest closed step label at time now. */
 static int64_t
 ingest_watermark_at(const struct ingest *in, int64_t now)
 {
@@ -80,26 +82,14 @@ ingest_watermark_at(const struct ingest *in, int64_t now)
 	return step_end_of(t, in->step) - in->step;
 }
 
-/* Format unix time t as ISO 8601 UTC. */
-static void
-ingest_iso(int64_t t, char *buf, size_t len)
-{
-	time_t	  tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Answer done with a refusal. */
 static void
-ingest_fail(ingest_done_fn done, void *arg, enum err_kind kind,
-    const char *code, const char *field, const char *detail)
+ingest_fail(ingest_done_fn done, void *arg, const struct st_error *e)
 {
 	struct ingest_result res;
 
 	memset(&res, 0, sizeof(res));
-	err_set(&res.error, kind, code, field, "%s", detail);
+	res.error = *e;
 	done(arg, &res);
 }
 
@@ -115,92 +105,20 @@ ingest_ok(ingest_done_fn done, void *arg, size_t accepted, size_t duplicates)
 	done(arg, &res);
 }
 
-/* The JSON path prefix of element i ("" for a single submission). */
-static void
-ingest_field(char *buf, size_t len, size_t n, size_t i, const char *name)
-{
-	if (n == 1)
-		snprintf(buf, len, "%s", name);
-	else
-		snprintf(buf, len, "[%zu].%s", i, name);
-}
-
-/* Read the watermark kept across a clean stop; 0 when there is none. */
-static int64_t
-ingest_read_state(const struct ingest *in)
-{
-	long long w = 0;
-	FILE	 *fp;
-
-	if ((fp = fopen(in->state_path, "r")) == NULL)
-		return 0;
-	if (fscanf(fp, "watermark %lld", &w) != 1)
-		w = 0;
-	fclose(fp);
-	return w;
-}
-
-/* Record that steps up to w are (about to be) written, durably. */
-static void
-ingest_write_state(const struct ingest *in, int64_t w)
-{
-	char  tmp[4300];
-	FILE *fp;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", in->state_path);
-	if ((fp = fopen(tmp, "w")) == NULL) {
-		log_error("%s: %s", tmp, strerror(errno));
-		return;
-	}
-	fprintf(fp, "watermark %lld\n", (long long)w);
-	if (fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
-		log_error("%s: %s", tmp, strerror(errno));
-		fclose(fp);
-		return;
-	}
-	fclose(fp);
-	if (rename(tmp, in->state_path) == -1)
-		log_error("%s: %s", in->state_path, strerror(errno));
-}
-
-/* Close every step at or before through and hand them to the writer. */
+/* Hand every step at or before through to the writer as one cycle. */
 static void
 ingest_close_through(struct ingest *in, int64_t through)
 {
-	struct flush_step *steps;
-	size_t		   n = aggregate_close(in->agg, through, &steps);
+	struct agg_batch b;
 
-	flush_push(in->flush, steps, n);
-}
-
-/* Replay callback: feed one journaled record through the live path. */
-static int
-ingest_replay_record(void *arg, const struct journal_record *r)
-{
-	struct ingest *in = arg;
-	int64_t	       w = ingest_watermark_at(in, r->received), first, last;
-	char	       key[KEY_LEN];
-
-	/*
-	 * Live, this record was checked against a watermark that may have
-	 * been a moment older than its receipt time: never close its own
-	 * steps before it is added.
-	 */
-	step_span(r->sub.time, r->sub.interval, in->step, &first, &last);
-	if (w > first - (int64_t)in->step)
-		w = first - (int64_t)in->step;
-	if (w > in->watermark) {
-		in->watermark = w;
-		ingest_close_through(in, w);
-	}
-	if (r->sub.id[0] != '\0') {
-		idem_key(key, sizeof(key), r->sub.source, r->sub.id);
-		idem_commit(in->idem, key, r->sub.hash,
-		    r->received + in->conf->idempotency_ttl);
-	}
-	strmap_put(in->known, r->sub.source, (void *)1);
-	aggregate_add(in->agg, &r->sub);
-	return 0;
+	aggregate_close(in->agg, through, &b);
+	if (through > in->closed)
+		in->closed = through;
+	pthread_mutex_lock(&in->lock);
+	in->stats.cycles_queued++;
+	in->stats.open_buckets = aggregate_open_buckets(in->agg);
+	pthread_mutex_unlock(&in->lock);
+	flush_push(in->flush, in->pos, in->closed, &b);
 }
 
 /* Commit one batch of pending requests: journal, sync, count, answer. */
@@ -209,8 +127,10 @@ ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 {
 	struct journal_record *recs;
 	struct pending	      *p, *next;
-	size_t		       nrec = 0, i;
-	char		       err[512], key[KEY_LEN];
+	struct st_error	       e;
+	size_t		       nrec = 0, i, late = 0;
+	uint64_t	       end = in->pos;
+	char		       err[512];
 	int		       errnum = 0, rc = 0;
 
 	for (p = batch; p != NULL; p = p->next)
@@ -226,13 +146,15 @@ ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 				recs[nrec++].sub = p->subs[i];
 			}
 	if (nrec > 0) {
-		rc = journal_append(
-		    in->journal, recs, nrec, now, &errnum, err, sizeof(err));
+		rc = journal_append(in->journal, recs, nrec, now, &end, &errnum,
+		    err, sizeof(err));
 		if (rc == 0)
 			rc = journal_sync(
 			    in->journal, &errnum, err, sizeof(err));
 	}
 	free(recs);
+	if (rc == 0)
+		in->pos = end;
 
 	pthread_mutex_lock(&in->lock);
 	if (rc == -1) {
@@ -250,56 +172,46 @@ ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 		in->stats.commits++;
 		in->stats.accepted += nrec;
 	}
-	for (p = batch; p != NULL; p = p->next)
-		for (i = 0; i < p->n; i++) {
-			if (p->dup[i] || p->subs[i].id[0] == '\0')
-				continue;
-			idem_key(
-			    key, sizeof(key), p->subs[i].source, p->subs[i].id);
-			if (rc == -1)
-				idem_abort(in->idem, key);
-			else
-				idem_commit(in->idem, key, p->subs[i].hash,
-				    now + in->conf->idempotency_ttl);
-		}
 	pthread_mutex_unlock(&in->lock);
 
 	for (p = batch; p != NULL; p = next) {
 		size_t accepted = 0, dups = 0, lost = 0;
 
 		next = p->next;
+		admit_settle(in->admit, p->subs, p->n, p->dup, rc == 0, now);
 		for (i = 0; i < p->n; i++) {
-			if (!p->dup[i]) {
-				accepted++;
-				if (rc == 0)
-					aggregate_add(in->agg, &p->subs[i]);
+			int64_t first, last;
+
+			if (p->dup[i]) {
+				dups++;
+				lost += !admit_repeat_durable(
+				    in->admit, &p->subs[i]);
 				continue;
 			}
-			dups++;
-			idem_key(
-			    key, sizeof(key), p->subs[i].source, p->subs[i].id);
-			pthread_mutex_lock(&in->lock);
-			{
-				const struct idem_entry *e =
-				    idem_find(in->idem, key);
-
-				if (e == NULL || e->state != IDEM_DURABLE)
-					lost++;
-			}
-			pthread_mutex_unlock(&in->lock);
+			accepted++;
+			if (rc != 0)
+				continue;
+			step_span(p->subs[i].time, p->subs[i].interval,
+			    in->step, &first, &last);
+			late += first <= in->closed;
+			aggregate_add(in->agg, &p->subs[i], NULL, NULL);
 		}
 		if (rc == -1 || lost > 0) {
 			int disk = errnum == ENOSPC || errnum == EDQUOT;
 
-			ingest_fail(p->done, p->arg,
-			    disk ? ERR_NO_SPACE : ERR_UNAVAILABLE,
+			err_set(&e, disk ? ERR_NO_SPACE : ERR_UNAVAILABLE,
 			    disk ? "insufficient_storage"
 				 : "journal_unavailable",
-			    "",
-			    rc == -1
-				? "the submission could not be made "
-				  "durable; nothing was counted; retry later"
-				: "an earlier try with this id failed; retry");
+			    "", "%s",
+			    rc == -1 ? "the submission could not be made "
+				       "durable; nothing was counted; retry "
+				       "later"
+				     : "an earlier try with this id failed; "
+				       "retry");
+			pthread_mutex_lock(&in->lock);
+			in->stats.refused_journal++;
+			pthread_mutex_unlock(&in->lock);
+			ingest_fail(p->done, p->arg, &e);
 		} else {
 			pthread_mutex_lock(&in->lock);
 			in->stats.duplicates += dups;
@@ -310,6 +222,21 @@ ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 		free(p->dup);
 		free(p);
 	}
+	pthread_mutex_lock(&in->lock);
+	in->stats.late += late;
+	pthread_mutex_unlock(&in->lock);
+	if (late > 0)
+		in->late = 1;
+}
+
+/* Seconds on the monotonic clock (pacing, not time of day). */
+static double
+ingest_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* The commit thread: group commit, step closing, journal clean-up. */
@@ -322,7 +249,8 @@ ingest_main(void *arg)
 	for (;;) {
 		struct pending *batch;
 		struct timespec ts;
-		int64_t		now, w;
+		int64_t		now, w, gc_step;
+		uint64_t	gc_pos;
 		int		stopping;
 
 		pthread_mutex_lock(&in->lock);
@@ -334,7 +262,7 @@ ingest_main(void *arg)
 		batch = in->head;
 		in->head = NULL;
 		in->tail = &in->head;
-		now = time(NULL);
+		now = clock_now(in->clock);
 		w = ingest_watermark_at(in, now);
 		if (w > in->watermark)
 			in->watermark = w;
@@ -344,80 +272,35 @@ ingest_main(void *arg)
 
 		if (batch != NULL)
 			ingest_commit(in, batch, now);
-		ingest_close_through(in, w);
+		/*
+		 * Steps are handed over when the watermark passes them; late
+		 * shares of steps already handed over follow within a few
+		 * seconds, paced so a stream of them costs few cycles.
+		 */
+		if (w > in->closed || (in->late && stopping) ||
+		    (in->late &&
+			ingest_mono() - in->late_sent >= INGEST_LATE_PACE)) {
+			ingest_close_through(in, w);
+			in->late = 0;
+			in->late_sent = ingest_mono();
+		}
 		if (now - last_gc >= 10 || now < last_gc) {
-			journal_gc(in->journal, flush_synced_through(in->flush),
+			flush_done_through(in->flush, &gc_pos, &gc_step);
+			journal_gc(in->journal, gc_pos, gc_step,
 			    now - in->conf->idempotency_ttl);
-			pthread_mutex_lock(&in->lock);
-			idem_expire(in->idem, now);
-			pthread_mutex_unlock(&in->lock);
+			admit_expire(in->admit, now);
 			last_gc = now;
 		}
+		pthread_mutex_lock(&in->lock);
+		in->stats.late_waiting = in->late;
+		in->stats.open_buckets = aggregate_open_buckets(in->agg);
+		in->loops++;
+		pthread_cond_broadcast(&in->settled);
+		pthread_mutex_unlock(&in->lock);
 		if (stopping && batch == NULL)
 			break;
 	}
 	return NULL;
-}
-
-/* Note a new source against the cardinality limits; -1 with e filled. */
-static int
-ingest_check_new_sources(struct ingest *in, const struct submission *subs,
-    size_t n, int64_t now, char *field, size_t fieldlen, char *detail,
-    size_t detaillen, enum err_kind *kind, const char **code)
-{
-	size_t	       i, fresh = 0;
-	struct statvfs sv;
-
-	for (i = 0; i < n; i++)
-		if (strmap_get(in->known, subs[i].source) == NULL)
-			fresh++;
-	if (fresh == 0)
-		return 0;
-	if (now / 60 != in->new_minute) {
-		in->new_minute = now / 60;
-		in->new_count = 0;
-	}
-	if (strmap_count(in->known) + fresh > in->conf->max_sources) {
-		*kind = ERR_LIMITED;
-		*code = "too_many_sources";
-		snprintf(detail, detaillen,
-		    "the collector already has %zu "
-		    "sources (max_sources)",
-		    strmap_count(in->known));
-		goto fail;
-	}
-	if (in->new_count + fresh > in->conf->new_sources_per_minute) {
-		*kind = ERR_LIMITED;
-		*code = "too_many_new_sources";
-		snprintf(detail, detaillen,
-		    "too many new sources this minute "
-		    "(new_sources_per_minute); retry in a minute");
-		goto fail;
-	}
-	if (in->conf->min_free_disk > 0 &&
-	    statvfs(in->conf->data_dir, &sv) == 0 &&
-	    (unsigned long long)sv.f_bavail * sv.f_frsize <
-		in->conf->min_free_disk) {
-		*kind = ERR_NO_SPACE;
-		*code = "insufficient_storage";
-		snprintf(detail, detaillen,
-		    "the data directory is short of free "
-		    "space (min_free_disk); new sources are refused");
-		goto fail;
-	}
-	for (i = 0; i < n; i++)
-		if (strmap_get(in->known, subs[i].source) == NULL) {
-			strmap_put(in->known, subs[i].source, (void *)1);
-			in->new_count++;
-		}
-	return 0;
-fail:
-	for (i = 0; i < n; i++)
-		if (strmap_get(in->known, subs[i].source) == NULL) {
-			ingest_field(field, fieldlen, n, i, "source");
-			break;
-		}
-	return -1;
 }
 
 /* Take n submissions; see ingest.h. */
@@ -426,85 +309,31 @@ ingest_submit(struct ingest *in, struct submission *subs, size_t n,
     const char *header_key, int64_t now, ingest_done_fn done, void *arg)
 {
 	struct pending *p;
+	struct st_error e;
 	unsigned char  *dup;
-	char		key[KEY_LEN], field[64], detail[320], iso[32];
-	const char     *code = NULL;
-	size_t		i, added = 0, ndup = 0, npending_dup = 0;
-	enum err_kind	kind = ERR_NONE;
-
-	if ((dup = calloc(n, 1)) == NULL)
-		abort();
-	for (i = 0; i < n; i++)
-		if (subs[i].id[0] == '\0' && header_key != NULL) {
-			if (n == 1)
-				snprintf(subs[i].id, sizeof(subs[i].id), "%s",
-				    header_key);
-			else
-				snprintf(subs[i].id, sizeof(subs[i].id),
-				    "%s#%zu", header_key, i);
-		}
+	int		repeats_durable, stopping;
 
 	pthread_mutex_lock(&in->lock);
-	if (in->stopping) {
-		kind = ERR_UNAVAILABLE;
-		code = "shutting_down";
-		snprintf(field, sizeof(field), "%s", "");
-		snprintf(
-		    detail, sizeof(detail), "the collector is stopping; retry");
-		goto fail;
+	stopping = in->stopping;
+	pthread_mutex_unlock(&in->lock);
+	if (stopping) {
+		err_set(&e, ERR_UNAVAILABLE, "shutting_down", "",
+		    "the collector is stopping; retry");
+		free(subs);
+		ingest_fail(done, arg, &e);
+		return;
 	}
-	for (i = 0; i < n; i++) {
-		const struct idem_entry *e;
-		int64_t			 first, last;
-
-		if (subs[i].id[0] != '\0') {
-			idem_key(key, sizeof(key), subs[i].source, subs[i].id);
-			if ((e = idem_find(in->idem, key)) != NULL) {
-				if (e->hash != subs[i].hash) {
-					kind = ERR_INVALID;
-					code = "id_reused";
-					if (header_key != NULL)
-						snprintf(field, sizeof(field),
-						    "Idempotency-Key");
-					else
-						ingest_field(field,
-						    sizeof(field), n, i, "id");
-					snprintf(detail, sizeof(detail),
-					    "this id "
-					    "was already used for a submission "
-					    "with "
-					    "other content");
-					goto fail;
-				}
-				dup[i] = 1;
-				ndup++;
-				npending_dup += e->state == IDEM_PENDING;
-				continue;
-			}
-		}
-		step_span(
-		    subs[i].time, subs[i].interval, in->step, &first, &last);
-		if (first <= in->watermark) {
-			kind = ERR_CONFLICT;
-			code = "step_closed";
-			ingest_field(field, sizeof(field), n, i, "time");
-			ingest_iso(first, iso, sizeof(iso));
-			snprintf(detail, sizeof(detail),
-			    "the step ending at %s "
-			    "(%" PRId64 ") is already written; steps ending "
-			    "after %" PRId64 " are open",
-			    iso, first, in->watermark);
-			goto fail;
-		}
-		if (subs[i].id[0] != '\0') {
-			idem_add_pending(in->idem, key, subs[i].hash);
-			added++;
-		}
+	if ((dup = calloc(n, 1)) == NULL)
+		abort();
+	if (admit_check(in->admit, subs, n, header_key, now, dup,
+		&repeats_durable, &e) == -1) {
+		free(subs);
+		free(dup);
+		ingest_fail(done, arg, &e);
+		return;
 	}
-	if (ingest_check_new_sources(in, subs, n, now, field, sizeof(field),
-		detail, sizeof(detail), &kind, &code) == -1)
-		goto fail;
-	if (ndup == n && npending_dup == 0) {
+	if (repeats_durable) {
+		pthread_mutex_lock(&in->lock);
 		in->stats.duplicates += n;
 		pthread_mutex_unlock(&in->lock);
 		free(subs);
@@ -520,51 +349,71 @@ ingest_submit(struct ingest *in, struct submission *subs, size_t n,
 	p->received = now;
 	p->done = done;
 	p->arg = arg;
+	pthread_mutex_lock(&in->lock);
 	*in->tail = p;
 	in->tail = &p->next;
 	pthread_cond_signal(&in->wake);
 	pthread_mutex_unlock(&in->lock);
-	return;
-fail:
-	/* Take back the keys this call added. */
-	for (i = 0; added > 0 && i < n; i++)
-		if (!dup[i] && subs[i].id[0] != '\0') {
-			idem_key(key, sizeof(key), subs[i].source, subs[i].id);
-			idem_abort(in->idem, key);
-			added--;
-		}
-	if (kind == ERR_CONFLICT)
-		in->stats.rejected_closed++;
-	pthread_mutex_unlock(&in->lock);
-	free(subs);
-	free(dup);
-	ingest_fail(done, arg, kind, code, field, detail);
+}
+
+/* Replay hook: a record's id and source. */
+static void
+ingest_replayed(void *arg, const struct journal_record *r)
+{
+	struct ingest *in = arg;
+
+	admit_replayed(in->admit, &r->sub, r->received);
 }
 
 /* Open the journal, replay, start the threads. */
 struct ingest *
-ingest_create(const struct conf *c, struct store *st, int recover, char *err,
-    size_t errlen)
+ingest_create(const struct conf *c, struct store *st,
+    const struct st_clock *clock, int recover, volatile const int *stop,
+    char *err, size_t errlen)
 {
 	struct journal_settings js;
+	struct admit_settings	as;
+	struct flush_settings	fs;
+	struct store_archive	ar[STORE_ARCHIVES];
+	struct ckpt_state	state;
 	struct ingest	       *in;
-	char			dir[4200];
+	char			dir[4200], state_path[4200];
+	char		      **names;
+	size_t			nnames, i;
 	int64_t			w;
 
+	checkpoint_init(&state);
 	if ((in = calloc(1, sizeof(*in))) == NULL)
 		abort();
 	in->conf = c;
+	in->clock = clock;
 	in->step = c->step;
-	in->ncategories = c->ncategories;
 	in->tail = &in->head;
 	in->watermark = INT64_MIN;
+	in->closed = INT64_MIN;
 	pthread_mutex_init(&in->lock, NULL);
 	pthread_cond_init(&in->wake, NULL);
-	in->idem = idem_create();
-	in->known = strmap_create();
+	pthread_cond_init(&in->settled, NULL);
 	in->agg = aggregate_create(c->ncategories, c->step);
-	snprintf(
-	    in->state_path, sizeof(in->state_path), "%s/state", c->data_dir);
+
+	store_layout(c->step, ar);
+	memset(&as, 0, sizeof(as));
+	as.step = c->step;
+	/* Late counts are patched into the finest archive: stay inside it. */
+	as.max_late = ar[0].retention - (int64_t)(c->lateness + 3) * c->step;
+	if (c->max_late > 0 && (int64_t)c->max_late <= as.max_late)
+		as.max_late = c->max_late;
+	else if (c->max_late > 0)
+		log_warn("max_late %u is more than the finest archive holds; "
+			 "using %lld",
+		    c->max_late, (long long)as.max_late);
+	as.idempotency_ttl = c->idempotency_ttl;
+	as.max_sources = c->max_sources;
+	as.new_sources_per_minute = c->new_sources_per_minute;
+	as.min_free_disk = c->min_free_disk;
+	as.data_dir = c->data_dir;
+	in->admit = admit_create(&as);
+
 	snprintf(dir, sizeof(dir), "%s/journal", c->data_dir);
 	memset(&js, 0, sizeof(js));
 	js.dir = dir;
@@ -575,27 +424,19 @@ ingest_create(const struct conf *c, struct store *st, int recover, char *err,
 	js.segment_age = 300;
 	if ((in->journal = journal_open(&js, err, errlen)) == NULL)
 		goto fail;
-	in->flush = flush_create(st, c->ncategories, 30);
-	if (journal_replay(in->journal, ingest_replay_record, in, recover, err,
-		errlen) == -1)
+	snprintf(state_path, sizeof(state_path), "%s/state", c->data_dir);
+	if (checkpoint_load(state_path, c->ncategories, &state, err, errlen) ==
+	    -1)
 		goto fail;
-	{
-		char **names;
-		size_t nnames, i;
-
-		if (store_list_sources(st, &names, &nnames) == 0) {
-			for (i = 0; i < nnames; i++)
-				strmap_put(in->known, names[i], (void *)1);
-			store_names_free(names, nnames);
-		}
+	if (store_list_sources(st, &names, &nnames) == 0) {
+		for (i = 0; i < nnames; i++)
+			admit_know(in->admit, names[i]);
+		store_names_free(names, nnames);
 	}
-	w = ingest_watermark_at(in, time(NULL));
-	if (ingest_read_state(in) > w)
-		w = ingest_read_state(in);
-	if (w > in->watermark)
-		in->watermark = w;
-	ingest_close_through(in, in->watermark);
-	flush_drain(in->flush);
+	if (replay_run(in->journal, st, &state, in->agg, ingest_replayed, in,
+		recover, stop, err, errlen) == -1)
+		goto fail;
+	in->pos = journal_end(in->journal);
 	{
 		struct journal_stats jst;
 
@@ -604,22 +445,40 @@ ingest_create(const struct conf *c, struct store *st, int recover, char *err,
 			log_info("replayed %" PRIu64 " journal records",
 			    jst.replayed);
 	}
+	memset(&fs, 0, sizeof(fs));
+	fs.store = st;
+	fs.state_path = state_path;
+	fs.ncategories = c->ncategories;
+	fs.step = c->step;
+	fs.sync_every = 30;
+	fs.keep = as.max_late + (int64_t)(c->lateness + 1) * c->step;
+	w = state.done_step;
+	in->flush = flush_create(&fs, &state);
+
+	/* Write what is due (replayed late counts included) before serving. */
+	if (ingest_watermark_at(in, clock_now(clock)) > w)
+		w = ingest_watermark_at(in, clock_now(clock));
+	in->watermark = w;
+	ingest_close_through(in, w);
+	flush_drain(in->flush);
+	if (stop != NULL && *stop) {
+		snprintf(err, errlen, "stopped during start-up");
+		goto fail;
+	}
 	if (pthread_create(&in->thread, NULL, ingest_main, in) != 0)
 		abort();
 	in->running = 1;
 	return in;
 fail:
+	checkpoint_clear(&state);
 	ingest_free(in);
 	return NULL;
 }
 
-/* Stop, write every open step, free. */
+/* Stop, write the steps that are due, free. */
 void
 ingest_free(struct ingest *in)
 {
-	struct flush_step *steps;
-	size_t		   n;
-
 	if (in == NULL)
 		return;
 	if (in->running) {
@@ -628,30 +487,15 @@ ingest_free(struct ingest *in)
 		pthread_cond_signal(&in->wake);
 		pthread_mutex_unlock(&in->lock);
 		pthread_join(in->thread, NULL);
-		/*
-		 * Write every open step, the current one too.  That includes a
-		 * step ahead of the clock that a reporter with a fast clock
-		 * opened (up to max_future): after a restart it answers 409.
-		 */
-		n = aggregate_close(in->agg, INT64_MAX, &steps);
-		if (n > 0 && steps[n - 1].step > in->watermark)
-			ingest_write_state(in, steps[n - 1].step);
-		else
-			ingest_write_state(in, in->watermark);
-		if (in->flush != NULL)
-			flush_push(in->flush, steps, n);
-		else
-			aggregate_free_steps(steps, n);
 	}
+	/* Open steps are not written: the journal keeps them. */
 	flush_free(in->flush);
-	if (in->running)
-		journal_gc(in->journal, INT64_MIN, INT64_MIN);
 	journal_close(in->journal);
 	aggregate_free(in->agg);
-	idem_free(in->idem);
-	strmap_free(in->known);
+	admit_free(in->admit);
 	pthread_mutex_destroy(&in->lock);
 	pthread_cond_destroy(&in->wake);
+	pthread_cond_destroy(&in->settled);
 	free(in);
 }
 
@@ -667,23 +511,56 @@ ingest_degraded(struct ingest *in)
 	return d;
 }
 
+/* Wait until what was submitted is committed and what is due is written. */
+void
+ingest_settle(struct ingest *in)
+{
+	uint64_t seen;
+
+	pthread_mutex_lock(&in->lock);
+	/* Two whole loops: one may have begun before the caller's change. */
+	seen = in->loops;
+	pthread_cond_signal(&in->wake);
+	while (in->loops < seen + 2 && !in->stopping) {
+		pthread_cond_signal(&in->wake);
+		pthread_cond_wait(&in->settled, &in->lock);
+	}
+	pthread_mutex_unlock(&in->lock);
+	flush_drain(in->flush);
+}
+
 /* Copy the counters. */
 void
 ingest_get_stats(struct ingest *in, struct ingest_stats *out)
 {
 	struct flush_stats fs;
+	struct admit_stats as;
 
 	pthread_mutex_lock(&in->lock);
 	*out = in->stats;
 	out->watermark = in->watermark;
-	out->idempotency_keys = idem_count(in->idem);
-	out->sources = strmap_count(in->known);
 	pthread_mutex_unlock(&in->lock);
+	admit_get_stats(in->admit, &as);
+	out->sources = as.sources;
+	out->idempotency_keys = as.idempotency_keys;
+	out->refused_too_old = as.refused_too_old;
+	out->refused_id_reused = as.refused_id_reused;
+	out->refused_sources = as.refused_sources;
+	out->refused_disk = as.refused_disk;
 	flush_get_stats(in->flush, &fs);
-	out->flush_steps = fs.steps;
+	out->flush_cycles = fs.cycles;
+	out->flush_points = fs.points;
+	out->flush_late_points = fs.late_points;
+	out->flush_patches = fs.patches;
+	out->flush_inexact = fs.inexact;
+	out->flush_errors = fs.errors;
+	out->flush_dropped_points = fs.dropped_points;
+	out->flush_dropped_messages = fs.dropped_messages;
+	out->flush_parked = fs.parked;
+	out->flush_failing = fs.failing;
 	out->flush_last_seconds = fs.last_seconds;
 	out->flush_last_step = fs.last_step;
-	out->flush_errors = fs.errors;
+	out->flush_sync_failures = fs.sync_failures;
 }
 
 /* Report per-source running totals. */
@@ -692,4 +569,12 @@ ingest_each_source(struct ingest *in,
     void (*fn)(void *, const char *, const uint64_t *, int64_t), void *arg)
 {
 	flush_each_source(in->flush, fn, arg);
+}
+
+/* Report the files that cannot be written. */
+void
+ingest_each_failing(struct ingest *in,
+    void (*fn)(void *, const char *, const char *, int64_t), void *arg)
+{
+	flush_each_failing(in->flush, fn, arg);
 }

@@ -2,12 +2,19 @@
  * ingest.h -- the commit pipeline: accepted submissions become durable,
  * then counted, then written when their step closes.
  *
- *   submitters (HTTP thread) --queue--> commit thread: journal write +
- *   fdatasync (group commit), idempotency, aggregate, step closing
- *   --flush queue--> writer thread (flush.c) --> rrd/store
+ *   submitters (HTTP thread) --admit.c--> queue --> commit thread: journal
+ *   write + fdatasync (group commit), aggregate, step closing
+ *   --cycles--> writer thread (flush.c) --> rrd/store
  *
- * Lock order: ingest lock, then (never while holding it) the flush lock,
- * then the store lock.  The done callback is called without any lock held.
+ * A count may arrive late (up to max_late seconds after its step): it is
+ * journaled like any other and, when its step was written already, the
+ * writer adds it to the rows that hold it.  Stopping writes the steps that
+ * are due and leaves the open ones in the journal, so a restart is
+ * invisible to reporters.
+ *
+ * Lock order: ingest lock, then (never while holding it) the admission
+ * lock, the flush lock, then the store lock.  The done callback is called
+ * without any lock held.
  */
 #ifndef ST_INGEST_H
 #define ST_INGEST_H
@@ -15,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../lib/clock.h"
 #include "../lib/error.h"
 #include "submission.h"
 
@@ -40,16 +48,20 @@ struct ingest_result {
 typedef void (*ingest_done_fn)(void *arg, const struct ingest_result *res);
 
 /*
- * Open the journal, replay it into the RRD files, and start the threads.
- * recover: cut a corrupt journal segment instead of refusing to start.
- * Returns NULL with err filled.
+ * Open the journal, replay what the RRD files lack, and start the threads.
+ * clock gives the time (the system's in the daemon).  recover: cut a
+ * corrupt journal segment instead of refusing to start.  stop, when it
+ * turns non-zero during start-up (a signal), ends it early.  Returns NULL
+ * with err filled.
  */
 struct ingest *ingest_create(const struct conf *c, struct store *st,
-    int recover, char *err, size_t errlen);
+    const struct st_clock *clock, int recover, volatile const int *stop,
+    char *err, size_t errlen);
 
 /*
- * Stop: answer whatever is queued, write every open step (the current
- * one too), sync, and free.  No submission may be in flight in the caller.
+ * Stop: answer whatever is queued, write the steps that are due (not the
+ * open ones: the journal keeps them for the next start), sync, and free.
+ * No submission may be in flight in the caller.
  */
 void ingest_free(struct ingest *in);
 
@@ -68,19 +80,35 @@ int ingest_degraded(struct ingest *in);
 struct ingest_stats {
 	uint64_t accepted; /* submissions made durable */
 	uint64_t duplicates;
-	uint64_t rejected_closed;
-	uint64_t commits; /* group commits (one fdatasync each) */
+	uint64_t late; /* accepted after a step they touch was closed */
+	uint64_t refused_too_old;
+	uint64_t refused_id_reused;
+	uint64_t refused_sources;
+	uint64_t refused_disk;
+	uint64_t refused_journal; /* the journal could not be written */
+	uint64_t commits;	  /* group commits (one fdatasync each) */
 	uint64_t commit_failures;
 	uint64_t journal_records;
 	uint64_t journal_segments;
 	size_t	 sources;
 	size_t	 open_buckets;
 	size_t	 idempotency_keys;
-	int64_t	 watermark; /* steps at or before it are closed */
-	uint64_t flush_steps;
+	int64_t	 watermark;	/* steps at or before it are closed */
+	int	 late_waiting;	/* late shares wait for the next cycle */
+	uint64_t cycles_queued; /* cycles handed to the writer */
+	uint64_t flush_cycles;
+	uint64_t flush_points;
+	uint64_t flush_late_points;
+	uint64_t flush_patches;
+	uint64_t flush_inexact;
+	uint64_t flush_errors;
+	uint64_t flush_dropped_points;
+	uint64_t flush_dropped_messages;
+	size_t	 flush_parked;
+	size_t	 flush_failing;
 	double	 flush_last_seconds;
 	int64_t	 flush_last_step;
-	uint64_t flush_errors;
+	uint64_t flush_sync_failures;
 };
 void ingest_get_stats(struct ingest *in, struct ingest_stats *out);
 
@@ -92,5 +120,17 @@ void ingest_each_source(struct ingest *in,
     void (*fn)(void *arg, const char *source, const uint64_t *totals,
 	int64_t last_step),
     void *arg);
+
+/* Call fn for every file that cannot be written now (flush_each_failing). */
+void ingest_each_failing(struct ingest *in,
+    void (*fn)(void *arg, const char *name, const char *error, int64_t since),
+    void *arg);
+
+/*
+ * Wait until everything submitted so far is committed, the steps due by the
+ * clock are closed, and the writer has written them.  For tests and
+ * benchmarks that move the clock.
+ */
+void ingest_settle(struct ingest *in);
 
 #endif

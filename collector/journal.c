@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../lib/crc32c.h"
+#include "../lib/fault.h"
 #include "../lib/log.h"
 #include "../lib/step.h"
 
@@ -495,8 +496,8 @@ journal_cut(const char *path, const unsigned char *buf, size_t len, size_t off,
 /* Replay every segment, oldest first; see journal.h. */
 int
 journal_replay(struct journal *j,
-    int (*fn)(void *, const struct journal_record *), void *arg, int recover,
-    char *err, size_t errlen)
+    int (*fn)(void *, const struct journal_record *, uint64_t), void *arg,
+    int recover, char *err, size_t errlen)
 {
 	uint64_t *seqs = NULL;
 	size_t	  nseqs, i;
@@ -559,7 +560,9 @@ journal_replay(struct journal *j,
 					seg->max_received = r.received;
 				seg->records++;
 				j->stats.replayed++;
-				if (fn(arg, &r) != 0) {
+				if (fn(arg, &r,
+					JOURNAL_POS(seqs[i], off + used)) !=
+				    0) {
 					snprintf(err, errlen,
 					    "replay stopped at "
 					    "%s offset %zu",
@@ -641,7 +644,7 @@ journal_maybe_rotate(struct journal *j, int64_t now)
 /* Append n records to the open segment; see journal.h. */
 int
 journal_append(struct journal *j, const struct journal_record *recs, size_t n,
-    int64_t now, int *errnum, char *err, size_t errlen)
+    int64_t now, uint64_t *end, int *errnum, char *err, size_t errlen)
 {
 	struct segment *s;
 	size_t		need = n * JOURNAL_RECORD_MAX, len = 0, i;
@@ -670,7 +673,8 @@ journal_append(struct journal *j, const struct journal_record *recs, size_t n,
 			max_recv = recs[i].received;
 	}
 	s = &j->segs[j->nsegs - 1];
-	if (journal_write_all(j->fd, j->buf, len) == -1) {
+	if ((errno = fault_at("journal_write", NULL)) != 0 ||
+	    journal_write_all(j->fd, j->buf, len) == -1) {
 		*errnum = errno;
 		snprintf(
 		    err, errlen, "journal: write failed: %s", strerror(errno));
@@ -683,6 +687,7 @@ journal_append(struct journal *j, const struct journal_record *recs, size_t n,
 	}
 	s->bytes += len;
 	s->records += n;
+	*end = JOURNAL_POS(s->seq, s->bytes);
 	if (max_step > s->max_step)
 		s->max_step = max_step;
 	if (max_recv > s->max_received)
@@ -700,7 +705,8 @@ journal_sync(struct journal *j, int *errnum, char *err, size_t errlen)
 		return 0;
 	struct segment *s = &j->segs[j->nsegs - 1];
 
-	if (fdatasync(j->fd) == -1) {
+	if ((errno = fault_at("journal_sync", NULL)) != 0 ||
+	    fdatasync(j->fd) == -1) {
 		*errnum = errno;
 		snprintf(err, errlen, "journal: fdatasync failed: %s",
 		    strerror(errno));
@@ -722,7 +728,8 @@ journal_sync(struct journal *j, int *errnum, char *err, size_t errlen)
 
 /* Remove closed segments that are no longer needed. */
 void
-journal_gc(struct journal *j, int64_t through, int64_t received_before)
+journal_gc(struct journal *j, uint64_t through_pos, int64_t through_step,
+    int64_t received_before)
 {
 	size_t i, keep = 0;
 	size_t closed = j->fd != -1 ? j->nsegs - 1 : j->nsegs;
@@ -731,7 +738,9 @@ journal_gc(struct journal *j, int64_t through, int64_t received_before)
 		struct segment *s = &j->segs[i];
 		char		path[4096];
 
-		if (i < closed && keep == 0 && s->max_step <= through &&
+		if (i < closed && keep == 0 &&
+		    JOURNAL_POS(s->seq, s->bytes) <= through_pos &&
+		    s->max_step <= through_step &&
 		    s->max_received < received_before) {
 			journal_path(j, s->seq, path, sizeof(path));
 			if (unlink(path) == -1 && errno != ENOENT) {
@@ -747,6 +756,16 @@ journal_gc(struct journal *j, int64_t through, int64_t received_before)
 		fsync(j->dirfd);
 	j->nsegs = keep;
 	j->stats.segments = keep;
+}
+
+/* The position just after the last record written, for a first checkpoint. */
+uint64_t
+journal_end(const struct journal *j)
+{
+	if (j->nsegs == 0)
+		return JOURNAL_POS(j->next_seq, 0);
+	return JOURNAL_POS(
+	    j->segs[j->nsegs - 1].seq, j->segs[j->nsegs - 1].bytes);
 }
 
 /* Copy the counters. */

@@ -30,6 +30,13 @@ struct journal_record {
 
 struct journal;
 
+/*
+ * A place in the journal: segment number and byte offset, ordered as the
+ * records were written.  A record's position is the offset of its end, so
+ * "every record at or before P" is the records written up to P.
+ */
+#define JOURNAL_POS(seq, off) (((uint64_t)(seq) << 40) | (uint64_t)(off))
+
 struct journal_settings {
 	const char *dir; /* created if missing */
 	const char (*categories)[ST_CATEGORY_MAX + 1];
@@ -45,16 +52,17 @@ struct journal *journal_open(
 void journal_close(struct journal *j);
 
 /*
- * Call fn for every record of every segment, oldest first; fn returns 0 to
- * go on.  A torn or corrupt tail of the newest segment (a crash mid-write)
- * is cut off with a warning.  Corruption anywhere else returns -1 with err
- * naming the file and offset, unless recover is set: then the segment is
- * cut there, the rest is moved to <segment>.damaged, and replay goes on.
- * Call once, before the first append.
+ * Call fn for every record of every segment, oldest first, with the
+ * record's position; fn returns 0 to go on.  A torn tail of the newest
+ * segment (a write that never completed) is cut off with a warning.
+ * Corruption anywhere else returns -1 with err naming the file and offset,
+ * unless recover is set: then the segment is cut there, the rest is moved
+ * to <segment>.damaged, and replay goes on.  Call once, before the first
+ * append.
  */
 int journal_replay(struct journal *j,
-    int (*fn)(void *arg, const struct journal_record *r), void *arg,
-    int recover, char *err, size_t errlen);
+    int (*fn)(void *arg, const struct journal_record *r, uint64_t pos),
+    void *arg, int recover, char *err, size_t errlen);
 
 /*
  * Write n records at the end of the current segment (not yet durable).
@@ -62,16 +70,23 @@ int journal_replay(struct journal *j,
  * *errnum set (ENOSPC for a full disk).
  */
 int journal_append(struct journal *j, const struct journal_record *recs,
-    size_t n, int64_t now, int *errnum, char *err, size_t errlen);
+    size_t n, int64_t now, uint64_t *end, int *errnum, char *err,
+    size_t errlen);
 
 /* Make everything appended durable (fdatasync).  -1 with err on failure. */
 int journal_sync(struct journal *j, int *errnum, char *err, size_t errlen);
 
 /*
- * Remove closed segments whose every step is <= through and whose every
- * record was received before received_before.
+ * Remove closed segments whose every record is at or before through_pos
+ * with every step at or before through_step (so all of it is in the RRD
+ * files), and whose every record was received before received_before (so
+ * its idempotency keys have expired).
  */
-void journal_gc(struct journal *j, int64_t through, int64_t received_before);
+void journal_gc(struct journal *j, uint64_t through_pos, int64_t through_step,
+    int64_t received_before);
+
+/* The position after the last record (what the journal holds so far). */
+uint64_t journal_end(const struct journal *j);
 
 /* Counters for /metrics. */
 struct journal_stats {

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/fault.h"
 #include "../rrd/store.h"
 #include "api.h"
 #include "auth.h"
@@ -165,6 +167,49 @@ main_lock_data_dir(const struct conf *c)
 	return fd; /* held until exit */
 }
 
+/*
+ * Signals, taken by one thread with sigwait() from the start, so that a
+ * SIGTERM during a long start-up (journal replay, writing what is due) is
+ * answered too.  SIGHUP reloads the tokens once the daemon runs.
+ */
+struct main_signals {
+	pthread_mutex_t	  lock;
+	pthread_cond_t	  cond;
+	sigset_t	  set;
+	volatile int	  stop; /* read by start-up loops */
+	int		  sig;
+	struct spamtrend *st; /* set once serving: SIGHUP reloads */
+};
+
+/* The signal thread. */
+static void *
+main_signal_thread(void *arg)
+{
+	struct main_signals *ms = arg;
+	char		     err[1024];
+	int		     sig;
+
+	for (;;) {
+		if (sigwait(&ms->set, &sig) != 0)
+			continue;
+		pthread_mutex_lock(&ms->lock);
+		if (sig == SIGHUP && ms->st != NULL) {
+			if (auth_reload(ms->st->auth, err, sizeof(err)) == -1)
+				log_error(
+				    "reload: %s (the old tokens stay)", err);
+			else
+				log_info("reloaded: %zu reporter tokens",
+				    auth_tokens(ms->st->auth));
+		} else if (sig != SIGHUP) {
+			ms->sig = sig;
+			ms->stop = 1;
+			pthread_cond_broadcast(&ms->cond);
+		}
+		pthread_mutex_unlock(&ms->lock);
+	}
+	return NULL;
+}
+
 /* The read gate: HTTP basic auth when a read password is set. */
 static int
 main_read_gate(struct http_request *r, void *arg)
@@ -188,9 +233,10 @@ main(int argc, char **argv)
 	struct conf	      c;
 	struct store_settings ss;
 	struct http_settings  hs;
-	sigset_t	      sigs;
+	struct main_signals   ms;
+	pthread_t	      sigthread;
 	char		      err[1024];
-	int check = 0, recover = 0, port, sig, lockfd, i, rc = 1;
+	int		      check = 0, recover = 0, port, lockfd, i, rc = 1;
 
 	if (argc > 1 && strcmp(argv[1], "import") == 0)
 		return import_main(argc - 1, argv + 1);
@@ -219,17 +265,24 @@ main(int argc, char **argv)
 	if (strcmp(c.log_target, "syslog") == 0)
 		log_use_syslog("spamtrendd");
 
-	/* Every thread inherits this mask; only sigwait() below takes them. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	/* Every thread inherits this mask; only the signal thread takes them. */
+	memset(&ms, 0, sizeof(ms));
+	pthread_mutex_init(&ms.lock, NULL);
+	pthread_cond_init(&ms.cond, NULL);
+	sigemptyset(&ms.set);
+	sigaddset(&ms.set, SIGTERM);
+	sigaddset(&ms.set, SIGINT);
+	sigaddset(&ms.set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &ms.set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (pthread_create(&sigthread, NULL, main_signal_thread, &ms) != 0)
+		abort();
+	pthread_detach(sigthread);
 
 	memset(&st, 0, sizeof(st));
 	st.conf = &c;
-	st.started = time(NULL);
+	st.clock = fault_clock();
+	st.started = clock_now(st.clock);
 	if ((lockfd = main_lock_data_dir(&c)) == -1)
 		goto done;
 	if ((st.auth = auth_create(c.tokens_file, c.admin_token,
@@ -247,8 +300,8 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		goto done;
 	}
-	if ((st.ingest = ingest_create(
-		 &c, st.store, recover, err, sizeof(err))) == NULL) {
+	if ((st.ingest = ingest_create(&c, st.store, st.clock, recover,
+		 &ms.stop, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		goto done;
 	}
@@ -302,23 +355,19 @@ main(int argc, char **argv)
 	else
 		log_info("%zu reporter tokens loaded", auth_tokens(st.auth));
 
-	for (;;) {
-		if (sigwait(&sigs, &sig) != 0)
-			continue;
-		if (sig == SIGHUP) {
-			if (auth_reload(st.auth, err, sizeof(err)) == -1)
-				log_error(
-				    "reload: %s (the old tokens stay)", err);
-			else
-				log_info("reloaded: %zu reporter tokens",
-				    auth_tokens(st.auth));
-			continue;
-		}
-		log_info("signal %d: writing open steps and stopping", sig);
-		break;
-	}
+	pthread_mutex_lock(&ms.lock);
+	ms.st = &st;
+	while (!ms.stop)
+		pthread_cond_wait(&ms.cond, &ms.lock);
+	ms.st = NULL;
+	log_info("signal %d: writing the steps that are due and stopping "
+		 "(open steps stay in the journal)",
+	    ms.sig);
+	pthread_mutex_unlock(&ms.lock);
 	rc = 0;
 done:
+	if (ms.stop)
+		rc = 0; /* asked to stop, also during start-up */
 	if (st.http != NULL)
 		http_quiesce(st.http);
 	ingest_free(st.ingest);

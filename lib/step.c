@@ -61,3 +61,11 @@ step_share(
 	    step_overlap_upto(end, interval, s - (int64_t)step) / interval;
 	return (uint64_t)(hi - lo);
 }
+
+/* The seconds of step s that [end - interval, end) covers. */
+uint32_t
+step_cover(int64_t end, uint32_t interval, unsigned step, int64_t s)
+{
+	return (uint32_t)(step_overlap_upto(end, interval, s) -
+	    step_overlap_upto(end, interval, s - (int64_t)step));
+}

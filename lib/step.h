@@ -29,4 +29,7 @@ void step_span(int64_t end, uint32_t interval, unsigned step, int64_t *first,
 uint64_t step_share(
     uint64_t count, int64_t end, uint32_t interval, unsigned step, int64_t s);
 
+/* The seconds of step label s that [end - interval, end) covers (0..step). */
+uint32_t step_cover(int64_t end, uint32_t interval, unsigned step, int64_t s);
+
 #endif

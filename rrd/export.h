@@ -18,7 +18,14 @@ struct store;
 
 #define SERIES_UNKNOWN INT64_MIN
 
-/* A fetched series: row i is labelled first + i * step (the end of its span). */
+/*
+ * A fetched series: row i is labelled first + i * step (the end of its
+ * span).  A row's counts are exactly what was submitted for its span; a row
+ * nothing was reported for is unknown.  coverage[i] is the seconds of the
+ * row that reports covered, per second: 0..1 for a source (more when two
+ * reporters cover the same time), the number of reporting sources for
+ * _total; NAN for rows of files older than the coverage data source.
+ */
 struct series {
 	char	 source[ST_SOURCE_MAX + 1];
 	int64_t	 first; /* label of row 0 */
@@ -26,16 +33,20 @@ struct series {
 	size_t	 nrows;
 	unsigned ncat;
 	char	 names[ST_MAX_CATEGORIES][ST_CATEGORY_MAX + 1];
-	int64_t *counts; /* nrows * ncat, SERIES_UNKNOWN if unknown */
+	int64_t *counts;	   /* nrows * ncat, SERIES_UNKNOWN if unknown */
+	double	*coverage;	   /* nrows */
+	int64_t	 complete_through; /* rows labelled later are still filling */
 };
 
 /*
  * Fetch source's rows in (start, end] at resolution (seconds; librrd may
  * give a coarser one when the fine archive does not reach back) for the
  * categories cats (indices into the store's categories).  start and end are
- * widened to whole rows.  With missing = 1, a source without a file gives an
- * all-unknown series instead of a 404.  Returns 0, or -1 with e filled (404
- * unknown_source, 500 store_error).  Free with series_free.  Takes the lock.
+ * widened to whole rows.  The coarse row still being consolidated is summed
+ * from the finest archive, so every row is exact up to the file's last
+ * update.  With missing = 1, a source without a file gives an all-unknown
+ * series instead of an error.  Returns 0, or -1 with e filled (not found,
+ * internal).  Free with series_free.  Takes the lock.
  */
 int export_fetch(struct store *st, const char *source, int64_t start,
     int64_t end, unsigned resolution, const unsigned *cats, unsigned ncats,

@@ -1,12 +1,20 @@
 /*
- * store.c -- the RRD files of a data directory: one per source, created with
- * a fixed archive layout, updated once per step with exact rates, moved
- * aside when corrupt, and written through rrdcached when one is configured.
+ * store.c -- the RRD files of a data directory: one per source and one for
+ * _total, created with a fixed archive layout, appended to once per step,
+ * patched for late counts, moved aside when corrupt, brought up to the
+ * current layout when older, and written through rrdcached when one is
+ * configured.
  *
  * Owns the store lock (every librrd call in the process holds it) and the
  * in-memory table of each file's last update.  It does not aggregate counts
- * (the ingest side does), nor read series back (export.c and render.c do,
- * under this lock).
+ * (the ingest side does), does not decide what is late (flush.c does), nor
+ * read series back (export.c and render.c do, under this lock).
+ *
+ * Exactness.  Every data source is a GAUGE of rates (count / step) with a
+ * heartbeat of ten years, and a gap is written as zeros with zero coverage,
+ * so every primary point is known and an AVERAGE row of any archive times
+ * its length is exactly the sum of its steps; coverage (STORE_COVERAGE_DS)
+ * keeps "nothing was reported" apart from "zero was reported".
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* syncfs */
@@ -28,30 +36,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/fault.h"
 #include "../lib/log.h"
 #include "../lib/source.h"
+#include "../lib/strmap.h"
+#include "rrdfile.h"
 
-#define STORE_XFF "0.5"
-#define STORE_DAY 86400LL
+#define STORE_XFF	"0.5"
+#define STORE_DAY	86400LL
+#define STORE_HEARTBEAT 316224000U /* ten years: a gap is ours to fill */
+#define STORE_PATCH_TMP ".patch.tmp"
 
-/* One file's last update, chained in a hash bucket. */
+/* One file's state; the value of the store's table. */
 struct store_entry {
-	struct store_entry *next;
-	int64_t		    last;
-	int		    dirty; /* updated through rrdcached, not flushed */
-	char		    name[];
+	int64_t	 last;
+	uint64_t inode;
+	int	 dirty; /* updated through rrdcached, not flushed */
 };
 
 struct store {
-	pthread_mutex_t	     lock;
-	char		    *data_dir;
-	unsigned	     step;
-	char		     categories[ST_MAX_CATEGORIES][ST_CATEGORY_MAX + 1];
-	unsigned	     ncategories;
-	char		    *rrdcached;
-	struct store_entry **buckets;
-	size_t		     nbuckets;
-	size_t		     nentries;
+	pthread_mutex_t lock;
+	char	       *data_dir;
+	unsigned	step;
+	char		categories[ST_MAX_CATEGORIES][ST_CATEGORY_MAX + 1];
+	unsigned	ncategories;
+	char	       *rrdcached;
+	struct strmap  *files; /* name -> struct store_entry * */
 };
 
 /* The retention each archive is sized for, and the resolution it aims at. */
@@ -99,72 +109,87 @@ store_layout(unsigned step, struct store_archive *out)
 	return n;
 }
 
-/* Hash a name (FNV-1a). */
-static size_t
-store_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	while (*s != '\0') {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ULL;
-	}
-	return (size_t)h;
-}
-
-/* Find name's entry, or NULL. */
+/* The entry of name, created (unknown: last 0, inode 0) when missing. */
 static struct store_entry *
-store_entry_find(struct store *st, const char *name)
+store_entry(struct store *st, const char *name)
 {
-	struct store_entry *e;
+	struct store_entry *e = strmap_get(st->files, name);
 
-	for (e = st->buckets[store_hash(name) % st->nbuckets]; e != NULL;
-	     e = e->next)
-		if (strcmp(e->name, name) == 0)
-			return e;
-	return NULL;
-}
-
-/* Double the bucket array once the table is loaded. */
-static void
-store_entry_grow(struct store *st)
-{
-	struct store_entry **nb, *e, *next;
-	size_t		     i, n = st->nbuckets * 2, h;
-
-	if ((nb = calloc(n, sizeof(*nb))) == NULL)
-		return;
-	for (i = 0; i < st->nbuckets; i++) {
-		for (e = st->buckets[i]; e != NULL; e = next) {
-			next = e->next;
-			h = store_hash(e->name) % n;
-			e->next = nb[h];
-			nb[h] = e;
-		}
+	if (e == NULL) {
+		if ((e = calloc(1, sizeof(*e))) == NULL)
+			abort();
+		strmap_put(st->files, name, e);
 	}
-	free(st->buckets);
-	st->buckets = nb;
-	st->nbuckets = n;
-}
-
-/* Add name with last update last; returns the entry or NULL on no memory. */
-static struct store_entry *
-store_entry_add(struct store *st, const char *name, int64_t last)
-{
-	struct store_entry *e;
-	size_t		    len = strlen(name), h;
-
-	if (st->nentries >= st->nbuckets)
-		store_entry_grow(st);
-	if ((e = malloc(sizeof(*e) + len + 1)) == NULL)
-		return NULL;
-	memcpy(e->name, name, len + 1);
-	e->last = last;
-	h = store_hash(name) % st->nbuckets;
-	e->next = st->buckets[h];
-	st->buckets[h] = e;
-	st->nentries++;
 	return e;
+}
+
+/* What store_inspect learns of a file. */
+struct store_kind {
+	int64_t last;
+	int	ours;	     /* our step and categories, in order */
+	int	has_cover;   /* the coverage data source is there */
+	int	short_heart; /* a heartbeat shorter than STORE_HEARTBEAT */
+};
+
+/*
+ * Read path's header into *k.  Returns 0, or -1 with why filled when it is
+ * not an RRD file librrd can read.  Lock held.
+ */
+static int
+store_inspect(struct store *st, const char *path, struct store_kind *k,
+    char *why, size_t whylen)
+{
+	rrd_info_t   *info, *i;
+	unsigned      nds = 0, j, matched = 0;
+	unsigned long step = 0;
+	char	      key[64];
+
+	memset(k, 0, sizeof(*k));
+	k->last = -1;
+	rrd_clear_error();
+	if ((info = rrd_info_r(path)) == NULL) {
+		snprintf(why, whylen, "%s", rrd_get_error());
+		rrd_clear_error();
+		return -1;
+	}
+	for (i = info; i != NULL; i = i->next) {
+		if (strcmp(i->key, "step") == 0 && i->type == RD_I_CNT)
+			step = i->value.u_cnt;
+		else if (strcmp(i->key, "last_update") == 0 &&
+		    i->type == RD_I_CNT)
+			k->last = (int64_t)i->value.u_cnt;
+		else if (strncmp(i->key, "ds[", 3) == 0 &&
+		    strstr(i->key, "].index") != NULL && i->type == RD_I_CNT) {
+			nds++;
+			snprintf(key, sizeof(key), "ds[%s].index",
+			    STORE_COVERAGE_DS);
+			if (strcmp(i->key, key) == 0 &&
+			    i->value.u_cnt == st->ncategories)
+				k->has_cover = 1;
+			for (j = 0; j < st->ncategories; j++) {
+				snprintf(key, sizeof(key), "ds[%s].index",
+				    st->categories[j]);
+				if (strcmp(i->key, key) == 0 &&
+				    i->value.u_cnt == j)
+					matched++;
+			}
+		} else if (strncmp(i->key, "ds[", 3) == 0 &&
+		    strstr(i->key, "].minimal_heartbeat") != NULL &&
+		    i->type == RD_I_CNT && i->value.u_cnt < STORE_HEARTBEAT)
+			k->short_heart = 1;
+	}
+	rrd_info_free(info);
+	if (step != st->step)
+		snprintf(why, whylen, "step %lu, want %u", step, st->step);
+	else if (matched != st->ncategories ||
+	    nds != st->ncategories + (unsigned)k->has_cover)
+		snprintf(why, whylen,
+		    "data sources differ from the configured categories");
+	else if (k->last < 0)
+		snprintf(why, whylen, "no last update");
+	else
+		k->ours = 1;
+	return 0;
 }
 
 /*
@@ -172,33 +197,23 @@ store_entry_add(struct store *st, const char *name, int64_t last)
  * step or other categories: the configuration changed, and writing on would
  * move every file aside as foreign.
  */
-static int store_inspect(
-    struct store *, const char *, int64_t *, char *, size_t);
-
 static int
 store_check_layout(struct store *st, char *err, size_t errlen)
 {
-	char	    path[PATH_MAX], why[256];
-	rrd_info_t *info;
-	int64_t	    last;
-	struct stat sb;
+	char		  path[PATH_MAX], why[256];
+	struct store_kind k;
+	struct stat	  sb;
 
 	snprintf(
 	    path, sizeof(path), "%s/%s.rrd", st->data_dir, ST_TOTAL_SOURCE);
 	if (lstat(path, &sb) == -1 || !S_ISREG(sb.st_mode))
 		return 0;
-	rrd_clear_error();
-	if ((info = rrd_info_r(path)) == NULL) {
-		rrd_clear_error();
+	if (store_inspect(st, path, &k, why, sizeof(why)) == -1 || k.ours)
 		return 0; /* not an RRD at all: moved aside when written */
-	}
-	rrd_info_free(info);
-	if (store_inspect(st, path, &last, why, sizeof(why)))
-		return 0;
 	snprintf(err, errlen,
-	    "data directory %s was made with another step or "
-	    "other categories (%s: %s); start with the step and categories it "
-	    "was made with, or use a new data directory",
+	    "data directory %s was made with another step or other categories "
+	    "(%s: %s); start with the step and categories it was made with, "
+	    "or use a new data directory",
 	    st->data_dir, path, why);
 	return -1;
 }
@@ -208,7 +223,7 @@ struct store *
 store_create(const struct store_settings *s, char *err, size_t errlen)
 {
 	struct store *st;
-	char	      real[PATH_MAX];
+	char	      real[PATH_MAX], tmp[PATH_MAX + 32];
 	struct stat   sb;
 	unsigned      i;
 
@@ -224,26 +239,25 @@ store_create(const struct store_settings *s, char *err, size_t errlen)
 	}
 	if (!S_ISDIR(sb.st_mode) || access(real, W_OK | X_OK) == -1) {
 		snprintf(err, errlen,
-		    "data directory %s: not a writable "
-		    "directory",
-		    s->data_dir);
+		    "data directory %s: not a writable directory", s->data_dir);
 		return NULL;
 	}
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		goto nomem;
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->data_dir = strdup(real)) == NULL)
+		abort();
 	pthread_mutex_init(&st->lock, NULL);
 	st->step = s->step;
 	st->ncategories = s->ncategories;
 	for (i = 0; i < s->ncategories; i++)
 		snprintf(st->categories[i], sizeof(st->categories[i]), "%s",
 		    s->categories[i]);
-	st->nbuckets = 256;
-	if ((st->data_dir = strdup(real)) == NULL ||
-	    (st->buckets = calloc(st->nbuckets, sizeof(*st->buckets))) == NULL)
-		goto nomem;
+	st->files = strmap_create();
+	/* A patch that a crash interrupted before its rename is void. */
+	snprintf(tmp, sizeof(tmp), "%s/%s", st->data_dir, STORE_PATCH_TMP);
+	unlink(tmp);
 	if (s->rrdcached != NULL && *s->rrdcached != '\0') {
 		if ((st->rrdcached = strdup(s->rrdcached)) == NULL)
-			goto nomem;
+			abort();
 		rrd_clear_error();
 		if (rrdc_connect(st->rrdcached) != 0) {
 			snprintf(err, errlen, "rrdcached %s: %s", st->rrdcached,
@@ -257,18 +271,39 @@ store_create(const struct store_settings *s, char *err, size_t errlen)
 		return NULL;
 	}
 	return st;
-nomem:
-	snprintf(err, errlen, "out of memory");
-	store_free(st);
-	return NULL;
 }
 
-/* The path of source's file without validation; the name came from the table. */
+/* The path of a name that came from the table (validated when it entered). */
 static void
-store_entry_path(
-    const struct store *st, const struct store_entry *e, char *buf, size_t len)
+store_name_path(const struct store *st, const char *name, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%s.rrd", st->data_dir, e->name);
+	snprintf(buf, len, "%s/%s.rrd", st->data_dir, name);
+}
+
+struct flush_ctx {
+	struct store *st;
+	int	      failed;
+};
+
+/* Sweep callback: flush one dirty file out of rrdcached. */
+static int
+store_flush_one(void *arg, const char *name, void *value)
+{
+	struct flush_ctx   *c = arg;
+	struct store_entry *e = value;
+	char		    path[PATH_MAX];
+
+	if (!e->dirty)
+		return 0;
+	store_name_path(c->st, name, path, sizeof(path));
+	rrd_clear_error();
+	if (rrdc_flush_if_daemon(c->st->rrdcached, path) != 0) {
+		log_warn("rrdcached flush %s: %s", path, rrd_get_error());
+		c->failed++;
+	} else
+		e->dirty = 0;
+	rrd_clear_error();
+	return 0;
 }
 
 /*
@@ -279,50 +314,35 @@ store_entry_path(
 static int
 store_flush_dirty(struct store *st)
 {
-	struct store_entry *e;
-	char		    path[PATH_MAX];
-	size_t		    i;
-	int		    failed = 0;
+	struct flush_ctx c = {st, 0};
 
-	for (i = 0; i < st->nbuckets; i++) {
-		for (e = st->buckets[i]; e != NULL; e = e->next) {
-			if (!e->dirty)
-				continue;
-			store_entry_path(st, e, path, sizeof(path));
-			rrd_clear_error();
-			if (rrdc_flush_if_daemon(st->rrdcached, path) != 0) {
-				log_warn("rrdcached flush %s: %s", path,
-				    rrd_get_error());
-				failed++;
-			} else
-				e->dirty = 0;
-			rrd_clear_error();
-		}
-	}
-	return failed;
+	strmap_sweep(st->files, store_flush_one, &c);
+	return c.failed;
+}
+
+/* Sweep callback freeing one entry. */
+static int
+store_free_entry(void *arg, const char *name, void *value)
+{
+	free(value);
+	return 1;
 }
 
 /* Free the store; disconnects from rrdcached. */
 void
 store_free(struct store *st)
 {
-	struct store_entry *e, *next;
-	size_t		    i;
-
 	if (st == NULL)
 		return;
 	if (st->rrdcached != NULL) {
-		if (st->buckets != NULL)
+		if (st->files != NULL)
 			store_flush_dirty(st);
 		rrdc_disconnect();
 	}
-	for (i = 0; st->buckets != NULL && i < st->nbuckets; i++) {
-		for (e = st->buckets[i]; e != NULL; e = next) {
-			next = e->next;
-			free(e);
-		}
+	if (st->files != NULL) {
+		strmap_sweep(st->files, store_free_entry, NULL);
+		strmap_free(st->files);
 	}
-	free(st->buckets);
 	free(st->data_dir);
 	free(st->rrdcached);
 	pthread_mutex_destroy(&st->lock);
@@ -374,10 +394,11 @@ store_path(const struct store *st, const char *source, char *buf, size_t len)
 
 /* lstat path: 1 regular file, 0 absent, -1 anything else (symlink, dir...). */
 static int
-store_check_path(const char *path, char *err, size_t errlen)
+store_check_path(const char *path, uint64_t *inode, char *err, size_t errlen)
 {
 	struct stat sb;
 
+	*inode = 0;
 	if (lstat(path, &sb) == -1) {
 		if (errno == ENOENT)
 			return 0;
@@ -389,90 +410,42 @@ store_check_path(const char *path, char *err, size_t errlen)
 		    S_ISLNK(sb.st_mode) ? " (a symlink)" : "");
 		return -1;
 	}
+	*inode = (uint64_t)sb.st_ino;
 	return 1;
 }
 
 /* Ask rrdcached (if used) to write out path's pending updates; lock held. */
-static void
+static int
 store_flush_locked(struct store *st, const char *path)
 {
+	int r = 0;
+
 	if (st->rrdcached == NULL)
-		return;
+		return 0;
 	rrd_clear_error();
-	if (rrdc_flush_if_daemon(st->rrdcached, path) != 0)
+	if (rrdc_flush_if_daemon(st->rrdcached, path) != 0) {
 		log_debug("rrdcached flush %s: %s", path, rrd_get_error());
+		r = -1;
+	}
 	rrd_clear_error();
+	return r;
 }
 
 /* Check a file may be read and flush it out of rrdcached; lock held. */
 int
 store_prepare_read_locked(struct store *st, const char *path)
 {
-	char err[256];
-	int  r;
+	char	 err[256];
+	uint64_t ino;
+	int	 r;
 
-	if ((r = store_check_path(path, err, sizeof(err))) == -1) {
+	if ((r = store_check_path(path, &ino, err, sizeof(err))) == -1) {
 		log_warn("%s", err);
 		return -1;
 	}
 	if (r == 1)
 		store_flush_locked(st, path);
 	return r;
-}
-
-/*
- * Read path's header: 1 and *last when it is one of ours (same step, the
- * configured categories in order), 0 when it is corrupt or foreign.
- */
-static int
-store_inspect(
-    struct store *st, const char *path, int64_t *last, char *why, size_t whylen)
-{
-	rrd_info_t   *info, *i;
-	unsigned      nds = 0, k, matched = 0;
-	unsigned long step = 0;
-	int64_t	      lu = -1;
-	char	      key[64];
-	int	      ok = 0;
-
-	rrd_clear_error();
-	if ((info = rrd_info_r(path)) == NULL) {
-		snprintf(why, whylen, "%s", rrd_get_error());
-		rrd_clear_error();
-		return 0;
-	}
-	for (i = info; i != NULL; i = i->next) {
-		if (strcmp(i->key, "step") == 0 && i->type == RD_I_CNT)
-			step = i->value.u_cnt;
-		else if (strcmp(i->key, "last_update") == 0 &&
-		    i->type == RD_I_CNT)
-			lu = (int64_t)i->value.u_cnt;
-		else if (strncmp(i->key, "ds[", 3) == 0 &&
-		    strstr(i->key, "].index") != NULL && i->type == RD_I_CNT) {
-			nds++;
-			for (k = 0; k < st->ncategories; k++) {
-				snprintf(key, sizeof(key), "ds[%s].index",
-				    st->categories[k]);
-				if (strcmp(i->key, key) == 0 &&
-				    i->value.u_cnt == k)
-					matched++;
-			}
-		}
-	}
-	rrd_info_free(info);
-	if (step != st->step)
-		snprintf(why, whylen, "step %lu, want %u", step, st->step);
-	else if (nds != st->ncategories || matched != st->ncategories)
-		snprintf(why, whylen,
-		    "data sources differ from the "
-		    "configured categories");
-	else if (lu < 0)
-		snprintf(why, whylen, "no last update");
-	else {
-		*last = lu;
-		ok = 1;
-	}
-	return ok;
 }
 
 /* Move a corrupt or foreign file aside to <path>.corrupt[.N]. */
@@ -500,19 +473,149 @@ store_move_aside(const char *path, const char *why, char *err, size_t errlen)
 	return 0;
 }
 
-/* Create path with the store's layout, starting at start; lock held. */
+/*
+ * Add the coverage data source and the long heartbeat to a file of the
+ * older layout (rrdtool tune rewrites it under a new inode).  Lock held.
+ */
+static int
+store_migrate(struct store *st, const char *path, const struct store_kind *k,
+    char *err, size_t errlen)
+{
+	char	 args[3 + 2 * (ST_MAX_CATEGORIES + 1)][64];
+	char	*argv[3 + 2 * (ST_MAX_CATEGORIES + 1)];
+	char	 pathcopy[PATH_MAX];
+	int	 argc = 0, i;
+	unsigned c;
+
+	snprintf(pathcopy, sizeof(pathcopy), "%s", path);
+	snprintf(args[argc++], sizeof(args[0]), "tune");
+	argv[argc] = pathcopy;
+	argc++;
+	if (!k->has_cover)
+		snprintf(args[argc++], sizeof(args[0]), "DS:%s:GAUGE:%u:0:U",
+		    STORE_COVERAGE_DS, STORE_HEARTBEAT);
+	for (c = 0; c < st->ncategories; c++) {
+		snprintf(args[argc++], sizeof(args[0]), "-h");
+		snprintf(args[argc++], sizeof(args[0]), "%s:%u",
+		    st->categories[c], STORE_HEARTBEAT);
+	}
+	if (k->has_cover) {
+		snprintf(args[argc++], sizeof(args[0]), "-h");
+		snprintf(args[argc++], sizeof(args[0]), "%s:%u",
+		    STORE_COVERAGE_DS, STORE_HEARTBEAT);
+	}
+	for (i = 0; i < argc; i++)
+		if (i != 1)
+			argv[i] = args[i];
+	rrd_clear_error();
+	if (rrd_tune(argc, argv) != 0) {
+		snprintf(err, errlen, "%s: cannot add coverage: %s", path,
+		    rrd_get_error());
+		rrd_clear_error();
+		return -1;
+	}
+	log_info("%s: brought up to the current layout (coverage, gaps "
+		 "stored as zeros)",
+	    path);
+	return 0;
+}
+
+/*
+ * Learn name's file: its last update and inode, moving a corrupt or
+ * foreign file aside and migrating an older one.  Lock held.  Returns the
+ * entry, or NULL with err filled.
+ */
+static struct store_entry *
+store_learn(struct store *st, const char *name, const char *path, char *err,
+    size_t errlen)
+{
+	struct store_entry *e = store_entry(st, name);
+	struct store_kind   k;
+	char		    why[256];
+	uint64_t	    ino;
+	int		    r;
+
+	if ((r = store_check_path(path, &ino, err, errlen)) == -1)
+		return NULL;
+	if (r == 0) {
+		e->last = 0;
+		e->inode = 0;
+		return e;
+	}
+	if (e->inode == ino && e->last > 0)
+		return e; /* known, and nobody replaced it */
+	store_flush_locked(st, path);
+	if (store_inspect(st, path, &k, why, sizeof(why)) == -1 || !k.ours) {
+		if (store_move_aside(path, why, err, errlen) == -1)
+			return NULL;
+		e->last = 0;
+		e->inode = 0;
+		return e;
+	}
+	if (!k.has_cover || k.short_heart) {
+		if (store_migrate(st, path, &k, err, errlen) == -1)
+			return NULL;
+		if (store_check_path(path, &ino, err, errlen) != 1)
+			return NULL;
+	}
+	e->last = k.last;
+	e->inode = ino;
+	return e;
+}
+
+/* Look up a file; see store.h. */
+int
+store_info(struct store *st, const char *name, struct store_file *out,
+    char *err, size_t errlen)
+{
+	struct store_entry *e;
+	char		    path[PATH_MAX];
+
+	memset(out, 0, sizeof(*out));
+	if (store_path(st, name, path, sizeof(path)) == -1) {
+		snprintf(err, errlen, "refusing file name for '%s'", name);
+		return -1;
+	}
+	store_lock(st);
+	e = store_learn(st, name, path, err, errlen);
+	if (e != NULL) {
+		out->exists = e->inode != 0;
+		out->last = e->last;
+		out->inode = e->inode;
+	}
+	store_unlock(st);
+	return e != NULL ? 0 : -1;
+}
+
+/* The last update of name's file (0 when there is none). */
+int
+store_last(struct store *st, const char *name, int64_t *last)
+{
+	struct store_file f;
+	char		  err[256];
+
+	*last = 0;
+	if (store_info(st, name, &f, err, sizeof(err)) == -1)
+		return -1;
+	*last = f.last;
+	return 0;
+}
+
+/* Create path with the store's layout, its first row after start; lock held. */
 static int
 store_create_file(
     struct store *st, const char *path, int64_t start, char *err, size_t errlen)
 {
 	struct store_archive ar[STORE_ARCHIVES];
-	char		     defs[ST_MAX_CATEGORIES + 2 * STORE_ARCHIVES][64];
-	const char	    *argv[ST_MAX_CATEGORIES + 2 * STORE_ARCHIVES];
-	unsigned	     i, n, argc = 0;
+	char	    defs[ST_MAX_CATEGORIES + 1 + 2 * STORE_ARCHIVES][64];
+	const char *argv[ST_MAX_CATEGORIES + 1 + 2 * STORE_ARCHIVES];
+	unsigned    i, n, argc = 0;
 
 	for (i = 0; i < st->ncategories; i++)
 		snprintf(defs[argc++], sizeof(defs[0]), "DS:%s:GAUGE:%u:0:U",
-		    st->categories[i], 2 * st->step);
+		    st->categories[i], STORE_HEARTBEAT);
+	snprintf(defs[argc++], sizeof(defs[0]), "DS:%s:GAUGE:%u:0:U",
+	    STORE_COVERAGE_DS, STORE_HEARTBEAT);
 	n = store_layout(st->step, ar);
 	for (i = 0; i < n; i++)
 		snprintf(defs[argc++], sizeof(defs[0]), "RRA:AVERAGE:%s:%u:%u",
@@ -532,46 +635,50 @@ store_create_file(
 		rrd_clear_error();
 		return -1;
 	}
-	/*
-	 * Start writing the new file out now rather than leaving a megabyte
-	 * of dirty pages per file for the journal's next fdatasync to wait
-	 * behind (on ext4 a sync commits the data of newly allocated blocks).
-	 */
-	{
-		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-		if (fd != -1) {
-			sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-			close(fd);
-		}
-	}
 	return 0;
 }
 
-/* Send one update (a gap marker first when needed); lock held. */
-static int
-store_update_file(struct store *st, const char *path, int64_t last,
-    int64_t step_end, const uint64_t *counts, char *err, size_t errlen)
+/*
+ * Start writing a file out now rather than leaving a megabyte of dirty
+ * pages for the journal's next fdatasync to wait behind (on ext4 a sync
+ * commits the data of newly allocated blocks).
+ */
+static void
+store_write_out(const char *path)
 {
-	char gap[32 + 3 * ST_MAX_CATEGORIES], val[32 + 26 * ST_MAX_CATEGORIES];
-	const char *argv[2];
-	size_t	    off;
-	unsigned    i;
-	int	    argc = 0, r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
-	if (last > 0 && last < step_end - (int64_t)st->step) {
-		off = (size_t)snprintf(
-		    gap, sizeof(gap), "%lld", (long long)(step_end - st->step));
-		for (i = 0; i < st->ncategories; i++)
-			off += (size_t)snprintf(
-			    gap + off, sizeof(gap) - off, ":U");
-		argv[argc++] = gap;
+	if (fd != -1) {
+		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		close(fd);
 	}
-	off = (size_t)snprintf(val, sizeof(val), "%lld", (long long)step_end);
-	for (i = 0; i < st->ncategories; i++)
-		off += (size_t)snprintf(val + off, sizeof(val) - off, ":%.17g",
-		    (double)counts[i] / (double)st->step);
-	argv[argc++] = val;
+}
+
+/* Format "T:v1:...:vn:cover" (rates) into buf. */
+static void
+store_format(const struct store *st, char *buf, size_t len, int64_t t,
+    const uint64_t *counts, uint64_t cover)
+{
+	size_t	 off;
+	unsigned i;
+
+	off = (size_t)snprintf(buf, len, "%lld", (long long)t);
+	for (i = 0; i < st->ncategories && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, ":%.17g",
+		    counts != NULL ? (double)counts[i] / (double)st->step
+				   : 0.0);
+	if (off < len)
+		snprintf(buf + off, len - off, ":%.17g",
+		    (double)cover / (double)st->step);
+}
+
+/* Send argv[0..argc) as one update of path; lock held. */
+static int
+store_send(struct store *st, const char *path, int argc, const char **argv,
+    char *err, size_t errlen)
+{
+	int r;
+
 	rrd_clear_error();
 	if (st->rrdcached != NULL) {
 		if (!rrdc_is_connected(st->rrdcached) &&
@@ -589,125 +696,296 @@ store_update_file(struct store *st, const char *path, int64_t last,
 	return 0;
 }
 
+#define STORE_VALUE_LEN (32 + 26 * (ST_MAX_CATEGORIES + 1))
+
+/* Append points to a file whose entry is e; lock held. */
+static int
+store_update_locked(struct store *st, const char *name, const char *path,
+    struct store_entry *e, const struct store_point *pts, size_t n, char *err,
+    size_t errlen)
+{
+	char(*vals)[STORE_VALUE_LEN];
+	const char **argv;
+	int64_t	     last = e->last, start;
+	size_t	     i, argc = 0;
+	int	     created = 0, rc = -1;
+
+	if (n == 0)
+		return 0;
+	if ((errno = fault_at("store_write", name)) != 0) {
+		snprintf(err, errlen, "update %s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (pts[i].step % st->step != 0 || pts[i].step <= 0 ||
+		    pts[i].step <= (i == 0 ? last : pts[i - 1].step)) {
+			snprintf(err, errlen,
+			    "%s: step %lld is not after %lld or not aligned to "
+			    "%u",
+			    name, (long long)pts[i].step,
+			    (long long)(i == 0 ? last : pts[i - 1].step),
+			    st->step);
+			return -1;
+		}
+	if (e->inode == 0) {
+		/*
+		 * A new file starts with zeros over the finest archive's span
+		 * (rounded to whole days), so that a late count for any step
+		 * still in that span finds known rows in every archive.
+		 */
+		struct store_archive ar[STORE_ARCHIVES];
+
+		store_layout(st->step, ar);
+		start = pts[0].step - st->step - ar[0].retention;
+		start -= ((start % STORE_DAY) + STORE_DAY) % STORE_DAY;
+		if (store_create_file(st, path, start, err, errlen) == -1)
+			return -1;
+		last = start;
+		created = 1;
+	}
+	if ((vals = calloc(2 * n, sizeof(*vals))) == NULL ||
+	    (argv = calloc(2 * n, sizeof(*argv))) == NULL)
+		abort();
+	for (i = 0; i < n; i++) {
+		int64_t prev = i == 0 ? last : pts[i - 1].step;
+
+		if (pts[i].step - (int64_t)st->step > prev) {
+			/* A gap: zeros, nothing covered (one value fills it). */
+			store_format(st, vals[argc], sizeof(vals[0]),
+			    pts[i].step - st->step, NULL, 0);
+			argv[argc] = vals[argc];
+			argc++;
+		}
+		store_format(st, vals[argc], sizeof(vals[0]), pts[i].step,
+		    pts[i].counts, pts[i].cover);
+		argv[argc] = vals[argc];
+		argc++;
+	}
+	if (store_send(st, path, (int)argc, argv, err, errlen) == 0) {
+		e->last = pts[n - 1].step;
+		e->dirty = st->rrdcached != NULL;
+		if (created) {
+			uint64_t ino;
+
+			store_check_path(path, &ino, err, errlen);
+			e->inode = ino;
+			if (st->rrdcached == NULL)
+				store_write_out(path);
+		}
+		rc = 0;
+	} else if (created) {
+		unlink(path);
+		e->inode = 0;
+		e->last = 0;
+	}
+	free(vals);
+	free(argv);
+	return rc;
+}
+
+/* Append points; see store.h. */
+int
+store_update(struct store *st, const char *name, const struct store_point *pts,
+    size_t n, char *err, size_t errlen)
+{
+	struct store_entry *e;
+	char		    path[PATH_MAX];
+	int		    rc = -1;
+
+	if (store_path(st, name, path, sizeof(path)) == -1) {
+		snprintf(err, errlen, "refusing file name for '%s'", name);
+		return -1;
+	}
+	store_lock(st);
+	if ((e = store_learn(st, name, path, err, errlen)) != NULL)
+		rc =
+		    store_update_locked(st, name, path, e, pts, n, err, errlen);
+	store_unlock(st);
+	return rc;
+}
+
+/* Write one step when it is after the file's last update; see store.h. */
+int
+store_write(struct store *st, const char *name, int64_t step_end,
+    const uint64_t *counts, uint64_t cover, char *err, size_t errlen)
+{
+	struct store_entry *e;
+	struct store_point  p;
+	char		    path[PATH_MAX];
+	int		    rc = -1;
+
+	if (store_path(st, name, path, sizeof(path)) == -1) {
+		snprintf(err, errlen, "refusing file name for '%s'", name);
+		return -1;
+	}
+	memset(&p, 0, sizeof(p));
+	p.step = step_end;
+	memcpy(p.counts, counts, st->ncategories * sizeof(p.counts[0]));
+	p.cover = cover;
+	store_lock(st);
+	if ((e = store_learn(st, name, path, err, errlen)) != NULL) {
+		if (e->inode != 0 && step_end <= e->last)
+			rc = 1;
+		else
+			rc = store_update_locked(
+			    st, name, path, e, &p, 1, err, errlen);
+	}
+	store_unlock(st);
+	return rc;
+}
+
+/* Read a whole regular file (not following a symlink) into memory. */
+static unsigned char *
+store_slurp(const char *path, size_t *len, char *err, size_t errlen)
+{
+	struct stat    sb;
+	unsigned char *b;
+	size_t	       off = 0;
+	int	       fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
+	    fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	if ((b = malloc((size_t)sb.st_size + 1)) == NULL)
+		abort();
+	while (off < (size_t)sb.st_size) {
+		ssize_t r = read(fd, b + off, (size_t)sb.st_size - off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		off += (size_t)r;
+	}
+	close(fd);
+	if (off != (size_t)sb.st_size) {
+		snprintf(err, errlen, "%s: short read", path);
+		free(b);
+		return NULL;
+	}
+	*len = off;
+	return b;
+}
+
 /*
- * Find (or learn) the last update of source's file; lock held.  Returns 1
- * with *last when the file exists and is ours, 0 when there is no file
- * (moved aside or never made), -1 on error.
+ * Write img to a temporary file beside path, sync it and rename it over
+ * path, then sync the directory: the file is replaced whole or not at all.
  */
 static int
-store_learn_last(struct store *st, const char *source, const char *path,
-    struct store_entry **ep, char *err, size_t errlen)
+store_replace(struct store *st, const char *path, const unsigned char *img,
+    size_t len, char *err, size_t errlen)
 {
-	struct store_entry *e;
-	char		    why[256];
-	int64_t		    last = 0;
-	int		    r;
+	char   tmp[PATH_MAX + 32];
+	size_t off = 0;
+	int    fd, dfd, saved;
 
-	if ((e = store_entry_find(st, source)) != NULL) {
-		*ep = e;
-		if ((r = store_check_path(path, err, errlen)) == -1)
-			return -1;
-		if (r == 0)
-			e->last = 0;
-		return r;
-	}
-	if ((r = store_check_path(path, err, errlen)) == -1)
-		return -1;
-	if (r == 1) {
-		store_flush_locked(st, path);
-		if (!store_inspect(st, path, &last, why, sizeof(why))) {
-			if (store_move_aside(path, why, err, errlen) == -1)
-				return -1;
-			last = 0;
-			r = 0;
+	snprintf(tmp, sizeof(tmp), "%s/%s", st->data_dir, STORE_PATCH_TMP);
+	fd = open(
+	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd == -1)
+		goto fail;
+	while (off < len) {
+		ssize_t w = write(fd, img + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			goto fail_fd;
 		}
+		off += (size_t)w;
 	}
-	if ((e = store_entry_add(st, source, last)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
+	if (fdatasync(fd) == -1)
+		goto fail_fd;
+	close(fd);
+	if (rename(tmp, path) == -1)
+		goto fail_unlink;
+	if ((dfd = open(st->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) !=
+	    -1) {
+		fsync(dfd);
+		close(dfd);
 	}
-	*ep = e;
-	return r;
+	return 0;
+fail_fd:
+	saved = errno;
+	close(fd);
+	errno = saved;
+fail_unlink:
+	saved = errno;
+	unlink(tmp);
+	errno = saved;
+fail:
+	snprintf(err, errlen, "patch %s: %s", path, strerror(errno));
+	return -1;
 }
 
-/* Write one step of counts to source's file, creating it when needed. */
+/* Add late points to a file; see store.h. */
 int
-store_write(struct store *st, const char *source, int64_t step_end,
-    const uint64_t *counts, char *err, size_t errlen)
+store_patch(struct store *st, const char *name, const struct store_point *pts,
+    size_t n, int *inexact, char *err, size_t errlen)
 {
-	struct store_entry *e;
-	char		    path[PATH_MAX], why[256];
-	int64_t		    last;
-	int		    r, ret = -1;
+	struct rrdfile_layout l;
+	struct store_entry   *e;
+	unsigned char	     *img = NULL;
+	char		      path[PATH_MAX];
+	double		      delta[RRDFILE_MAX_DS];
+	int		      col[ST_MAX_CATEGORIES + 1], cov, rc = -1, bad;
+	size_t		      len, i;
+	unsigned	      c;
 
-	if (store_path(st, source, path, sizeof(path)) == -1) {
-		snprintf(err, errlen, "refusing source name");
-		return -1;
-	}
-	if (step_end <= (int64_t)st->step || step_end % st->step != 0) {
-		snprintf(err, errlen, "step end %lld not aligned to %u",
-		    (long long)step_end, st->step);
+	*inexact = 0;
+	if (store_path(st, name, path, sizeof(path)) == -1) {
+		snprintf(err, errlen, "refusing file name for '%s'", name);
 		return -1;
 	}
 	store_lock(st);
-	if ((r = store_learn_last(st, source, path, &e, err, errlen)) == -1)
+	if ((e = store_learn(st, name, path, err, errlen)) == NULL)
 		goto done;
-	if (r == 1 && step_end <= e->last) {
-		ret = 1;
+	if (e->inode == 0) {
+		snprintf(
+		    err, errlen, "%s: no file to add late counts to", path);
 		goto done;
 	}
-	if (r == 0) {
-		if (store_create_file(
-			st, path, step_end - st->step, err, errlen) == -1)
+	if ((errno = fault_at("store_write", name)) != 0) {
+		snprintf(err, errlen, "patch %s: %s", path, strerror(errno));
+		goto done;
+	}
+	if (store_flush_locked(st, path) == -1) {
+		snprintf(err, errlen, "%s: rrdcached could not flush it", path);
+		goto done;
+	}
+	if ((img = store_slurp(path, &len, err, errlen)) == NULL ||
+	    rrdfile_parse(img, len, &l, err, errlen) == -1)
+		goto done;
+	for (c = 0; c < st->ncategories; c++)
+		col[c] = rrdfile_ds_index(&l, st->categories[c]);
+	cov = rrdfile_ds_index(&l, STORE_COVERAGE_DS);
+	for (i = 0; i < n; i++) {
+		memset(delta, 0, sizeof(delta));
+		for (c = 0; c < st->ncategories; c++)
+			if (col[c] >= 0)
+				delta[col[c]] =
+				    (double)pts[i].counts[c] / (double)st->step;
+		if (cov >= 0)
+			delta[cov] = (double)pts[i].cover / (double)st->step;
+		if (rrdfile_patch(
+			img, &l, pts[i].step, delta, &bad, err, errlen) == -1)
 			goto done;
-		e->last = step_end - st->step;
+		*inexact |= bad;
 	}
-	if (store_update_file(
-		st, path, e->last, step_end, counts, err, errlen) == 0) {
-		e->last = step_end;
-		e->dirty = st->rrdcached != NULL;
-		ret = 0;
+	if (store_replace(st, path, img, len, err, errlen) == -1)
 		goto done;
-	}
-	/* The update failed: a damaged file is moved aside and remade. */
-	store_flush_locked(st, path);
-	if (store_inspect(st, path, &last, why, sizeof(why))) {
-		/* The file is fine; the failure was something else. */
-		e->last = last;
-		goto done;
-	}
-	if (store_move_aside(path, why, err, errlen) == -1 ||
-	    store_create_file(st, path, step_end - st->step, err, errlen) == -1)
-		goto done;
-	e->last = step_end - st->step;
-	if (store_update_file(
-		st, path, e->last, step_end, counts, err, errlen) == -1)
-		goto done;
-	e->last = step_end;
-	e->dirty = st->rrdcached != NULL;
-	ret = 0;
+	store_check_path(path, &e->inode, err, errlen);
+	rc = 0;
 done:
 	store_unlock(st);
-	return ret;
-}
-
-/* The last update of source's file (0 when there is none). */
-int
-store_last(struct store *st, const char *source, int64_t *last)
-{
-	struct store_entry *e;
-	char		    path[PATH_MAX], err[256];
-	int		    r;
-
-	*last = 0;
-	if (store_path(st, source, path, sizeof(path)) == -1)
-		return -1;
-	store_lock(st);
-	r = store_learn_last(st, source, path, &e, err, sizeof(err));
-	if (r == 1)
-		*last = e->last;
-	store_unlock(st);
-	return r == -1 ? -1 : 0;
+	free(img);
+	return rc;
 }
 
 /* Flush rrdcached and sync the data directory's file system. */

@@ -16,6 +16,15 @@
 
 struct store;
 
+/*
+ * The data source every file holds besides the categories: the seconds of
+ * each step that reports covered, stored as a rate (seconds per second), so
+ * 1 means the whole step was reported and 0 that nothing was; in _total it
+ * adds up over the sources.  Files made before it existed lack it until
+ * their next write adds it.
+ */
+#define STORE_COVERAGE_DS "_cov"
+
 struct store_settings {
 	const char *data_dir;
 	unsigned    step; /* seconds; fixed when a file is created */
@@ -32,21 +41,66 @@ struct store *store_create(
     const struct store_settings *s, char *err, size_t errlen);
 void store_free(struct store *st);
 
-/*
- * Write one step of counts (messages in [step_end - step, step_end), by
- * category index) to <data-dir>/<source>.rrd, creating the file if needed.
- * A step at or before the file's last update is skipped (returns 1): this is
- * what makes journal replay idempotent.  A gap since the last update is
- * written as unknown, never interpolated.  A corrupt or foreign file is moved
- * aside to <source>.rrd.corrupt and recreated.  source must already be
- * validated (source_is_valid_name).  Returns 0 written, 1 skipped, -1 error.
- * Takes the store lock.
- */
-int store_write(struct store *st, const char *source, int64_t step_end,
-    const uint64_t *counts, char *err, size_t errlen);
+/* One step of counts for one file. */
+struct store_point {
+	int64_t	 step; /* label: the end of [step - step_seconds, step) */
+	uint64_t counts[ST_MAX_CATEGORIES]; /* by category index */
+	uint64_t cover; /* seconds of the step that reports covered */
+};
 
-/* The last update time of source's file into *last (0 if no file). Takes the lock. */
-int store_last(struct store *st, const char *source, int64_t *last);
+/* What the store knows of one file. */
+struct store_file {
+	int	 exists;
+	int64_t	 last;	/* its last update (0 when it does not exist) */
+	uint64_t inode; /* changes when the file is replaced */
+};
+
+/*
+ * Look up name's file (<data-dir>/<name>.rrd): learn its last update, move a
+ * corrupt or foreign file aside, and bring a file of the older layout (no
+ * coverage data source, a heartbeat of two steps) up to date.  name must
+ * already be validated (source_is_valid_name).  Returns 0 with *out filled,
+ * or -1 with err filled (a symlink or another non-file in the way, an I/O
+ * error).  Takes the store lock.
+ */
+int store_info(struct store *st, const char *name, struct store_file *out,
+    char *err, size_t errlen);
+
+/*
+ * Append points (increasing steps, each after the file's last update) to
+ * name's file, creating it when needed.  A gap before a point is written as
+ * zeros with zero coverage, never left unknown nor interpolated, so every
+ * coarse row sums exactly what its steps hold; a new file starts with such
+ * zeros over the span of the finest archive, so that late counts always
+ * find known rows to add to.  Returns 0, or -1 with err filled (nothing of
+ * a refused update is written).  Takes the store lock.
+ */
+int store_update(struct store *st, const char *name,
+    const struct store_point *pts, size_t n, char *err, size_t errlen);
+
+/*
+ * Add points whose steps are at or before the file's last update (late
+ * counts) to name's file, in every archive (rrd/rrdfile.c).  The file is
+ * replaced as a whole (a patched copy is synced and renamed over it), so
+ * after a crash it holds all of these points or none, and its inode tells
+ * which.  *inexact is set when a row of an older file could not be made
+ * exact.  Returns 0, or -1 with err filled (the file is unchanged).  Takes
+ * the store lock.
+ */
+int store_patch(struct store *st, const char *name,
+    const struct store_point *pts, size_t n, int *inexact, char *err,
+    size_t errlen);
+
+/*
+ * Write one step: store_update when it is after the last update (returns
+ * 0), nothing when it is not (returns 1), -1 with err on failure.  For
+ * history import and tests.
+ */
+int store_write(struct store *st, const char *name, int64_t step_end,
+    const uint64_t *counts, uint64_t cover, char *err, size_t errlen);
+
+/* The last update time of name's file into *last (0 if no file). Takes the lock. */
+int store_last(struct store *st, const char *name, int64_t *last);
 
 /*
  * Make everything written so far durable on disk (and flushed out of

@@ -85,8 +85,80 @@ class Daemon:
         self.proc = None
         self.port = None
         self.log_path = os.path.join(self.tmp, "daemon.log")
+        # Faults and the clock, for daemons built with fault injection
+        # (scripts/check builds them so): see lib/fault.h.
+        self.faults_path = os.path.join(self.tmp, "faults")
+        self.fault_lines = {}
+        self.env["SPAMTRENDD_FAULTS"] = self.faults_path
+        open(self.faults_path, "w").close()
         if wait:
             self.start()
+
+    def option(self, name, default):
+        """The value of --name among the daemon's arguments, or default."""
+        args = self.args
+        for i, a in enumerate(args):
+            if a == "--" + name and i + 1 < len(args):
+                return args[i + 1]
+            if a.startswith("--" + name + "="):
+                return a.split("=", 1)[1]
+        return default
+
+    def fault(self, point, value=None):
+        """Set (or, with value None, clear) one line of the faults file:
+        fault("journal_write", "ENOSPC"), fault("clock", 1226448060)."""
+        if value is None:
+            self.fault_lines.pop(point, None)
+        else:
+            self.fault_lines[point] = "%s %s" % (point, value)
+        tmp = self.faults_path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("".join(l + "\n" for l in self.fault_lines.values()))
+        os.rename(tmp, self.faults_path)
+
+    def set_clock(self, t):
+        """Give the daemon the time t (unix seconds) until changed again."""
+        self.clock = int(t)
+        self.fault("clock", self.clock)
+
+    def now(self):
+        """The daemon's time: the clock set, or the real one."""
+        return getattr(self, "clock", None) or int(time.time())
+
+    def metrics(self):
+        """Every unlabelled metric of /metrics as {name: value}."""
+        body = self.get("/metrics").body.decode()
+        return {m.group(1): float(m.group(2)) for m in
+                re.finditer(r"(?m)^([a-z_]+) ([-0-9.e+]+)$", body)}
+
+    def metric(self, name):
+        """The value of an unlabelled metric from /metrics, or None."""
+        body = self.get("/metrics").body.decode()
+        m = re.search(r"(?m)^%s ([-0-9.e+]+)$" % re.escape(name), body)
+        return float(m.group(1)) if m else None
+
+    def write_through(self, step_end, timeout=30):
+        """Move the daemon's clock so that every step up to step_end is due,
+        and wait until the writer has written them (late ones included)."""
+        step = int(self.option("step", 60))
+        lateness = int(self.option("lateness", 2))
+        # At least one step on, so that one more cycle runs (and retries
+        # what waits for a failing file).
+        start = self.metrics().get("spamtrend_flush_cycles_total", 0)
+        self.set_clock(max(step_end + (lateness + 1) * step,
+                           self.now() // step * step + step))
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = self.metrics()
+            if (m.get("spamtrend_open_window_start_seconds", 0) >= step_end
+                    and m.get("spamtrend_late_waiting") == 0
+                    and m.get("spamtrend_flush_cycles_total", 0) > start
+                    and m.get("spamtrend_flush_cycles_total") ==
+                    m.get("spamtrend_flush_cycles_queued_total")):
+                return True
+            time.sleep(0.1)
+        raise RuntimeError("steps up to %d were not written in %d s\n%s" %
+                           (step_end, timeout, self.logs()[-3000:]))
 
     def start(self, *extra):
         os.makedirs(self.data_dir, exist_ok=True)
@@ -218,14 +290,17 @@ def rrd_fetch(path, start, end, cf="AVERAGE", resolution=60):
     return names, rows
 
 
-def rrd_totals(path, start, end, step=60):
-    """Sum of messages per category between start and end, from rrdtool fetch."""
+def rrd_totals(path, start, end, step=60, coverage=False):
+    """Sum of messages per category between start and end, from rrdtool
+    fetch (and, with coverage, the seconds reported as "_cov")."""
     names, rows = rrd_fetch(path, start, end, resolution=step)
     tot = {n: 0 for n in names}
     for _, vals in rows:
         for n, v in zip(names, vals):
             if v is not None:
                 tot[n] += round(v * step)
+    if not coverage:
+        tot.pop("_cov", None)
     return tot
 
 

@@ -59,7 +59,8 @@ def per_step(data_dir, source, labels):
     got = {}
     for ts, vals in rows:
         if ts in labels:
-            got[ts] = {n: (None if v is None else round(v * 60)) for n, v in zip(names, vals)}
+            got[ts] = {n: (None if v is None else round(v * 60)) for n, v in zip(names, vals)
+                       if n != "_cov"}
     return got
 
 

@@ -130,6 +130,8 @@ try:
     collectd.send_signal(signal.SIGTERM)
     t.eq(collectd.wait(30), 0, "collectd stops cleanly")
     collectd = None
+    json_d.write_through(aligned_now() + 60)
+    cmd_d.write_through(aligned_now() + 60)
 finally:
     if collectd is not None:
         collectd.kill()

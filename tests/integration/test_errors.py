@@ -80,7 +80,8 @@ CASES = [
     ("bad id", with_(id="has space"), {}, 422, "bad_id", "id"),
     ("bad Idempotency-Key header", GOOD, {"Idempotency-Key": "x" * 300}, 400, "bad_header",
      "Idempotency-Key"),
-    ("closed step", with_(time=1000), {}, 409, "step_closed", "time"),
+    ("time older than the finest archive", with_(time=int(time.time()) - 3 * 86400), {},
+     422, "time_too_old", "time"),
     ("body over 1 MiB", b'{"source":"mx1.example.com","counts":{},"id":"' + b"a" * (1 << 20) +
      b'"}', {}, 413, "body_too_large", None),
     ("gzip bomb", gzip.compress(b'{"source":"mx1.example.com","counts":{},"id":"' +

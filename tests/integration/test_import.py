@@ -45,7 +45,7 @@ def digest(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-t = Tap(24)
+t = Tap(25)
 tmp = tempfile.mkdtemp(prefix="spamtrend-import-")
 daemons = []
 try:
@@ -77,8 +77,13 @@ try:
     daemons.append(d)
     st, e1 = export(d, SRC, start, end, 60)
     t.eq(st, 200, "the imported source exports")
-    t.eq(rows_of(e1), rows_of("\n".join(lines) + "\n"),
+    got = rows_of(e1)
+    t.eq((got[0][:-1], [r[:-1] for r in got[1]]), rows_of("\n".join(lines) + "\n"),
          "exporting it gives back the imported rows exactly (unknown stays unknown)")
+    t.ok(got[0][-1] == "coverage" and
+         all((r[-1] == "1") == (r[2] != "") for r in got[1]) and
+         all(r[-1] == "0" for r in got[1] if r[2] == ""),
+         "imported rows are covered in full, unknown rows not at all")
     st, tot = export(d, "_total", start, end, 60)
     t.eq(rows_of(tot)[1], rows_of(e1)[1], "_total holds the same counts")
     st, e60 = export(d, SRC, start, end, 3600)

@@ -1,6 +1,7 @@
 """The ingest path end to end: POST (plain, gzip, single, batch, in and out
-of order, spread over steps), SIGTERM, then the stock rrdtool reads back
-exactly what was submitted, per source and in _total."""
+of order, spread over steps, late), the writer, then the stock rrdtool reads
+back exactly what was submitted, per source and in _total.  The daemon's
+clock is set by the test, so nothing waits for a minute boundary."""
 import json
 import os
 import subprocess
@@ -8,15 +9,11 @@ import time
 
 from harness import Daemon, Tap, aligned_now, rrd_fetch, rrd_totals
 
-t = Tap(26)
+t = Tap(29)
 d = Daemon()
 try:
-    # Three open steps ending at or before the current step's end (SIGTERM
-    # writes up to the current step; steps ahead of the clock wait in the
-    # journal).  The oldest closes at the next minute, so start early in one.
-    if time.time() % 60 > 45:
-        time.sleep(61 - time.time() % 60)
     T = aligned_now() + 60
+    d.set_clock(T - 30)
     s1, s2, s3, s4 = T - 120, T - 60, T, T
 
     def sub(source, label, counts, interval=60, **kw):
@@ -60,18 +57,19 @@ try:
     r = d.post_counts(sub("quiet.example.com", s3, {"spam": 3}))
     t.eq(r.status, 202, "a later step of the same source is accepted")
 
-    t.eq(d.stop(), 0, "SIGTERM writes the open steps and exits 0")
+    d.write_through(s4)
+    t.eq(d.stop(), 0, "SIGTERM after the steps were written exits 0")
 
     f = lambda name: os.path.join(d.data_dir, name + ".rrd")
     info = subprocess.run(["rrdtool", "info", f("mx1.example.com")], capture_output=True,
                           text=True).stdout
     t.ok("step = 60" in info, "the RRD step is 60 s", info[:400])
-    for cat in ("spam", "ham", "virus", "rejected"):
+    for cat in ("spam", "ham", "virus", "rejected", "_cov"):
         if "ds[%s].type = \"GAUGE\"" % cat not in info:
             break
     else:
         cat = None
-    t.ok(cat is None, "one data source per category", info[:2000])
+    t.ok(cat is None, "one data source per category, and the coverage", info[:2000])
     rras = {}
     for line in info.splitlines():
         if ".pdp_per_row" in line:
@@ -107,27 +105,42 @@ try:
          "121 over two steps is stored as 60 and 61")
     names, rows = rrd_fetch(f("quiet.example.com"), lo, hi)
     by = {ts: v for ts, v in rows}
-    t.ok(by.get(s1) == [0.0, 0.0, 0.0, 0.0], "a live source with nothing counted stores zeros",
-         by.get(s1))
-    t.ok(by.get(s2) == [None, None, None, None], "a step without a report stays unknown",
-         by.get(s2))
+    t.ok(by.get(s1) == [0.0, 0.0, 0.0, 0.0, 1.0],
+         "a live source with nothing counted stores zeros, fully covered", by.get(s1))
+    t.ok(by.get(s2) == [0.0, 0.0, 0.0, 0.0, 0.0],
+         "a step without a report is stored as zeros covered by nothing", by.get(s2))
     t.ok(by.get(s3, [0])[0] is not None and round(by[s3][0] * 60) == 3,
          "the step after the gap holds its count", by.get(s3))
-    total = rrd_totals(f("_total"), lo, hi)
+    total = rrd_totals(f("_total"), lo, hi, coverage=True)
+    cov = total.pop("_cov")
     t.eq(total, {"spam": 130 + 7 + 3 + 121 + 3, "ham": 305, "virus": 3, "rejected": 904},
          "_total is exactly the sum over all sources")
+    t.eq(cov, 60 * 11, "_total's coverage adds up the source-steps reported (11)")
     t.ok(not [n for n in os.listdir(d.data_dir) if n.endswith(".rrd") and
               n not in ("mx1.example.com.rrd", "mx2.example.com.rrd", "mx3.example.com.rrd",
                         "mx4.example.com.rrd", "spread.example.com.rrd",
                         "quiet.example.com.rrd", "_total.rrd")],
          "no other files were created", os.listdir(d.data_dir))
 
-    # A restart keeps the data and refuses steps already written.
+    # A restart keeps the data; a late count still lands in its own step.
     d.start()
     r = d.post_counts(sub("mx1.example.com", s1, {"spam": 1}))
-    t.eq(r.status, 409, "after a restart, a written step answers 409")
-    t.ok(r.json().get("error") == "step_closed" and str(s1) in r.json().get("detail", ""),
-         "the 409 names the step", r.json())
+    t.eq(r.status, 202, "after a restart, a count for a written step is accepted")
+    d.write_through(s4)
+    d.stop()
+    names, rows = rrd_fetch(f("mx1.example.com"), lo, hi)
+    by = {ts: v for ts, v in rows}
+    t.ok(by.get(s1) and round(by[s1][0] * 60) == 11,
+         "and is added to that step (10 + 1)", by.get(s1))
+    t.eq(rrd_totals(f("_total"), lo, hi)["spam"], 130 + 7 + 3 + 121 + 3 + 1,
+         "and to _total")
+    d.start()
+    old = T - 3 * 86400
+    r = d.post_counts(sub("mx1.example.com", old, {"spam": 1}))
+    t.ok(r.status == 422 and r.json().get("error") == "time_too_old" and
+         r.json().get("field") == "time",
+         "a count older than the finest archive is refused with 422 time_too_old",
+         r.json())
 finally:
     d.cleanup()
 t.done()

@@ -45,7 +45,7 @@ def value(samples, name, **labels):
     return None
 
 
-t = Tap(9)
+t = Tap(10)
 d = Daemon("--step", "10", "--lateness", "1")
 try:
     r = d.get("/metrics")
@@ -55,29 +55,37 @@ try:
     t.eq(bad, [], "every line parses")
     undeclared = sorted({n for n, _, _ in samples if n not in types})
     t.eq(undeclared, [], "every sample has a TYPE")
-    now = int(time.time())
+    now = int(time.time()) // 10 * 10
+    d.set_clock(now)
     for i in range(3):
         d.post_counts({"source": "m%d.example.com" % i, "time": now, "interval": 10,
                        "counts": {"spam": 10 + i, "ham": 1}})
     d.post_counts({"source": "m0.example.com", "time": now, "counts": {"bogus": 1}})
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        types, samples, bad = parse(d.get("/metrics").body.decode())
-        if value(samples, "spamtrend_source_messages_total", source="_total",
-                 category="spam") == 33:
-            break
-        time.sleep(1)
-    t.eq(value(samples, "spamtrend_submissions_accepted_total"), 3.0,
+    d.write_through(now)
+    # A late count (its step is written) and one too old to place.
+    d.post_counts({"source": "m0.example.com", "time": now, "interval": 10,
+                   "counts": {"spam": 100}})
+    d.post_counts({"source": "m0.example.com", "time": now - 3 * 86400,
+                   "counts": {"spam": 1}})
+    d.write_through(now)
+    types, samples, bad = parse(d.get("/metrics").body.decode())
+    t.eq(value(samples, "spamtrend_submissions_accepted_total"), 4.0,
          "accepted submissions are counted")
     t.ok((value(samples, "spamtrend_http_responses_total", **{"class": "4xx"}) or 0) >= 1,
          "refused requests are counted by status class")
     t.eq(value(samples, "spamtrend_source_messages_total", source="m2.example.com",
                category="spam"), 12.0, "a source's written messages are exported")
     t.eq(value(samples, "spamtrend_source_messages_total", source="_total", category="spam"),
-         33.0, "_total's written messages are exported")
+         133.0, "_total's written messages are exported, the late ones included")
     t.ok((value(samples, "spamtrend_journal_syncs_total") or 0) >= 1 and
-         (value(samples, "spamtrend_flush_steps_total") or 0) >= 1,
-         "journal syncs and flushed steps are counted")
+         (value(samples, "spamtrend_flush_points_total") or 0) >= 1,
+         "journal syncs and written steps are counted")
+    t.eq((value(samples, "spamtrend_submissions_late_total"),
+          value(samples, "spamtrend_flush_late_points_total"),
+          value(samples, "spamtrend_submissions_refused_total", reason="too_old")),
+         (1.0, 2.0, 1.0),
+         "late submissions, the late points they patched (source and _total) and "
+         "refusals by reason are counted apart")
     t.eq(bad, [], "the output still parses with sources in it")
 finally:
     d.cleanup()

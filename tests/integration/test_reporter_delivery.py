@@ -252,6 +252,7 @@ try:
                 any((p[0] - p[1]) // 60 != (p[0] - 1) // 60 for p in parts):
             bad.append((start, end, counts))
     t.ok(not bad, "spread: 500 random spans sum exactly, one step per part", bad[:3])
+    d.write_through(base + 120)
 finally:
     for s in stubs:
         s.close()

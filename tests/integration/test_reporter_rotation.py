@@ -120,6 +120,7 @@ try:
     t.eq(rc, 0, "live: the reporter stops on SIGTERM")
     p.stderr.close()
     checks.append((source, base, "live"))
+    d.write_through(base + 120)
 finally:
     rc = d.stop()
 t.eq(rc, 0, "the collector stops cleanly")

@@ -134,6 +134,7 @@ try:
     r = poll()
     t.ok(r.returncode == 0 and "restarted" in r.stderr, "a counter reset is noticed", r.stderr)
     srv.shutdown()
+    d.write_through(aligned_now() + 120)
 finally:
     rc = d.stop()
 t.eq(rc, 0, "the collector stops cleanly")
@@ -174,6 +175,7 @@ try:
     r = report(d2, "spool.example.com", log, state)
     t.ok(r.returncode == 0 and not os.listdir(state + ".spool") and "refused" not in r.stderr,
          "a resent batch is taken as a duplicate", r.stderr)
+    d2.write_through(aligned_now() + 120)
     t.eq(d2.stop(), 0, "the collector stops cleanly")
     want = want_steps("postfix-spamd.log", base)
     t.eq(per_step(d2.data_dir, "spool.example.com", sorted(want)), want,

@@ -1,6 +1,7 @@
 /*
- * test_aggregate.c -- summing submissions per source and step, and handing
- * closed steps over in order.
+ * test_aggregate.c -- summing submissions per file and step (each source's
+ * and _total), the seconds covered, late shares, replay filters, and the
+ * hand-over of closed points in step order.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,174 +29,234 @@ make_sub(struct submission *s, const char *source, int64_t time,
 	s->counts[3] = c3;
 }
 
-/* The entry of source in fs, or NULL. */
-static const struct flush_entry *
-find_entry(const struct flush_step *fs, const char *source)
+/* The target called name in b, or NULL. */
+static const struct agg_target *
+target(const struct agg_batch *b, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < fs->n; i++)
-		if (strcmp(fs->entries[i].source, source) == 0)
-			return &fs->entries[i];
+	for (i = 0; i < b->n; i++)
+		if (strcmp(b->targets[i].name, name) == 0)
+			return &b->targets[i];
 	return NULL;
 }
 
-/* 1 when e holds exactly these four counts. */
-static int
-counts_are(const struct flush_entry *e, uint64_t c0, uint64_t c1, uint64_t c2,
-    uint64_t c3)
+/* The point of name at step in b, or NULL. */
+static const struct store_point *
+point(const struct agg_batch *b, const char *name, int64_t step)
 {
-	return e != NULL && e->counts[0] == c0 && e->counts[1] == c1 &&
-	    e->counts[2] == c2 && e->counts[3] == c3;
+	const struct agg_target *t = target(b, name);
+	size_t			 i;
+
+	for (i = 0; t != NULL && i < t->n; i++)
+		if (t->pts[i].step == step)
+			return &t->pts[i];
+	return NULL;
+}
+
+/* 1 when p holds exactly these four counts and this cover. */
+static int
+counts_are(const struct store_point *p, uint64_t c0, uint64_t c1, uint64_t c2,
+    uint64_t c3, uint64_t cover)
+{
+	return p != NULL && p->counts[0] == c0 && p->counts[1] == c1 &&
+	    p->counts[2] == c2 && p->counts[3] == c3 && p->cover == cover;
+}
+
+/* A replay filter: add to the sources, never to _total. */
+static int
+no_total(void *arg, const char *target, int to_total, int64_t step)
+{
+	(void)arg;
+	(void)target;
+	(void)step;
+	return !to_total;
+}
+
+/* A replay filter: only steps after *(int64_t *)arg. */
+static int
+after(void *arg, const char *target, int to_total, int64_t step)
+{
+	(void)target;
+	(void)to_total;
+	return step > *(int64_t *)arg;
 }
 
 int
 main(void)
 {
-	struct aggregate	 *a;
-	struct submission	  s;
-	struct flush_step	 *steps;
-	const struct flush_entry *e;
-	char			  name[64];
-	size_t			  n, i, wrong;
-	uint64_t		  sum0;
-	int64_t			  prev;
+	struct aggregate	*a;
+	struct submission	 s;
+	struct agg_batch	 b;
+	const struct agg_target *t;
+	struct store_point	 p;
+	char			 name[64];
+	size_t			 i, wrong;
+	uint64_t		 sum0;
+	int64_t			 prev, cut;
 
-	plan(38);
+	plan(32);
 
-	/* Exact sums per source and a total per step. */
+	/* Exact sums per source and for _total. */
 	a = aggregate_create(4, 60);
-	ok(aggregate_close(a, INT64_MAX, &steps) == 0,
-	    "an empty aggregate closes nothing");
-	aggregate_free_steps(steps, 0);
+	aggregate_close(a, INT64_MAX, &b);
+	is_int(b.n, 0, "an empty aggregate closes nothing");
+	aggregate_batch_free(&b);
 	make_sub(&s, "mx1.example.com", T0, 60, 1, 2, 3, 4);
-	aggregate_add(a, &s);
-	aggregate_add(a, &s);
+	aggregate_add(a, &s, NULL, NULL);
+	aggregate_add(a, &s, NULL, NULL);
 	make_sub(&s, "mx2.example.com", T0, 60, 10, 0, 0, 1000000000000ULL);
-	aggregate_add(a, &s);
-	ok(aggregate_knows(a, "mx1.example.com") &&
-		!aggregate_knows(a, "mx3.example.com"),
-	    "aggregate_knows tells seen sources from others");
-	is_int(aggregate_sources(a), 2, "two sources");
-	is_int(aggregate_open_buckets(a), 2,
-	    "one open bucket per source and step");
-	n = aggregate_close(a, T0 - 60, &steps);
-	is_int(n, 0, "closing before the step detaches nothing");
-	aggregate_free_steps(steps, n);
-	n = aggregate_close(a, T0, &steps);
-	is_int(n, 1, "closing through the step detaches one step");
-	ok(n == 1 && steps[0].step == T0, "labelled by its end");
-	ok(n == 1 && steps[0].n == 2, "with both sources");
-	ok(n == 1 &&
-		counts_are(
-		    find_entry(&steps[0], "mx1.example.com"), 2, 4, 6, 8),
-	    "a source's two submissions are summed exactly");
-	ok(n == 1 &&
-		counts_are(find_entry(&steps[0], "mx2.example.com"), 10, 0, 0,
-		    1000000000000ULL),
+	aggregate_add(a, &s, NULL, NULL);
+	is_int(aggregate_targets(a), 3, "two sources and _total");
+	is_int(
+	    aggregate_open_buckets(a), 3, "one open bucket per file and step");
+	aggregate_close(a, T0 - 60, &b);
+	is_int(b.n, 0, "closing before the step detaches nothing");
+	aggregate_batch_free(&b);
+	aggregate_close(a, T0, &b);
+	is_int(b.n, 3, "closing through the step detaches three files");
+	ok(counts_are(point(&b, "mx1.example.com", T0), 2, 4, 6, 8, 120),
+	    "a source's two submissions are summed, covering 120 s");
+	ok(counts_are(point(&b, "mx2.example.com", T0), 10, 0, 0,
+	       1000000000000ULL, 60),
 	    "the other source keeps its own counts");
-	ok(n == 1 && steps[0].total[0] == 12 && steps[0].total[1] == 4 &&
-		steps[0].total[2] == 6 && steps[0].total[3] == 1000000000008ULL,
-	    "the total is the sum over the sources");
-	aggregate_free_steps(steps, n);
+	ok(counts_are(
+	       point(&b, ST_TOTAL_SOURCE, T0), 12, 4, 6, 1000000000008ULL, 180),
+	    "_total is the sum, its cover the sum of the sources'");
+	aggregate_batch_free(&b);
 	is_int(aggregate_open_buckets(a), 0, "no bucket is left open");
-	n = aggregate_close(a, T0, &steps);
-	is_int(n, 0, "a step is handed over only once");
-	aggregate_free_steps(steps, n);
-	ok(aggregate_knows(a, "mx1.example.com"),
-	    "closing keeps the source known");
+	is_int(aggregate_targets(a), 0, "and no file is remembered");
+	aggregate_close(a, T0, &b);
+	is_int(b.n, 0, "a step is handed over only once");
+	aggregate_batch_free(&b);
+
+	/* A late share for a closed step is handed over at the next close. */
+	make_sub(&s, "mx1.example.com", T0, 60, 5, 0, 0, 0);
+	aggregate_add(a, &s, NULL, NULL);
+	make_sub(&s, "mx1.example.com", T0 + 120, 60, 7, 0, 0, 0);
+	aggregate_add(a, &s, NULL, NULL);
+	aggregate_close(a, T0 + 60, &b);
+	ok(b.n == 2 &&
+		counts_are(point(&b, "mx1.example.com", T0), 5, 0, 0, 0, 60) &&
+		point(&b, "mx1.example.com", T0 + 120) == NULL,
+	    "a late share of a closed step goes with the next close");
+	aggregate_batch_free(&b);
 	aggregate_free(a);
 
-	/* Closing detaches only steps <= through, in increasing order. */
+	/* Closing detaches only steps <= through, sorted per file. */
 	a = aggregate_create(4, 60);
 	for (i = 10; i > 0; i--) {
-		make_sub(&s, i % 2 ? "odd.example.com" : "even.example.com",
-		    T0 + 60 * (int64_t)i, 60, i, 0, 0, 0);
-		aggregate_add(a, &s);
+		make_sub(&s, "odd.example.com", T0 + 60 * (int64_t)i, 60, i, 0,
+		    0, 0);
+		aggregate_add(a, &s, NULL, NULL);
 	}
-	is_int(aggregate_open_buckets(a), 10, "ten open buckets");
-	n = aggregate_close(a, T0 + 60 * 6, &steps);
-	is_int(n, 6, "closing through the sixth step detaches six steps");
-	for (i = 0, wrong = 0, prev = INT64_MIN; i < n; i++) {
-		if (steps[i].step <= prev || steps[i].step > T0 + 60 * 6 ||
-		    steps[i].n != 1 ||
-		    steps[i].total[0] != (uint64_t)(steps[i].step - T0) / 60)
+	is_int(aggregate_open_buckets(a), 20, "twenty open buckets");
+	aggregate_close(a, T0 + 60 * 6, &b);
+	t = target(&b, "odd.example.com");
+	for (i = 0, wrong = 0, prev = INT64_MIN; t != NULL && i < t->n; i++) {
+		if (t->pts[i].step <= prev || t->pts[i].step > T0 + 60 * 6 ||
+		    t->pts[i].counts[0] != (uint64_t)(t->pts[i].step - T0) / 60)
 			wrong++;
-		prev = steps[i].step;
+		prev = t->pts[i].step;
 	}
-	is_int(wrong, 0, "steps come sorted, each with its own count");
-	aggregate_free_steps(steps, n);
-	is_int(aggregate_open_buckets(a), 4, "the four later steps stay open");
-	make_sub(&s, "odd.example.com", T0 + 60 * 8, 60, 100, 0, 0, 0);
-	aggregate_add(a, &s);
-	n = aggregate_close(a, T0 + 60 * 8, &steps);
-	ok(n == 2 && steps[0].step == T0 + 60 * 7 &&
-		steps[1].step == T0 + 60 * 8,
-	    "later steps close later");
-	ok(n == 2 && steps[1].total[0] == 108,
-	    "an open step keeps adding until it closes");
-	aggregate_free_steps(steps, n);
+	ok(t != NULL && t->n == 6 && wrong == 0,
+	    "six points, sorted, each with its own count");
+	aggregate_batch_free(&b);
+	is_int(aggregate_open_buckets(a), 8, "the four later steps stay open");
 	aggregate_free(a);
 
-	/* An empty counts submission makes a live zero entry. */
+	/* An empty counts submission makes a live zero point. */
 	a = aggregate_create(4, 60);
 	make_sub(&s, "quiet.example.com", T0, 60, 0, 0, 0, 0);
-	aggregate_add(a, &s);
-	n = aggregate_close(a, T0, &steps);
-	ok(n == 1 && steps[0].n == 1 &&
-		counts_are(
-		    find_entry(&steps[0], "quiet.example.com"), 0, 0, 0, 0),
-	    "a source that counted nothing yields a zero entry");
-	aggregate_free_steps(steps, n);
+	aggregate_add(a, &s, NULL, NULL);
+	aggregate_close(a, T0, &b);
+	ok(counts_are(point(&b, "quiet.example.com", T0), 0, 0, 0, 0, 60),
+	    "a source that counted nothing yields a zero point, covered");
+	aggregate_batch_free(&b);
 	aggregate_free(a);
 
 	/* Spreading across steps. */
 	a = aggregate_create(4, 60);
 	make_sub(&s, "mx1.example.com", T0 + 120, 120, 121, 1, 0, 2);
-	aggregate_add(a, &s);
-	is_int(aggregate_open_buckets(a), 2,
-	    "a two-step interval opens two buckets");
-	n = aggregate_close(a, T0 + 120, &steps);
-	ok(n == 2 && steps[0].step == T0 + 60 && steps[1].step == T0 + 120,
-	    "121 over 120 s lands in two steps");
-	ok(n == 2 && steps[0].total[0] == 60 && steps[1].total[0] == 61,
-	    "as 60 then 61");
-	ok(n == 2 && steps[0].total[1] + steps[1].total[1] == 1 &&
-		steps[0].total[3] + steps[1].total[3] == 2,
-	    "small counts are not lost");
-	ok(n == 2 && steps[0].n == 1 && steps[1].n == 1,
-	    "both steps are live for the source, even one with zero of a "
-	    "category");
-	aggregate_free_steps(steps, n);
+	aggregate_add(a, &s, NULL, NULL);
+	aggregate_close(a, T0 + 120, &b);
+	ok(counts_are(point(&b, "mx1.example.com", T0 + 60), 60, 0, 0, 1, 60) &&
+		counts_are(
+		    point(&b, "mx1.example.com", T0 + 120), 61, 1, 0, 1, 60),
+	    "121 over 120 s lands as 60 and 61, small counts not lost");
+	aggregate_batch_free(&b);
 	make_sub(&s, "mx1.example.com", T0 + 30, 60, 10, 0, 0, 0);
-	aggregate_add(a, &s);
-	n = aggregate_close(a, INT64_MAX, &steps);
-	ok(n == 2 && steps[0].step == T0 && steps[1].step == T0 + 60 &&
-		steps[0].total[0] == 5 && steps[1].total[0] == 5,
-	    "an interval straddling a boundary is split by overlap");
-	aggregate_free_steps(steps, n);
+	aggregate_add(a, &s, NULL, NULL);
+	aggregate_close(a, INT64_MAX, &b);
+	ok(counts_are(point(&b, "mx1.example.com", T0), 5, 0, 0, 0, 30) &&
+		counts_are(
+		    point(&b, "mx1.example.com", T0 + 60), 5, 0, 0, 0, 30),
+	    "an interval straddling a boundary is split by overlap, cover "
+	    "too");
+	aggregate_batch_free(&b);
 	make_sub(&s, "mx1.example.com", T0 + 600, 600, 1000, 0, 0, 0);
-	aggregate_add(a, &s);
-	n = aggregate_close(a, INT64_MAX, &steps);
-	for (i = 0, sum0 = 0, wrong = 0; i < n; i++) {
-		sum0 += steps[i].total[0];
-		if (steps[i].total[0] < 100 || steps[i].total[0] > 101)
+	aggregate_add(a, &s, NULL, NULL);
+	aggregate_close(a, INT64_MAX, &b);
+	t = target(&b, "mx1.example.com");
+	for (i = 0, sum0 = 0, wrong = 0; t != NULL && i < t->n; i++) {
+		sum0 += t->pts[i].counts[0];
+		if (t->pts[i].counts[0] < 100 || t->pts[i].counts[0] > 101 ||
+		    t->pts[i].cover != 60)
 			wrong++;
 	}
-	ok(n == 10 && sum0 == 1000 && wrong == 0,
-	    "ten steps share 1000 evenly and the sum is exact");
-	aggregate_free_steps(steps, n);
+	ok(t != NULL && t->n == 10 && sum0 == 1000 && wrong == 0,
+	    "ten steps share 1000 evenly, each fully covered");
+	aggregate_batch_free(&b);
+	aggregate_free(a);
+
+	/* Replay filters add to one file and not another. */
+	a = aggregate_create(4, 60);
+	make_sub(&s, "mx1.example.com", T0 + 60, 120, 10, 0, 0, 0);
+	aggregate_add(a, &s, no_total, NULL);
+	cut = T0;
+	aggregate_add(a, &s, after, &cut);
+	aggregate_close(a, INT64_MAX, &b);
+	ok(counts_are(point(&b, "mx1.example.com", T0), 5, 0, 0, 0, 60) &&
+		counts_are(
+		    point(&b, "mx1.example.com", T0 + 60), 10, 0, 0, 0, 120),
+	    "a filter picks the steps of the source");
+	ok(point(&b, ST_TOTAL_SOURCE, T0) == NULL &&
+		counts_are(point(&b, ST_TOTAL_SOURCE, T0 + 60), 5, 0, 0, 0, 60),
+	    "and of _total, separately");
+	aggregate_batch_free(&b);
+	memset(&p, 0, sizeof(p));
+	p.step = T0;
+	p.counts[1] = 3;
+	p.cover = 60;
+	aggregate_add_point(a, "mx9.example.com", &p);
+	aggregate_add_point(a, "mx9.example.com", &p);
+	aggregate_close(a, T0, &b);
+	ok(b.n == 1 &&
+		counts_are(point(&b, "mx9.example.com", T0), 0, 6, 0, 0, 120),
+	    "whole points add to one file only");
+	aggregate_batch_free(&b);
 	aggregate_free(a);
 
 	/* Categories past ncategories are not summed. */
 	a = aggregate_create(2, 60);
 	make_sub(&s, "mx1.example.com", T0, 60, 1, 2, 3, 4);
-	aggregate_add(a, &s);
-	n = aggregate_close(a, T0, &steps);
-	ok(n == 1 && counts_are(&steps[0].entries[0], 1, 2, 0, 0) &&
-		steps[0].total[2] == 0,
+	aggregate_add(a, &s, NULL, NULL);
+	aggregate_close(a, T0, &b);
+	ok(counts_are(point(&b, "mx1.example.com", T0), 1, 2, 0, 0, 60),
 	    "only the configured categories are counted");
-	aggregate_free_steps(steps, n);
+	aggregate_batch_free(&b);
+	aggregate_free(a);
+
+	/* Saturating sums. */
+	a = aggregate_create(4, 60);
+	make_sub(&s, "mx1.example.com", T0, 60, UINT64_MAX - 1, 0, 0, 0);
+	aggregate_add(a, &s, NULL, NULL);
+	aggregate_add(a, &s, NULL, NULL);
+	aggregate_close(a, T0, &b);
+	ok(point(&b, "mx1.example.com", T0) != NULL &&
+		point(&b, "mx1.example.com", T0)->counts[0] == UINT64_MAX,
+	    "a sum stops at the largest value rather than wrapping");
+	aggregate_batch_free(&b);
 	aggregate_free(a);
 
 	/* Ten thousand sources. */
@@ -203,41 +264,47 @@ main(void)
 	for (i = 0; i < NSOURCES; i++) {
 		snprintf(name, sizeof(name), "s%zu.example.com", i);
 		make_sub(&s, name, T0, 60, i, 1, 0, 0);
-		aggregate_add(a, &s);
+		aggregate_add(a, &s, NULL, NULL);
 		make_sub(&s, name, T0 + 60, 60, 0, 0, i, 0);
-		aggregate_add(a, &s);
+		aggregate_add(a, &s, NULL, NULL);
 		if (i % 3 == 0) {
 			make_sub(&s, name, T0, 60, 0, 0, 0, 1);
-			aggregate_add(a, &s);
+			aggregate_add(a, &s, NULL, NULL);
 		}
 	}
-	is_int(aggregate_sources(a), NSOURCES, "ten thousand sources");
-	is_int(aggregate_open_buckets(a), 2 * NSOURCES, "two buckets each");
-	n = aggregate_close(a, T0, &steps);
-	is_int(n, 1, "one step closes");
-	ok(n == 1 && steps[0].n == NSOURCES, "with every source");
-	for (i = 0, wrong = 0, sum0 = 0; n == 1 && i < steps[0].n; i++) {
+	is_int(
+	    aggregate_targets(a), NSOURCES + 1, "ten thousand and one files");
+	is_int(
+	    aggregate_open_buckets(a), 2 * (NSOURCES + 1), "two buckets each");
+	aggregate_close(a, T0, &b);
+	is_int(b.n, NSOURCES + 1, "one step closes for every file");
+	for (i = 0, wrong = 0, sum0 = 0; i < b.n; i++) {
 		unsigned long k;
 
-		e = &steps[0].entries[i];
-		if (sscanf(e->source, "s%lu.example.com", &k) != 1 ||
-		    !counts_are(e, k, 1, 0, k % 3 == 0))
+		t = &b.targets[i];
+		if (strcmp(t->name, ST_TOTAL_SOURCE) == 0)
+			continue;
+		if (t->n != 1 || sscanf(t->name, "s%lu.example.com", &k) != 1 ||
+		    !counts_are(
+			&t->pts[0], k, 1, 0, k % 3 == 0, k % 3 == 0 ? 120 : 60))
 			wrong++;
-		sum0 += e->counts[0];
+		sum0 += t->pts[0].counts[0];
 	}
-	is_int(wrong, 0, "each entry has its own source's counts");
-	ok(n == 1 && sum0 == (uint64_t)NSOURCES * (NSOURCES - 1) / 2 &&
-		steps[0].total[0] == sum0 && steps[0].total[1] == NSOURCES &&
-		steps[0].total[3] == (NSOURCES + 2) / 3,
-	    "the totals are exact");
-	aggregate_free_steps(steps, n);
-	is_int(aggregate_open_buckets(a), NSOURCES, "the next step stays open");
-	n = aggregate_close(a, T0 + 60, &steps);
-	ok(n == 1 && steps[0].n == NSOURCES &&
-		steps[0].total[2] == (uint64_t)NSOURCES * (NSOURCES - 1) / 2 &&
-		steps[0].total[0] == 0,
+	is_int(wrong, 0, "each file has its own source's counts");
+	ok(sum0 == (uint64_t)NSOURCES * (NSOURCES - 1) / 2 &&
+		counts_are(point(&b, ST_TOTAL_SOURCE, T0), sum0, NSOURCES, 0,
+		    (NSOURCES + 2) / 3,
+		    60ULL * (NSOURCES + (NSOURCES + 2) / 3)),
+	    "the total is exact");
+	aggregate_batch_free(&b);
+	is_int(aggregate_open_buckets(a), NSOURCES + 1,
+	    "the next step stays open");
+	aggregate_close(a, T0 + 60, &b);
+	ok(point(&b, ST_TOTAL_SOURCE, T0 + 60) != NULL &&
+		point(&b, ST_TOTAL_SOURCE, T0 + 60)->counts[2] ==
+		    (uint64_t)NSOURCES * (NSOURCES - 1) / 2,
 	    "the next step closes with its own counts");
-	aggregate_free_steps(steps, n);
+	aggregate_batch_free(&b);
 	is_int(aggregate_open_buckets(a), 0, "nothing left open");
 	aggregate_free(a);
 

@@ -17,6 +17,7 @@ main(void)
 	struct series  s;
 	int64_t	       counts[6] = {
 		   120, 300, SERIES_UNKNOWN, SERIES_UNKNOWN, 1000000000007LL, 0};
+	double coverage[3] = {1, 0, 0.25};
 	char   iso[32], *text;
 	size_t len;
 
@@ -38,15 +39,17 @@ main(void)
 	snprintf(s.names[0], sizeof(s.names[0]), "spam");
 	snprintf(s.names[1], sizeof(s.names[1]), "ham");
 	s.counts = counts;
+	s.coverage = coverage;
+	s.complete_through = 1226448180;
 
 	is_int(csv_series(&b, &s), 0, "CSV formats");
 	text = csv_take(&b, &len);
 	is_str(text,
-	    "time,iso8601,spam,ham\r\n"
-	    "1226448060,2008-11-12T00:01:00Z,120,300\r\n"
-	    "1226448120,2008-11-12T00:02:00Z,,\r\n"
-	    "1226448180,2008-11-12T00:03:00Z,1000000000007,0\r\n",
-	    "CSV rows: exact integers, empty cells for unknown");
+	    "time,iso8601,spam,ham,coverage\r\n"
+	    "1226448060,2008-11-12T00:01:00Z,120,300,1\r\n"
+	    "1226448120,2008-11-12T00:02:00Z,,,0\r\n"
+	    "1226448180,2008-11-12T00:03:00Z,1000000000007,0,0.25\r\n",
+	    "CSV rows: exact integers, empty cells for unknown, coverage");
 	is_int(len, strlen(text), "length matches");
 	free(text);
 
@@ -54,14 +57,15 @@ main(void)
 	text = csv_take(&b, &len);
 	is_str(text,
 	    "{\"source\":\"mx1.example.com\",\"step\":60,"
+	    "\"complete_through\":1226448180,"
 	    "\"categories\":[\"spam\",\"ham\"],\"rows\":["
 	    "{\"time\":1226448060,\"iso8601\":\"2008-11-12T00:01:00Z\","
-	    "\"spam\":120,\"ham\":300},"
+	    "\"spam\":120,\"ham\":300,\"coverage\":1},"
 	    "{\"time\":1226448120,\"iso8601\":\"2008-11-12T00:02:00Z\","
-	    "\"spam\":null,\"ham\":null},"
+	    "\"spam\":null,\"ham\":null,\"coverage\":0},"
 	    "{\"time\":1226448180,\"iso8601\":\"2008-11-12T00:03:00Z\","
-	    "\"spam\":1000000000007,\"ham\":0}]}",
-	    "JSON rows with null for unknown");
+	    "\"spam\":1000000000007,\"ham\":0,\"coverage\":0.25}]}",
+	    "JSON rows with null for unknown, and coverage");
 	free(text);
 
 	csv_cell(&b, "=HYPERLINK(\"x\")");
@@ -91,7 +95,8 @@ main(void)
 	s.nrows = 0;
 	csv_series(&b, &s);
 	text = csv_take(&b, &len);
-	is_str(text, "time,iso8601,spam,ham\r\n", "no rows: header only");
+	is_str(
+	    text, "time,iso8601,spam,ham,coverage\r\n", "no rows: header only");
 	free(text);
 	csv_series_json(&b, &s);
 	text = csv_take(&b, &len);

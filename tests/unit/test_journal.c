@@ -27,6 +27,8 @@ static const char other_cats[ST_MAX_CATEGORIES][ST_CATEGORY_MAX + 1] = {
 
 static char		     tmpdir[] = "/tmp/st-journal-XXXXXX";
 static struct journal_record got[MAXREC];
+static uint64_t		     gotpos[MAXREC];
+static uint64_t		     lastpos;
 static size_t		     ngot;
 
 /* Fill r with a record whose content follows from its arguments. */
@@ -65,19 +67,21 @@ same_rec(const struct journal_record *a, const struct journal_record *b,
 	return 1;
 }
 
-/* Replay callback: keep a copy of every record. */
+/* Replay callback: keep a copy of every record, and its position. */
 static int
-collect(void *arg, const struct journal_record *r)
+collect(void *arg, const struct journal_record *r, uint64_t pos)
 {
-	if (ngot < MAXREC)
+	if (ngot < MAXREC) {
 		got[ngot] = *r;
+		gotpos[ngot] = pos;
+	}
 	ngot++;
 	return 0;
 }
 
 /* Replay callback that asks to stop at the second record. */
 static int
-stop_second(void *arg, const struct journal_record *r)
+stop_second(void *arg, const struct journal_record *r, uint64_t pos)
 {
 	return ++*(int *)arg == 2;
 }
@@ -122,7 +126,8 @@ append1(struct journal *j, const struct journal_record *r, int64_t now)
 	char err[256];
 	int  errnum = 0;
 
-	if (journal_append(j, r, 1, now, &errnum, err, sizeof(err)) == -1) {
+	if (journal_append(j, r, 1, now, &lastpos, &errnum, err, sizeof(err)) ==
+	    -1) {
 		diag("append: %s", err);
 		return -1;
 	}
@@ -200,7 +205,7 @@ main(void)
 	long long size;
 	int	  rc, errnum, stops;
 
-	plan(61);
+	plan(63);
 	if (mkdtemp(tmpdir) == NULL) {
 		perror("mkdtemp");
 		return 1;
@@ -301,7 +306,8 @@ main(void)
 	}
 	rc = append1(j, &recs[0], R0);
 	errnum = 0;
-	rc |= journal_append(j, &recs[1], 4, R0, &errnum, err, sizeof(err));
+	rc |= journal_append(
+	    j, &recs[1], 4, R0, &lastpos, &errnum, err, sizeof(err));
 	is_int(rc, 0, "one record, then four in one call, are appended");
 	is_int(journal_sync(j, &errnum, err, sizeof(err)), 0, "sync succeeds");
 	journal_get_stats(j, &st);
@@ -315,6 +321,10 @@ main(void)
 		if (!same_rec(&recs[i], &got[i], 4))
 			bad_zero++;
 	is_int(bad_zero, 0, "in order, with identical content");
+	ok(ngot == 5 && gotpos[0] < gotpos[1] && gotpos[3] < gotpos[4] &&
+		gotpos[4] == lastpos,
+	    "replay gives each record's position, as append did");
+	ok(journal_end(j) == lastpos, "the journal ends at the last record");
 	journal_get_stats(j, &st);
 	is_int(st.replayed, 5, "stats count the replayed records");
 	journal_close(j);
@@ -367,19 +377,19 @@ main(void)
 	journal_get_stats(j, &st);
 	is_int(st.segments, 6, "stats count six segments");
 	/* Segment k holds step T0 + 60k, received R0 + k - 1. */
-	journal_gc(j, T0 + 60 * 3, INT64_MAX);
+	journal_gc(j, UINT64_MAX, T0 + 60 * 3, INT64_MAX);
 	ok(file_size(seg_path(dir, 1, "")) == -1 &&
 		file_size(seg_path(dir, 3, "")) == -1 &&
 		file_size(seg_path(dir, 4, "")) > 0,
 	    "gc removes segments 1-3 whose steps are <= through");
-	journal_gc(j, INT64_MAX, R0 + 4);
+	journal_gc(j, UINT64_MAX, INT64_MAX, R0 + 4);
 	ok(file_size(seg_path(dir, 4, "")) == -1 &&
 		file_size(seg_path(dir, 5, "")) > 0,
 	    "gc keeps a segment with a record received at received_before");
-	journal_gc(j, T0 + 60 * 5 - 1, INT64_MAX);
+	journal_gc(j, UINT64_MAX, T0 + 60 * 5 - 1, INT64_MAX);
 	ok(file_size(seg_path(dir, 5, "")) > 0,
 	    "gc keeps a segment with a step after through");
-	journal_gc(j, INT64_MAX, INT64_MAX);
+	journal_gc(j, UINT64_MAX, INT64_MAX, INT64_MAX);
 	ok(file_size(seg_path(dir, 5, "")) == -1 &&
 		file_size(seg_path(dir, 6, "")) > 0,
 	    "gc never removes the open segment");
@@ -394,7 +404,7 @@ main(void)
 	ok(rc == 0 && ngot == 2 && got[0].received == R0 + 5 &&
 		got[1].received == R0 + 6,
 	    "replay after gc returns only the records kept");
-	journal_gc(j, INT64_MAX, INT64_MAX);
+	journal_gc(j, UINT64_MAX, INT64_MAX, INT64_MAX);
 	ok(file_size(seg_path(dir, 6, "")) == -1 &&
 		file_size(seg_path(dir, 7, "")) == -1,
 	    "after a replay, every segment is closed and may go");

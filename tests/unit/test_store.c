@@ -151,34 +151,36 @@ main(void)
 	c[1] = 300;
 	c[2] = 0;
 	c[3] = 7;
-	is_int(store_write(st, "mx1.example.com", t0, c, err, sizeof(err)), 0,
-	    "first write creates the file");
+	is_int(store_write(st, "mx1.example.com", t0, c, 60, err, sizeof(err)),
+	    0, "first write creates the file");
 	snprintf(path, sizeof(path), "%s/mx1.example.com.rrd", tmpl);
 	ok(exists(path), "file is <data_dir>/<source>.rrd");
-	is_int(store_write(st, "mx1.example.com", t0, c, err, sizeof(err)), 1,
-	    "same step again is skipped");
-	is_int(store_write(st, "mx1.example.com", t0 - 60, c, err, sizeof(err)),
+	is_int(store_write(st, "mx1.example.com", t0, c, 60, err, sizeof(err)),
+	    1, "same step again is skipped");
+	is_int(store_write(
+		   st, "mx1.example.com", t0 - 60, c, 60, err, sizeof(err)),
 	    1, "an older step is skipped");
 	c[0] = 1;
 	c[1] = 2;
 	c[2] = 3;
 	c[3] = 1000000007;
-	is_int(store_write(st, "mx1.example.com", t0 + 60, c, err, sizeof(err)),
+	is_int(store_write(
+		   st, "mx1.example.com", t0 + 60, c, 60, err, sizeof(err)),
 	    0, "next step written");
 	/* A gap of two steps, then data again. */
 	c[0] = 5;
 	c[1] = 6;
 	c[2] = 0;
 	c[3] = 0;
-	is_int(
-	    store_write(st, "mx1.example.com", t0 + 240, c, err, sizeof(err)),
+	is_int(store_write(
+		   st, "mx1.example.com", t0 + 240, c, 60, err, sizeof(err)),
 	    0, "write after a gap");
 	store_last(st, "mx1.example.com", &last);
 	is_int(last, t0 + 240, "store_last is the last step written");
-	is_int(store_write(st, "../etc/passwd", t0, c, err, sizeof(err)), -1,
-	    "an invalid source name is refused");
-	is_int(
-	    store_write(st, "mx1.example.com", t0 + 270, c, err, sizeof(err)),
+	is_int(store_write(st, "../etc/passwd", t0, c, 60, err, sizeof(err)),
+	    -1, "an invalid source name is refused");
+	is_int(store_write(
+		   st, "mx1.example.com", t0 + 270, c, 60, err, sizeof(err)),
 	    -1, "an unaligned step end is refused");
 
 	memset(&e, 0, sizeof(e));
@@ -286,8 +288,8 @@ main(void)
 	snprintf(path2, sizeof(path2), "%s/evil.example.com.rrd", tmpl);
 	if (symlink("/tmp/spamtrend-should-not-exist", path2) != 0)
 		diag("symlink: %s", strerror(errno));
-	is_int(store_write(st, "evil.example.com", t0, c, err, sizeof(err)), -1,
-	    "a symlinked file is refused");
+	is_int(store_write(st, "evil.example.com", t0, c, 60, err, sizeof(err)),
+	    -1, "a symlinked file is refused");
 	ok(!exists("/tmp/spamtrend-should-not-exist"),
 	    "nothing was created through the symlink");
 
@@ -299,8 +301,8 @@ main(void)
 			diag("short write");
 		close(fd);
 	}
-	is_int(store_write(st, "bad.example.com", t0, c, err, sizeof(err)), 0,
-	    "writing over a corrupt file works");
+	is_int(store_write(st, "bad.example.com", t0, c, 60, err, sizeof(err)),
+	    0, "writing over a corrupt file works");
 	snprintf(path, sizeof(path), "%s.corrupt", path2);
 	ok(exists(path), "the corrupt file was kept as .corrupt");
 	r = export_fetch(
@@ -321,8 +323,8 @@ main(void)
 	store_free(st);
 	st = open_store(tmpl, 60);
 	c[0] = 1;
-	is_int(
-	    store_write(st, "mx1.example.com", t0 + 240, c, err, sizeof(err)),
+	is_int(store_write(
+		   st, "mx1.example.com", t0 + 240, c, 60, err, sizeof(err)),
 	    1, "a reopened store skips a step already stored");
 
 	store_free(st);
