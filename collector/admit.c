@@ -28,6 +28,7 @@ struct admit {
 	char		     *data_dir;
 	pthread_mutex_t	      lock;
 	struct idem	     *idem;
+	struct idem	     *peers; /* ids other collectors journaled */
 	struct strmap	     *known; /* source -> (void *)1 */
 	int64_t		      new_minute;
 	unsigned	      new_count;
@@ -48,6 +49,7 @@ admit_create(const struct admit_settings *s)
 	a->s.data_dir = a->data_dir;
 	pthread_mutex_init(&a->lock, NULL);
 	a->idem = idem_create();
+	a->peers = idem_create();
 	a->known = strmap_create();
 	return a;
 }
@@ -59,6 +61,7 @@ admit_free(struct admit *a)
 	if (a == NULL)
 		return;
 	idem_free(a->idem);
+	idem_free(a->peers);
 	strmap_free(a->known);
 	pthread_mutex_destroy(&a->lock);
 	free(a->data_dir);
@@ -191,7 +194,8 @@ admit_check(struct admit *a, struct submission *subs, size_t n,
 		dup[i] = 0;
 		if (subs[i].id[0] != '\0') {
 			idem_key(key, sizeof(key), subs[i].source, subs[i].id);
-			if ((ie = idem_find(a->idem, key)) != NULL) {
+			if ((ie = idem_find(a->idem, key)) != NULL ||
+			    (ie = idem_find(a->peers, key)) != NULL) {
 				if (ie->hash != subs[i].hash) {
 					if (header_key != NULL)
 						snprintf(field, sizeof(field),
@@ -274,7 +278,8 @@ admit_repeat_durable(struct admit *a, const struct submission *s)
 
 	idem_key(key, sizeof(key), s->source, s->id);
 	pthread_mutex_lock(&a->lock);
-	ie = idem_find(a->idem, key);
+	if ((ie = idem_find(a->idem, key)) == NULL)
+		ie = idem_find(a->peers, key);
 	d = ie != NULL && ie->state == IDEM_DURABLE;
 	pthread_mutex_unlock(&a->lock);
 	return d;
@@ -296,6 +301,54 @@ admit_replayed(struct admit *a, const struct submission *s, int64_t received)
 	pthread_mutex_unlock(&a->lock);
 }
 
+/* Remember an id another collector journaled. */
+void
+admit_peer(struct admit *a, const struct submission *s, int64_t received)
+{
+	char key[KEY_LEN];
+
+	pthread_mutex_lock(&a->lock);
+	if (s->id[0] != '\0') {
+		idem_key(key, sizeof(key), s->source, s->id);
+		idem_commit(
+		    a->peers, key, s->hash, received + a->s.idempotency_ttl);
+	}
+	strmap_put(a->known, s->source, (void *)1);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* Whether s repeats what another collector took. */
+int
+admit_peer_repeat(struct admit *a, const struct submission *s)
+{
+	const struct idem_entry *ie;
+	char			 key[KEY_LEN];
+	int			 r = 0;
+
+	if (s->id[0] == '\0')
+		return 0;
+	idem_key(key, sizeof(key), s->source, s->id);
+	pthread_mutex_lock(&a->lock);
+	if ((ie = idem_find(a->peers, key)) != NULL)
+		r = ie->hash == s->hash ? 1 : -1;
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
+/* Drop a reserved id. */
+void
+admit_forget(struct admit *a, const struct submission *s)
+{
+	char key[KEY_LEN];
+
+	if (s->id[0] == '\0')
+		return;
+	idem_key(key, sizeof(key), s->source, s->id);
+	pthread_mutex_lock(&a->lock);
+	idem_abort(a->idem, key);
+	pthread_mutex_unlock(&a->lock);
+}
+
 /* Count a source as known. */
 void
 admit_know(struct admit *a, const char *source)
@@ -311,6 +364,7 @@ admit_expire(struct admit *a, int64_t now)
 {
 	pthread_mutex_lock(&a->lock);
 	idem_expire(a->idem, now);
+	idem_expire(a->peers, now);
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -322,5 +376,6 @@ admit_get_stats(struct admit *a, struct admit_stats *out)
 	*out = a->stats;
 	out->sources = strmap_count(a->known);
 	out->idempotency_keys = idem_count(a->idem);
+	out->peer_keys = idem_count(a->peers);
 	pthread_mutex_unlock(&a->lock);
 }

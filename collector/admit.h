@@ -64,6 +64,22 @@ int admit_repeat_durable(struct admit *a, const struct submission *s);
 void admit_replayed(
     struct admit *a, const struct submission *s, int64_t received);
 
+/*
+ * A record another collector of the data directory journaled: its id is
+ * remembered apart, so a retry of it here is known as a repeat.
+ */
+void admit_peer(struct admit *a, const struct submission *s, int64_t received);
+
+/*
+ * After the peers were read: 1 when s (admitted here as new) repeats a
+ * submission another collector took, -1 when it reuses such an id for
+ * other content, 0 otherwise.
+ */
+int admit_peer_repeat(struct admit *a, const struct submission *s);
+
+/* Drop the id s reserved here (it turned out to be another's repeat). */
+void admit_forget(struct admit *a, const struct submission *s);
+
 /* Count a source as known (its file exists). */
 void admit_know(struct admit *a, const char *source);
 
@@ -73,6 +89,7 @@ void admit_expire(struct admit *a, int64_t now);
 struct admit_stats {
 	size_t	 sources;
 	size_t	 idempotency_keys;
+	size_t	 peer_keys;
 	uint64_t refused_too_old;
 	uint64_t refused_id_reused;
 	uint64_t refused_sources; /* max_sources, new_sources_per_minute */

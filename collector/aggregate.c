@@ -9,6 +9,7 @@
  */
 #include "aggregate.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ struct agg_source {
 
 struct aggregate {
 	struct strmap *targets; /* name -> struct agg_source * */
+	char	       total[ST_SOURCE_MAX + 1];
 	unsigned       ncategories;
 	unsigned       step;
 	size_t	       open;
@@ -29,12 +31,13 @@ struct aggregate {
 
 /* Create an empty aggregate. */
 struct aggregate *
-aggregate_create(unsigned ncategories, unsigned step)
+aggregate_create(unsigned ncategories, unsigned step, const char *total)
 {
 	struct aggregate *a;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		abort();
+	snprintf(a->total, sizeof(a->total), "%s", total);
 	a->targets = strmap_create();
 	a->ncategories = ncategories;
 	a->step = step;
@@ -133,10 +136,9 @@ aggregate_add(struct aggregate *a, const struct submission *s,
 		if (filter == NULL || filter(arg, s->source, 0, st))
 			aggregate_merge(a, aggregate_bucket(a, s->source, st),
 			    share, cover);
-		if (filter == NULL || filter(arg, ST_TOTAL_SOURCE, 1, st))
-			aggregate_merge(a,
-			    aggregate_bucket(a, ST_TOTAL_SOURCE, st), share,
-			    cover);
+		if (filter == NULL || filter(arg, a->total, 1, st))
+			aggregate_merge(
+			    a, aggregate_bucket(a, a->total, st), share, cover);
 	}
 }
 

@@ -40,12 +40,17 @@ struct agg_batch {
 typedef int (*agg_filter_fn)(
     void *arg, const char *target, int to_total, int64_t step);
 
-struct aggregate *aggregate_create(unsigned ncategories, unsigned step);
+/*
+ * An empty aggregate; total names the file every share is also added to
+ * ("_total", or "_total.<id>" for one collector among several; copied).
+ */
+struct aggregate *aggregate_create(
+    unsigned ncategories, unsigned step, const char *total);
 void		  aggregate_free(struct aggregate *a);
 
 /*
  * Spread s's counts over the steps its interval overlaps and add them, with
- * the seconds covered, to the buckets of s->source and of _total: all of
+ * the seconds covered, to the buckets of s->source and of the total: all of
  * them when filter is NULL, else those filter allows.
  */
 void aggregate_add(struct aggregate *a, const struct submission *s,

@@ -61,6 +61,19 @@ int api_body(struct http_request *r, const struct conf *c, const char **body,
     size_t *len, char **plain, struct st_error *e);
 /* The submission rules that the configuration sets. */
 void api_submission_rules(const struct conf *c, struct submission_rules *rules);
+
+/* The header that names the source of a request, for routing by a proxy. */
+#define API_SOURCE_HEADER "X-Spamtrend-Source"
+
+/*
+ * When the request names its source in API_SOURCE_HEADER, every
+ * submission of the body must be for that source (422 source_mismatch
+ * otherwise); without it, a collector that is one of several
+ * (collector_id) takes one source per request (422 mixed_sources).
+ */
+struct submission;
+int api_source_header(struct http_request *r, const struct conf *c,
+    const struct submission *subs, size_t n, struct st_error *e);
 /*
  * The ingest_done_fn of a deferred request (arg is the request): answers
  * 202 with what was accepted, 200 for repeats only, or the error; resumes.

@@ -94,7 +94,7 @@ collectd_post(struct http_request *r, void *arg)
 	pthread_mutex_unlock(&ca->lock);
 	free(plain);
 	plain = NULL;
-	if (rc == -1)
+	if (rc == -1 || (n > 0 && api_source_header(r, c, subs, n, &e) == -1))
 		goto refuse;
 	if (res.resets > 0)
 		log_info("collectd: %zu counter(s) went backwards (a restart); "

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../lib/source.h"
 #include "api.h"
 #include "conf.h"
 #include "http.h"
@@ -96,6 +97,49 @@ api_body(struct http_request *r, const struct conf *c, const char **body,
 		return err_set(e, ERR_TOO_LARGE, "body_too_large", "body",
 		    "the body is larger than the limit of %llu bytes",
 		    c->max_inflated);
+	return 0;
+}
+
+/*
+ * Check the X-Spamtrend-Source header against the parsed body; see api.h.
+ */
+int
+api_source_header(struct http_request *r, const struct conf *c,
+    const struct submission *subs, size_t n, struct st_error *e)
+{
+	const char *h = http_header(r, API_SOURCE_HEADER);
+	char	    want[ST_SOURCE_MAX + 1], field[32];
+	size_t	    i;
+
+	if (h != NULL) {
+		if (source_normalise(
+			h, strlen(h), want, API_SOURCE_HEADER, e) == -1)
+			return -1;
+		for (i = 0; i < n; i++)
+			if (strcmp(subs[i].source, want) != 0) {
+				if (n == 1)
+					snprintf(
+					    field, sizeof(field), "source");
+				else
+					snprintf(field, sizeof(field),
+					    "[%zu].source", i);
+				return err_set(e, ERR_INVALID,
+				    "source_mismatch", field,
+				    "the body reports for another source than "
+				    "the " API_SOURCE_HEADER " header names");
+			}
+		return 0;
+	}
+	/* In a cluster a request is routed by its one source. */
+	if (c->collector_id[0] != '\0')
+		for (i = 1; i < n; i++)
+			if (strcmp(subs[i].source, subs[0].source) != 0)
+				return err_set(e, ERR_INVALID, "mixed_sources",
+				    "body",
+				    "this collector is one of several: a "
+				    "request holds the counts of one source, "
+				    "named in the " API_SOURCE_HEADER
+				    " header");
 	return 0;
 }
 

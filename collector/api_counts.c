@@ -86,7 +86,8 @@ counts_post(struct http_request *r, void *arg)
 		return counts_refuse(r, &e, plain, NULL);
 	free(plain);
 	if (auth_reporter(st->auth, http_header(r, "Authorization"),
-		http_peer_is_loopback(r), subs, n, &e) == -1)
+		http_peer_is_loopback(r), subs, n, &e) == -1 ||
+	    api_source_header(r, c, subs, n, &e) == -1)
 		return counts_refuse(r, &e, NULL, subs);
 	http_defer(r);
 	ingest_submit(st->ingest, subs, n, key, now, api_ingest_done, r);

@@ -97,6 +97,9 @@ static const struct conf_option conf_options[] = {
 	"PEM private key file for tls_cert"},
     {"rrdcached", CT_STR, OFF(rrdcached), 0, 0, "",
 	"send RRD updates through rrdcached at unix:/path or host:port"},
+    {"collector_id", CT_STR, OFF(collector_id), 0, 0, "",
+	"name of this collector when several share one data directory "
+	"([a-z0-9-], at most 32): its own journal, state and partial _total"},
     {"http_threads", CT_UINT, OFF(http_threads), 1, 64, "2",
 	"threads serving HTTP (each with its own connections)"},
     {"event_loop", CT_STR, OFF(event_loop), 0, 0, "poll",
@@ -326,6 +329,24 @@ done:
 	return rc;
 }
 
+/* A collector id is empty or 1..32 of [a-z0-9-]. */
+static int
+conf_check_id(const char *id, char *err, size_t errlen)
+{
+	size_t n = strlen(id), i;
+
+	for (i = 0; i < n; i++)
+		if (!(islower((unsigned char)id[i]) ||
+			isdigit((unsigned char)id[i]) || id[i] == '-'))
+			break;
+	if (n <= ST_COLLECTOR_ID_MAX && i == n)
+		return 0;
+	snprintf(err, errlen,
+	    "collector_id: '%s' must be at most %d of a-z, 0-9 and -", id,
+	    ST_COLLECTOR_ID_MAX);
+	return -1;
+}
+
 /* Split the categories list into c->categories; names must suit RRD. */
 static int
 conf_parse_categories(struct conf *c, char *err, size_t errlen)
@@ -393,6 +414,8 @@ conf_finish(struct conf *c, char *err, size_t errlen)
 	static const char *levels[] = {"error", "warning", "info", "debug"};
 	size_t		   i;
 
+	if (conf_check_id(c->collector_id, err, errlen) == -1)
+		return -1;
 	if (conf_parse_categories(c, err, errlen) == -1)
 		return -1;
 	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0')) {

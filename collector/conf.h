@@ -42,6 +42,7 @@ struct conf {
 	char		  *tls_cert;
 	char		  *tls_key;
 	char		  *rrdcached;
+	char		  *collector_id; /* "" alone, else shares data_dir */
 	unsigned	   http_threads;
 	char		  *event_loop; /* "poll" or "epoll" */
 	unsigned	   render_threads;

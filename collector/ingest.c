@@ -26,6 +26,7 @@
 
 #include "../lib/log.h"
 #include "../lib/step.h"
+#include "../lib/strmap.h"
 #include "../rrd/store.h"
 #include "admit.h"
 #include "aggregate.h"
@@ -33,6 +34,7 @@
 #include "conf.h"
 #include "flush.h"
 #include "journal.h"
+#include "peers.h"
 #include "replay.h"
 
 #define INGEST_LATE_PACE 2.0 /* seconds between cycles of late shares */
@@ -53,12 +55,15 @@ struct ingest {
 	unsigned	       step;
 	struct journal	      *journal;
 	struct admit	      *admit;
-	struct aggregate      *agg; /* commit thread only */
+	struct aggregate      *agg;   /* commit thread only */
+	struct peers	      *peers; /* commit thread only */
+	struct strmap	      *seen;  /* commit thread: sources taken here */
 	struct flush	      *flush;
 	uint64_t	       pos; /* commit thread: after the last record */
 	int64_t		       closed; /* commit thread: handed to the writer */
 	int		       late;   /* commit thread: late shares wait */
-	double	  late_sent;	       /* commit thread: when they last went */
+	int64_t		       peers_looked; /* commit thread */
+	double	  late_sent; /* commit thread: when they last went */
 	pthread_t thread;
 	int	  running;
 
@@ -66,6 +71,7 @@ struct ingest {
 	pthread_cond_t	    wake;
 	pthread_cond_t	    settled; /* a loop of the commit thread ended */
 	uint64_t	    loops;
+	int		    flush_late; /* a settle wants late shares now */
 	struct pending	   *head, **tail;
 	int		    stopping;
 	int64_t		    watermark; /* steps <= this are closed */
@@ -121,6 +127,46 @@ ingest_close_through(struct ingest *in, int64_t through)
 	flush_push(in->flush, in->pos, in->closed, &b);
 }
 
+/* Peer hook: an id another collector journaled. */
+static void
+ingest_peer(void *arg, const struct journal_record *r)
+{
+	struct ingest *in = arg;
+
+	admit_peer(in->admit, &r->sub, r->received);
+}
+
+/*
+ * Before the first submission of a source reaches the journal here, read
+ * what the other collectors of the data directory journaled: when this
+ * collector took over the source from one that died, a retry of what that
+ * one acknowledged is a repeat, not a new count.
+ */
+static void
+ingest_check_peers(struct ingest *in, struct pending *batch, int64_t now)
+{
+	struct pending *p;
+	size_t		i;
+	int		scanned = 0, r;
+
+	for (p = batch; p != NULL; p = p->next)
+		for (i = 0; i < p->n; i++) {
+			if (p->dup[i] ||
+			    strmap_get(in->seen, p->subs[i].source) != NULL)
+				continue;
+			strmap_put(in->seen, p->subs[i].source, (void *)1);
+			if (p->subs[i].id[0] == '\0')
+				continue;
+			if (!scanned++)
+				peers_scan(in->peers, now, ingest_peer, in);
+			if ((r = admit_peer_repeat(in->admit, &p->subs[i])) !=
+			    0) {
+				admit_forget(in->admit, &p->subs[i]);
+				p->dup[i] = r > 0 ? 1 : 2;
+			}
+		}
+}
+
 /* Commit one batch of pending requests: journal, sync, count, answer. */
 static void
 ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
@@ -133,6 +179,8 @@ ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 	char		       err[512];
 	int		       errnum = 0, rc = 0;
 
+	if (peers_count(in->peers) > 0)
+		ingest_check_peers(in, batch, now);
 	for (p = batch; p != NULL; p = p->next)
 		for (i = 0; i < p->n; i++)
 			nrec += !p->dup[i];
@@ -175,7 +223,7 @@ ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 	pthread_mutex_unlock(&in->lock);
 
 	for (p = batch; p != NULL; p = next) {
-		size_t accepted = 0, dups = 0, lost = 0;
+		size_t accepted = 0, dups = 0, lost = 0, reused = 0;
 
 		next = p->next;
 		admit_settle(in->admit, p->subs, p->n, p->dup, rc == 0, now);
@@ -184,6 +232,7 @@ ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 
 			if (p->dup[i]) {
 				dups++;
+				reused += p->dup[i] == 2;
 				lost += !admit_repeat_durable(
 				    in->admit, &p->subs[i]);
 				continue;
@@ -196,7 +245,13 @@ ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 			late += first <= in->closed;
 			aggregate_add(in->agg, &p->subs[i], NULL, NULL);
 		}
-		if (rc == -1 || lost > 0) {
+		if (reused > 0) {
+			err_set(&e, ERR_INVALID, "id_reused",
+			    p->n == 1 ? "id" : "", "%s",
+			    "this id was already used (at another collector) "
+			    "for a submission with other content");
+			ingest_fail(p->done, p->arg, &e);
+		} else if (rc == -1 || lost > 0) {
 			int disk = errnum == ENOSPC || errnum == EDQUOT;
 
 			err_set(&e, disk ? ERR_NO_SPACE : ERR_UNAVAILABLE,
@@ -251,10 +306,10 @@ ingest_main(void *arg)
 		struct timespec ts;
 		int64_t		now, w, gc_step;
 		uint64_t	gc_pos;
-		int		stopping;
+		int		stopping, force;
 
 		pthread_mutex_lock(&in->lock);
-		if (in->head == NULL && !in->stopping) {
+		if (in->head == NULL && !in->stopping && !in->flush_late) {
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += 1;
 			pthread_cond_timedwait(&in->wake, &in->lock, &ts);
@@ -268,8 +323,15 @@ ingest_main(void *arg)
 			in->watermark = w;
 		w = in->watermark;
 		stopping = in->stopping;
+		force = in->flush_late;
+		in->flush_late = 0;
 		pthread_mutex_unlock(&in->lock);
 
+		if (peers_count(in->peers) > 0 ||
+		    now - in->peers_looked >= 30) {
+			peers_scan(in->peers, now, ingest_peer, in);
+			in->peers_looked = now;
+		}
 		if (batch != NULL)
 			ingest_commit(in, batch, now);
 		/*
@@ -277,7 +339,7 @@ ingest_main(void *arg)
 		 * shares of steps already handed over follow within a few
 		 * seconds, paced so a stream of them costs few cycles.
 		 */
-		if (w > in->closed || (in->late && stopping) ||
+		if (w > in->closed || (in->late && (stopping || force)) ||
 		    (in->late &&
 			ingest_mono() - in->late_sent >= INGEST_LATE_PACE)) {
 			ingest_close_through(in, w);
@@ -378,6 +440,7 @@ ingest_create(const struct conf *c, struct store *st,
 	struct ckpt_state	state;
 	struct ingest	       *in;
 	char			dir[4200], state_path[4200];
+	char			jname[64], sname[64], tname[64];
 	char		      **names;
 	size_t			nnames, i;
 	int64_t			w;
@@ -394,7 +457,20 @@ ingest_create(const struct conf *c, struct store *st,
 	pthread_mutex_init(&in->lock, NULL);
 	pthread_cond_init(&in->wake, NULL);
 	pthread_cond_init(&in->settled, NULL);
-	in->agg = aggregate_create(c->ncategories, c->step);
+	/* Alone: journal, state, _total; one of several: each with its id. */
+	if (c->collector_id[0] != '\0') {
+		snprintf(jname, sizeof(jname), "journal.%s", c->collector_id);
+		snprintf(sname, sizeof(sname), "state.%s", c->collector_id);
+		snprintf(tname, sizeof(tname), "%s.%s", ST_TOTAL_SOURCE,
+		    c->collector_id);
+	} else {
+		snprintf(jname, sizeof(jname), "journal");
+		snprintf(sname, sizeof(sname), "state");
+		snprintf(tname, sizeof(tname), "%s", ST_TOTAL_SOURCE);
+	}
+	in->agg = aggregate_create(c->ncategories, c->step, tname);
+	in->peers = peers_create(c->data_dir, jname, c->ncategories);
+	in->seen = strmap_create();
 
 	store_layout(c->step, ar);
 	memset(&as, 0, sizeof(as));
@@ -414,7 +490,7 @@ ingest_create(const struct conf *c, struct store *st,
 	as.data_dir = c->data_dir;
 	in->admit = admit_create(&as);
 
-	snprintf(dir, sizeof(dir), "%s/journal", c->data_dir);
+	snprintf(dir, sizeof(dir), "%s/%s", c->data_dir, jname);
 	memset(&js, 0, sizeof(js));
 	js.dir = dir;
 	js.categories = (const char(*)[ST_CATEGORY_MAX + 1]) c->categories;
@@ -424,7 +500,7 @@ ingest_create(const struct conf *c, struct store *st,
 	js.segment_age = 300;
 	if ((in->journal = journal_open(&js, err, errlen)) == NULL)
 		goto fail;
-	snprintf(state_path, sizeof(state_path), "%s/state", c->data_dir);
+	snprintf(state_path, sizeof(state_path), "%s/%s", c->data_dir, sname);
 	if (checkpoint_load(state_path, c->ncategories, &state, err, errlen) ==
 	    -1)
 		goto fail;
@@ -492,6 +568,8 @@ ingest_free(struct ingest *in)
 	flush_free(in->flush);
 	journal_close(in->journal);
 	aggregate_free(in->agg);
+	peers_free(in->peers);
+	strmap_free(in->seen);
 	admit_free(in->admit);
 	pthread_mutex_destroy(&in->lock);
 	pthread_cond_destroy(&in->wake);
@@ -520,8 +598,10 @@ ingest_settle(struct ingest *in)
 	pthread_mutex_lock(&in->lock);
 	/* Two whole loops: one may have begun before the caller's change. */
 	seen = in->loops;
+	in->flush_late = 1;
 	pthread_cond_signal(&in->wake);
 	while (in->loops < seen + 2 && !in->stopping) {
+		in->flush_late = 1;
 		pthread_cond_signal(&in->wake);
 		pthread_cond_wait(&in->settled, &in->lock);
 	}

@@ -192,6 +192,18 @@ journal_decode(const unsigned char *buf, size_t len, unsigned ncategories,
 	return 1;
 }
 
+/* The length of the segment header frame at buf; see journal.h. */
+int
+journal_header_len(const unsigned char *buf, size_t len, size_t *used)
+{
+	size_t plen;
+	int    r = journal_check_frame(buf, len, HDR_MAGIC, &plen);
+
+	if (r == 1)
+		*used = 12 + plen;
+	return r;
+}
+
 /* Encode the segment header: version, step and category names. */
 static size_t
 journal_encode_header(const struct journal *j, unsigned char *buf)
@@ -270,7 +282,7 @@ journal_write_all(int fd, const unsigned char *buf, size_t len)
 static void
 journal_path(const struct journal *j, uint64_t seq, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%016" PRIu64 ".log", j->dir, seq);
+	snprintf(buf, len, JOURNAL_SEGMENT_FMT, j->dir, seq);
 }
 
 /* Grow the segment table by one entry and return it. */
@@ -381,18 +393,18 @@ journal_cmp_seq(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* List the segment numbers in the directory, sorted. */
-static int
-journal_list(
-    struct journal *j, uint64_t **out, size_t *n, char *err, size_t errlen)
+/* List the segment numbers of a journal directory, sorted; see journal.h. */
+int
+journal_segments(
+    const char *dir, uint64_t **out, size_t *n, char *err, size_t errlen)
 {
 	DIR	      *d;
 	struct dirent *de;
 	uint64_t      *seqs = NULL;
 	size_t	       cnt = 0;
 
-	if ((d = opendir(j->dir)) == NULL) {
-		snprintf(err, errlen, "%s: %s", j->dir, strerror(errno));
+	if ((d = opendir(dir)) == NULL) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -451,8 +463,8 @@ journal_slurp(const char *path, unsigned char **buf, size_t *len)
 	return 0;
 }
 
-/* 1 if any valid record starts somewhere in buf[from..len). */
-static int
+/* The offset of the first valid record in buf[from..len), or 0 if none. */
+static size_t
 journal_valid_after(
     const struct journal *j, const unsigned char *buf, size_t len, size_t from)
 {
@@ -463,34 +475,91 @@ journal_valid_after(
 		if (get32(buf + off) == REC_MAGIC &&
 		    journal_decode(
 			buf + off, len - off, j->ncategories, &r, &used) == 1)
-			return 1;
+			return off;
 	return 0;
 }
 
-/* Cut segment path at off, keeping the rest in path.damaged when asked. */
+/*
+ * 1 when buf[0..len) starts with a whole record frame (the magic, and as
+ * many bytes as its length says), whatever its checksum: a record that was
+ * written in full, as opposed to one cut short or space never written.
+ */
 static int
-journal_cut(const char *path, const unsigned char *buf, size_t len, size_t off,
-    int keep_rest)
+journal_whole(const unsigned char *buf, size_t len)
+{
+	return len >= 12 && get32(buf) == REC_MAGIC &&
+	    get32(buf + 4) <= JOURNAL_RECORD_MAX + 512 &&
+	    (size_t)get32(buf + 4) <= len - 12;
+}
+
+/*
+ * Append buf[0..len) (damaged bytes) to path.damaged, synced: they are kept
+ * for inspection, never replayed.
+ */
+static int
+journal_keep_aside(const char *path, const unsigned char *buf, size_t len)
 {
 	char aside[4200];
 	int  fd;
 
-	if (keep_rest) {
-		snprintf(aside, sizeof(aside), "%s.damaged", path);
-		fd =
-		    open(aside, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd == -1 ||
-		    journal_write_all(fd, buf + off, len - off) == -1 ||
-		    fsync(fd) == -1) {
-			if (fd != -1)
-				close(fd);
-			return -1;
-		}
-		close(fd);
-	}
-	if (truncate(path, (off_t)off) == -1)
+	snprintf(aside, sizeof(aside), "%s.damaged", path);
+	fd = open(aside, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd == -1 || journal_write_all(fd, buf, len) == -1 ||
+	    fsync(fd) == -1) {
+		if (fd != -1)
+			close(fd);
 		return -1;
+	}
+	close(fd);
 	return 0;
+}
+
+/*
+ * The damaged ranges of a segment that a recovery skipped: <path>.skip
+ * holds "offset end" lines.  Returns the end of the range starting at off,
+ * or 0 when none does.
+ */
+static size_t
+journal_skipped(const char *path, size_t off)
+{
+	char		   skip[4200];
+	unsigned long long a, b;
+	size_t		   end = 0;
+	FILE		  *fp;
+
+	snprintf(skip, sizeof(skip), "%s.skip", path);
+	if ((fp = fopen(skip, "r")) == NULL)
+		return 0;
+	while (end == 0 && fscanf(fp, "%llu %llu", &a, &b) == 2)
+		if (a == off && b > a)
+			end = (size_t)b;
+	fclose(fp);
+	return end;
+}
+
+/* Record that [off, end) of path is damaged and skipped. */
+static int
+journal_skip(const char *path, size_t off, size_t end)
+{
+	char  skip[4200];
+	FILE *fp;
+	int   rc;
+
+	snprintf(skip, sizeof(skip), "%s.skip", path);
+	if ((fp = fopen(skip, "a")) == NULL)
+		return -1;
+	fprintf(fp, "%zu %zu\n", off, end);
+	rc = fflush(fp) == 0 && fsync(fileno(fp)) == 0 ? 0 : -1;
+	fclose(fp);
+	return rc;
+}
+
+/* Cut segment path at off (a tail that holds no valid record). */
+static int
+journal_cut(const char *path, size_t off)
+{
+	return truncate(path, (off_t)off);
 }
 
 /* Replay every segment, oldest first; see journal.h. */
@@ -503,7 +572,7 @@ journal_replay(struct journal *j,
 	size_t	  nseqs, i;
 	int	  rc = -1;
 
-	if (journal_list(j, &seqs, &nseqs, err, errlen) == -1)
+	if (journal_segments(j->dir, &seqs, &nseqs, err, errlen) == -1)
 		return -1;
 	for (i = 0; i < nseqs; i++) {
 		char		      path[4096], why[128];
@@ -549,6 +618,8 @@ journal_replay(struct journal *j,
 		}
 		seg = journal_add_segment(j, seqs[i]);
 		while (off < len) {
+			size_t next, skipped;
+
 			d = journal_decode(
 			    buf + off, len - off, j->ncategories, &r, &used);
 			if (d == 1) {
@@ -564,8 +635,7 @@ journal_replay(struct journal *j,
 					JOURNAL_POS(seqs[i], off + used)) !=
 				    0) {
 					snprintf(err, errlen,
-					    "replay stopped at "
-					    "%s offset %zu",
+					    "replay stopped at %s offset %zu",
 					    path, off);
 					free(buf);
 					goto done;
@@ -573,14 +643,21 @@ journal_replay(struct journal *j,
 				off += used;
 				continue;
 			}
-			if (last &&
-			    !journal_valid_after(j, buf, len, off + 1)) {
+			/* A range an earlier recovery set aside. */
+			if ((skipped = journal_skipped(path, off)) > off &&
+			    skipped <= len) {
+				off = skipped;
+				continue;
+			}
+			next = journal_valid_after(j, buf, len, off + 1);
+			if (next == 0 && !journal_whole(buf + off, len - off)) {
+				/* A record cut short: a write never acknowledged. */
 				log_warn(
 				    "journal %s: cutting off a torn tail of "
-				    "%zu bytes at offset %zu (a write that was "
-				    "never acknowledged)",
+				    "%zu bytes at offset %zu (a write that "
+				    "was never acknowledged)",
 				    path, len - off, off);
-				if (journal_cut(path, buf, len, off, 0) == -1) {
+				if (journal_cut(path, off) == -1) {
 					snprintf(err, errlen,
 					    "%s: cannot truncate: %s", path,
 					    strerror(errno));
@@ -589,29 +666,55 @@ journal_replay(struct journal *j,
 				}
 				break;
 			}
+			if (next == 0) {
+				/*
+				 * Whole but wrong (a bad checksum, a flipped
+				 * bit): corruption, not a torn write.  It may
+				 * have been acknowledged; its bytes are kept.
+				 */
+				log_error(
+				    "journal %s: the record at offset %zu "
+				    "is corrupt (%zu bytes, the end of "
+				    "the segment); it cannot be replayed "
+				    "and is kept in %s.damaged",
+				    path, off, len - off, path);
+				if (journal_keep_aside(
+					path, buf + off, len - off) == -1 ||
+				    journal_cut(path, off) == -1) {
+					snprintf(err, errlen,
+					    "%s: cannot set the damage aside: "
+					    "%s",
+					    path, strerror(errno));
+					free(buf);
+					goto done;
+				}
+				break;
+			}
 			if (!recover) {
 				snprintf(err, errlen,
-				    "journal segment %s is corrupt "
-				    "at offset %zu (records follow it); start "
-				    "once "
-				    "with --journal-recover to cut it there "
-				    "and keep "
-				    "the rest in %s.damaged",
+				    "journal segment %s is corrupt at offset "
+				    "%zu (records follow it); start once with "
+				    "--journal-recover to set the damaged "
+				    "bytes aside in %s.damaged and replay the "
+				    "rest",
 				    path, off, path);
 				free(buf);
 				goto done;
 			}
-			log_warn(
-			    "journal %s: corrupt at offset %zu; cut there, "
-			    "%zu bytes kept in %s.damaged",
-			    path, off, len - off, path);
-			if (journal_cut(path, buf, len, off, 1) == -1) {
-				snprintf(err, errlen, "%s: cannot cut: %s",
-				    path, strerror(errno));
+			log_error("journal %s: %zu damaged bytes at offset %zu "
+				  "set aside in %s.damaged; the records after "
+				  "them are replayed",
+			    path, next - off, off, path);
+			if (journal_keep_aside(path, buf + off, next - off) ==
+				-1 ||
+			    journal_skip(path, off, next) == -1) {
+				snprintf(err, errlen,
+				    "%s: cannot set the damage aside: %s", path,
+				    strerror(errno));
 				free(buf);
 				goto done;
 			}
-			break;
+			off = next;
 		}
 		seg->bytes = off;
 		free(buf);
@@ -742,7 +845,11 @@ journal_gc(struct journal *j, uint64_t through_pos, int64_t through_step,
 		    JOURNAL_POS(s->seq, s->bytes) <= through_pos &&
 		    s->max_step <= through_step &&
 		    s->max_received < received_before) {
+			char skip[4200];
+
 			journal_path(j, s->seq, path, sizeof(path));
+			snprintf(skip, sizeof(skip), "%s.skip", path);
+			unlink(skip);
 			if (unlink(path) == -1 && errno != ENOENT) {
 				log_warn("journal: cannot remove %s: %s", path,
 				    strerror(errno));

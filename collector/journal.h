@@ -11,6 +11,7 @@
 #ifndef ST_JOURNAL_H
 #define ST_JOURNAL_H
 
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,11 +54,15 @@ void journal_close(struct journal *j);
 
 /*
  * Call fn for every record of every segment, oldest first, with the
- * record's position; fn returns 0 to go on.  A torn tail of the newest
- * segment (a write that never completed) is cut off with a warning.
- * Corruption anywhere else returns -1 with err naming the file and offset,
- * unless recover is set: then the segment is cut there, the rest is moved
- * to <segment>.damaged, and replay goes on.  Call once, before the first
+ * record's position; fn returns 0 to go on.  A record cut short at the end
+ * of a segment (a write that never completed) is cut off with a warning.
+ * A whole record that is wrong at the end of a segment (a flipped bit) is
+ * corruption: its bytes are appended to <segment>.damaged, an error is
+ * logged and replay goes on.  Damage followed by valid records returns -1
+ * with err naming the file and offset, unless recover is set: then the
+ * damaged bytes are appended to <segment>.damaged, their range is noted in
+ * <segment>.skip (so positions do not move and later starts skip it too),
+ * and the records after them are replayed.  Call once, before the first
  * append.
  */
 int journal_replay(struct journal *j,
@@ -97,6 +102,23 @@ struct journal_stats {
 	uint64_t replayed;
 };
 void journal_get_stats(const struct journal *j, struct journal_stats *out);
+
+/*
+ * The segment numbers of the journal directory dir, sorted, into a malloc'd
+ * *out (free() it).  -1 with err when the directory cannot be read.
+ */
+int journal_segments(
+    const char *dir, uint64_t **out, size_t *n, char *err, size_t errlen);
+
+/* The path of segment seq of the journal directory dir. */
+#define JOURNAL_SEGMENT_FMT "%s/%016" PRIu64 ".log"
+
+/*
+ * The length of the segment header frame that starts buf[0..len) into
+ * *used: 1 when whole and valid, 0 when cut short, -1 when not a header.
+ * Pure.
+ */
+int journal_header_len(const unsigned char *buf, size_t len, size_t *used);
 
 /*
  * Encode r into buf (at least JOURNAL_RECORD_MAX bytes); returns its length.

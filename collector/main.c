@@ -54,10 +54,9 @@ main_usage(FILE *fp)
 	    "\n"
 	    "  --config FILE              read options from FILE first\n"
 	    "  --check-config             validate the configuration and exit\n"
-	    "  --journal-recover          cut a corrupt journal segment at "
-	    "the\n"
-	    "                             damage (the rest is kept aside) and "
-	    "start\n"
+	    "  --journal-recover          set damaged journal bytes aside, "
+	    "replay\n"
+	    "                             the records after them, and start\n"
 	    "  --help                     show this text\n"
 	    "  --version                  show the version\n");
 	conf_usage(fp);

@@ -2,8 +2,8 @@
  * log.c -- one line per event on stderr, with a level and a UTC time stamp.
  *
  * Thread-safe: each line is formatted in full and written with one call.
- * It holds the only globals besides signal flags: the level threshold and
- * the syslog switch, set once at start-up before any thread exists.
+ * It holds the process's only globals: the level threshold and the syslog
+ * switch, set once at start-up before any thread exists.
  */
 #include "log.h"
 

@@ -51,9 +51,11 @@ source_normalise(const char *in, size_t len, char *out, const char *field,
 	/* One trailing dot is the root label and is dropped. */
 	if (len > 1 && in[len - 1] == '.')
 		len--;
-	if (len > ST_SOURCE_MAX)
+	if (len > ST_SOURCE_STORED_MAX)
 		return err_set(e, ERR_INVALID, "bad_source", field,
-		    "longer than %d bytes", ST_SOURCE_MAX);
+		    "longer than %d bytes: a source name must fit a file name "
+		    "with its suffixes",
+		    ST_SOURCE_STORED_MAX);
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)in[i];
 		if (c >= 'A' && c <= 'Z')
@@ -99,7 +101,7 @@ source_is_valid_name(const char *name)
 
 	if (name == NULL)
 		return 0;
-	if (strcmp(name, ST_TOTAL_SOURCE) == 0)
+	if (source_is_total(name))
 		return 1;
 	len = strnlen(name, ST_SOURCE_MAX + 2);
 	if (len == 0 || len > ST_SOURCE_MAX || name[len - 1] == '.')
@@ -107,4 +109,24 @@ source_is_valid_name(const char *name)
 	if (source_normalise(name, len, buf, NULL, NULL) == -1)
 		return 0;
 	return strcmp(buf, name) == 0;
+}
+
+/* "_total", or "_total." and a collector id ([a-z0-9-], 1..32 bytes). */
+int
+source_is_total(const char *name)
+{
+	size_t n = strlen(ST_TOTAL_SOURCE), i;
+
+	if (name == NULL || strncmp(name, ST_TOTAL_SOURCE, n) != 0)
+		return 0;
+	if (name[n] == '\0')
+		return 1;
+	if (name[n] != '.' || name[n + 1] == '\0')
+		return 0;
+	for (i = n + 1; name[i] != '\0'; i++)
+		if (i - n > ST_COLLECTOR_ID_MAX ||
+		    !((name[i] >= 'a' && name[i] <= 'z') ||
+			(name[i] >= '0' && name[i] <= '9') || name[i] == '-'))
+			return 0;
+	return 1;
 }

@@ -30,6 +30,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +45,8 @@
 
 #define STORE_XFF	"0.5"
 #define STORE_DAY	86400LL
-#define STORE_HEARTBEAT 316224000U /* ten years: a gap is ours to fill */
-#define STORE_PATCH_TMP ".patch.tmp"
+#define STORE_HEARTBEAT 316224000U	 /* ten years: a gap is ours to fill */
+#define STORE_PATCH_TMP ".patch.%ld.tmp" /* per process: collectors share */
 
 /* One file's state; the value of the store's table. */
 struct store_entry {
@@ -218,12 +219,40 @@ store_check_layout(struct store *st, char *err, size_t errlen)
 	return -1;
 }
 
+/*
+ * Remove the temporary copies that patches interrupted by a crash left
+ * (void: their file was never replaced), but not those of a live process
+ * sharing the data directory.
+ */
+static void
+store_clean_tmp(struct store *st)
+{
+	DIR	      *d;
+	struct dirent *de;
+	char	       path[PATH_MAX + 300];
+	long	       pid;
+	int	       n;
+
+	if ((d = opendir(st->data_dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (sscanf(de->d_name, ".patch.%ld.tmp%n", &pid, &n) != 1 ||
+		    de->d_name[n] != '\0')
+			continue;
+		if (pid != (long)getpid() && kill((pid_t)pid, 0) == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", st->data_dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
 /* Open the store on data_dir; connects to rrdcached when one is named. */
 struct store *
 store_create(const struct store_settings *s, char *err, size_t errlen)
 {
 	struct store *st;
-	char	      real[PATH_MAX], tmp[PATH_MAX + 32];
+	char	      real[PATH_MAX];
 	struct stat   sb;
 	unsigned      i;
 
@@ -252,9 +281,7 @@ store_create(const struct store_settings *s, char *err, size_t errlen)
 		snprintf(st->categories[i], sizeof(st->categories[i]), "%s",
 		    s->categories[i]);
 	st->files = strmap_create();
-	/* A patch that a crash interrupted before its rename is void. */
-	snprintf(tmp, sizeof(tmp), "%s/%s", st->data_dir, STORE_PATCH_TMP);
-	unlink(tmp);
+	store_clean_tmp(st);
 	if (s->rrdcached != NULL && *s->rrdcached != '\0') {
 		if ((st->rrdcached = strdup(s->rrdcached)) == NULL)
 			abort();
@@ -834,26 +861,23 @@ store_write(struct store *st, const char *name, int64_t step_end,
 	return rc;
 }
 
-/* Read a whole regular file (not following a symlink) into memory. */
+/* Read all of the open regular file fd into memory. */
 static unsigned char *
-store_slurp(const char *path, size_t *len, char *err, size_t errlen)
+store_read_fd(int fd, const char *path, size_t *len, char *err, size_t errlen)
 {
 	struct stat    sb;
 	unsigned char *b;
 	size_t	       off = 0;
-	int	       fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
-	    fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (fd != -1)
-			close(fd);
 		return NULL;
 	}
 	if ((b = malloc((size_t)sb.st_size + 1)) == NULL)
 		abort();
 	while (off < (size_t)sb.st_size) {
-		ssize_t r = read(fd, b + off, (size_t)sb.st_size - off);
+		ssize_t r =
+		    pread(fd, b + off, (size_t)sb.st_size - off, (off_t)off);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -861,7 +885,6 @@ store_slurp(const char *path, size_t *len, char *err, size_t errlen)
 			break;
 		off += (size_t)r;
 	}
-	close(fd);
 	if (off != (size_t)sb.st_size) {
 		snprintf(err, errlen, "%s: short read", path);
 		free(b);
@@ -869,6 +892,25 @@ store_slurp(const char *path, size_t *len, char *err, size_t errlen)
 	}
 	*len = off;
 	return b;
+}
+
+/*
+ * 1 when the file behind fd no longer holds orig[0..len): another process
+ * (a second collector's rrdcached) wrote it while it was being patched.
+ */
+static int
+store_changed(int fd, const unsigned char *orig, size_t len)
+{
+	unsigned char *now;
+	size_t	       n;
+	char	       err[64];
+	int	       changed;
+
+	if ((now = store_read_fd(fd, "", &n, err, sizeof(err))) == NULL)
+		return 1;
+	changed = n != len || memcmp(now, orig, len) != 0;
+	free(now);
+	return changed;
 }
 
 /*
@@ -883,7 +925,8 @@ store_replace(struct store *st, const char *path, const unsigned char *img,
 	size_t off = 0;
 	int    fd, dfd, saved;
 
-	snprintf(tmp, sizeof(tmp), "%s/%s", st->data_dir, STORE_PATCH_TMP);
+	snprintf(tmp, sizeof(tmp), "%s/" STORE_PATCH_TMP, st->data_dir,
+	    (long)getpid());
 	fd = open(
 	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd == -1)
@@ -924,19 +967,54 @@ fail:
 	return -1;
 }
 
-/* Add late points to a file; see store.h. */
+/* Add points to the image img of a file; -1 with err on failure. */
+static int
+store_patch_image(struct store *st, unsigned char *img, size_t len,
+    const struct store_point *pts, size_t n, int *inexact, char *err,
+    size_t errlen)
+{
+	struct rrdfile_layout l;
+	double		      delta[RRDFILE_MAX_DS];
+	int		      col[ST_MAX_CATEGORIES + 1], cov, bad;
+	size_t		      i;
+	unsigned	      c;
+
+	if (rrdfile_parse(img, len, &l, err, errlen) == -1)
+		return -1;
+	for (c = 0; c < st->ncategories; c++)
+		col[c] = rrdfile_ds_index(&l, st->categories[c]);
+	cov = rrdfile_ds_index(&l, STORE_COVERAGE_DS);
+	for (i = 0; i < n; i++) {
+		memset(delta, 0, sizeof(delta));
+		for (c = 0; c < st->ncategories; c++)
+			if (col[c] >= 0)
+				delta[col[c]] =
+				    (double)pts[i].counts[c] / (double)st->step;
+		if (cov >= 0)
+			delta[cov] = (double)pts[i].cover / (double)st->step;
+		if (rrdfile_patch(
+			img, &l, pts[i].step, delta, &bad, err, errlen) == -1)
+			return -1;
+		*inexact |= bad;
+	}
+	return 0;
+}
+
+/*
+ * Add late points to a file; see store.h.  With rrdcached, another
+ * collector sharing the data directory may write the same file: the old
+ * file is read again after the rename, and when something wrote it in the
+ * meantime the patch is made again from what it now holds.
+ */
 int
 store_patch(struct store *st, const char *name, const struct store_point *pts,
     size_t n, int *inexact, char *err, size_t errlen)
 {
-	struct rrdfile_layout l;
-	struct store_entry   *e;
-	unsigned char	     *img = NULL;
-	char		      path[PATH_MAX];
-	double		      delta[RRDFILE_MAX_DS];
-	int		      col[ST_MAX_CATEGORIES + 1], cov, rc = -1, bad;
-	size_t		      len, i;
-	unsigned	      c;
+	struct store_entry *e;
+	unsigned char	   *orig = NULL, *img = NULL;
+	char		    path[PATH_MAX];
+	size_t		    len = 0;
+	int		    fd = -1, rc = -1, attempt;
 
 	*inexact = 0;
 	if (store_path(st, name, path, sizeof(path)) == -1) {
@@ -959,31 +1037,44 @@ store_patch(struct store *st, const char *name, const struct store_point *pts,
 		snprintf(err, errlen, "%s: rrdcached could not flush it", path);
 		goto done;
 	}
-	if ((img = store_slurp(path, &len, err, errlen)) == NULL ||
-	    rrdfile_parse(img, len, &l, err, errlen) == -1)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto done;
-	for (c = 0; c < st->ncategories; c++)
-		col[c] = rrdfile_ds_index(&l, st->categories[c]);
-	cov = rrdfile_ds_index(&l, STORE_COVERAGE_DS);
-	for (i = 0; i < n; i++) {
-		memset(delta, 0, sizeof(delta));
-		for (c = 0; c < st->ncategories; c++)
-			if (col[c] >= 0)
-				delta[col[c]] =
-				    (double)pts[i].counts[c] / (double)st->step;
-		if (cov >= 0)
-			delta[cov] = (double)pts[i].cover / (double)st->step;
-		if (rrdfile_patch(
-			img, &l, pts[i].step, delta, &bad, err, errlen) == -1)
-			goto done;
-		*inexact |= bad;
 	}
-	if (store_replace(st, path, img, len, err, errlen) == -1)
-		goto done;
+	for (attempt = 0;; attempt++) {
+		free(orig);
+		free(img);
+		img = NULL;
+		if ((orig = store_read_fd(fd, path, &len, err, errlen)) == NULL)
+			goto done;
+		if ((img = malloc(len + 1)) == NULL)
+			abort();
+		memcpy(img, orig, len);
+		*inexact = 0;
+		if (store_patch_image(
+			st, img, len, pts, n, inexact, err, errlen) == -1 ||
+		    store_replace(st, path, img, len, err, errlen) == -1)
+			goto done;
+		if (st->rrdcached == NULL)
+			break; /* this process is the only writer */
+		usleep(2000);  /* a write begun before the rename ends */
+		if (!store_changed(fd, orig, len))
+			break;
+		if (attempt == 3) {
+			snprintf(err, errlen,
+			    "%s: written by another process during every try "
+			    "to add late counts",
+			    path);
+			goto done;
+		}
+	}
 	store_check_path(path, &e->inode, err, errlen);
 	rc = 0;
 done:
 	store_unlock(st);
+	if (fd != -1)
+		close(fd);
+	free(orig);
 	free(img);
 	return rc;
 }
@@ -1047,8 +1138,7 @@ store_list_sources(struct store *st, char ***names, size_t *n)
 			continue;
 		memcpy(name, de->d_name, len - 4);
 		name[len - 4] = '\0';
-		if (strcmp(name, ST_TOTAL_SOURCE) == 0 ||
-		    !source_is_valid_name(name))
+		if (source_is_total(name) || !source_is_valid_name(name))
 			continue;
 		if (cnt == cap) {
 			cap = cap ? cap * 2 : 16;

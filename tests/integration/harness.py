@@ -75,7 +75,7 @@ class Response:
 class Daemon:
     """One spamtrendd process on 127.0.0.1:<free port> with its own data dir."""
 
-    def __init__(self, *args, data_dir=None, env=None, wait=True):
+    def __init__(self, *args, data_dir=None, env=None, wait=True, clock=None):
         self.tmp = tempfile.mkdtemp(prefix="spamtrend-test-")
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
         self.args = list(args)
@@ -91,6 +91,8 @@ class Daemon:
         self.fault_lines = {}
         self.env["SPAMTRENDD_FAULTS"] = self.faults_path
         open(self.faults_path, "w").close()
+        if clock is not None:
+            self.set_clock(clock)
         if wait:
             self.start()
 
@@ -157,8 +159,10 @@ class Daemon:
                     m.get("spamtrend_flush_cycles_queued_total")):
                 return True
             time.sleep(0.1)
-        raise RuntimeError("steps up to %d were not written in %d s\n%s" %
-                           (step_end, timeout, self.logs()[-3000:]))
+        raise RuntimeError("steps up to %d were not written in %d s\n%s\n%s" %
+                           (step_end, timeout, {k: v for k, v in m.items()
+                                                if "flush" in k or "late" in k or
+                                                "window" in k}, self.logs()[-3000:]))
 
     def start(self, *extra):
         os.makedirs(self.data_dir, exist_ok=True)

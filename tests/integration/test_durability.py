@@ -200,13 +200,20 @@ try:
     T = aligned_now() + 60
     d.set_clock(T - 30)
     d.fault("store_write", "EIO bad.example.com")
-    for src, n in (("bad.example.com", 5), ("good.example.com", 7)):
+    evil = os.path.join(d.data_dir, "evil.example.com.rrd")
+    os.symlink("/tmp/spamtrend-should-not-exist", evil)
+    for src, n in (("bad.example.com", 5), ("good.example.com", 7),
+                   ("evil.example.com", 1)):
         r = d.post_counts({"source": src, "time": T, "counts": {"spam": n}})
     d.write_through(T)
     h = d.get("/healthz")
     t.ok(h.status == 200 and h.json().get("status") == "degraded" and
-         [f["file"] for f in h.json().get("failing", [])] == ["bad.example.com.rrd"],
-         "/healthz names the file that cannot be written", h)
+         sorted(f["file"] for f in h.json().get("failing", [])) ==
+         ["bad.example.com.rrd", "evil.example.com.rrd"] and
+         not os.path.exists("/tmp/spamtrend-should-not-exist"),
+         "/healthz names the files that cannot be written (an I/O error, a planted "
+         "symlink, never followed)", h)
+    os.unlink(evil)
     t.ok('spamtrend_file_failing{file="bad.example.com.rrd"} 1' in
          d.get("/metrics").body.decode() and
          "cannot write bad.example.com" in d.logs(),
@@ -221,7 +228,7 @@ try:
     d.write_through(T + 120)
     t.eq(totals(d.data_dir, "bad.example.com", T - 600, T + 600)["spam"], 7,
          "once the file works, every count that waited is in it, across a restart")
-    t.eq(totals(d.data_dir, "_total", T - 600, T + 600)["spam"], 14, "and in _total")
+    t.eq(totals(d.data_dir, "_total", T - 600, T + 600)["spam"], 15, "and in _total")
     t.eq(d.get("/healthz").json().get("status"), "ok", "and /healthz is ok again")
 finally:
     d.cleanup()

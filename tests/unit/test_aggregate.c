@@ -98,7 +98,7 @@ main(void)
 	plan(32);
 
 	/* Exact sums per source and for _total. */
-	a = aggregate_create(4, 60);
+	a = aggregate_create(4, 60, ST_TOTAL_SOURCE);
 	aggregate_close(a, INT64_MAX, &b);
 	is_int(b.n, 0, "an empty aggregate closes nothing");
 	aggregate_batch_free(&b);
@@ -144,7 +144,7 @@ main(void)
 	aggregate_free(a);
 
 	/* Closing detaches only steps <= through, sorted per file. */
-	a = aggregate_create(4, 60);
+	a = aggregate_create(4, 60, ST_TOTAL_SOURCE);
 	for (i = 10; i > 0; i--) {
 		make_sub(&s, "odd.example.com", T0 + 60 * (int64_t)i, 60, i, 0,
 		    0, 0);
@@ -166,7 +166,7 @@ main(void)
 	aggregate_free(a);
 
 	/* An empty counts submission makes a live zero point. */
-	a = aggregate_create(4, 60);
+	a = aggregate_create(4, 60, ST_TOTAL_SOURCE);
 	make_sub(&s, "quiet.example.com", T0, 60, 0, 0, 0, 0);
 	aggregate_add(a, &s, NULL, NULL);
 	aggregate_close(a, T0, &b);
@@ -176,7 +176,7 @@ main(void)
 	aggregate_free(a);
 
 	/* Spreading across steps. */
-	a = aggregate_create(4, 60);
+	a = aggregate_create(4, 60, ST_TOTAL_SOURCE);
 	make_sub(&s, "mx1.example.com", T0 + 120, 120, 121, 1, 0, 2);
 	aggregate_add(a, &s, NULL, NULL);
 	aggregate_close(a, T0 + 120, &b);
@@ -210,7 +210,7 @@ main(void)
 	aggregate_free(a);
 
 	/* Replay filters add to one file and not another. */
-	a = aggregate_create(4, 60);
+	a = aggregate_create(4, 60, ST_TOTAL_SOURCE);
 	make_sub(&s, "mx1.example.com", T0 + 60, 120, 10, 0, 0, 0);
 	aggregate_add(a, &s, no_total, NULL);
 	cut = T0;
@@ -238,7 +238,7 @@ main(void)
 	aggregate_free(a);
 
 	/* Categories past ncategories are not summed. */
-	a = aggregate_create(2, 60);
+	a = aggregate_create(2, 60, ST_TOTAL_SOURCE);
 	make_sub(&s, "mx1.example.com", T0, 60, 1, 2, 3, 4);
 	aggregate_add(a, &s, NULL, NULL);
 	aggregate_close(a, T0, &b);
@@ -248,7 +248,7 @@ main(void)
 	aggregate_free(a);
 
 	/* Saturating sums. */
-	a = aggregate_create(4, 60);
+	a = aggregate_create(4, 60, ST_TOTAL_SOURCE);
 	make_sub(&s, "mx1.example.com", T0, 60, UINT64_MAX - 1, 0, 0, 0);
 	aggregate_add(a, &s, NULL, NULL);
 	aggregate_add(a, &s, NULL, NULL);
@@ -260,7 +260,7 @@ main(void)
 	aggregate_free(a);
 
 	/* Ten thousand sources. */
-	a = aggregate_create(4, 60);
+	a = aggregate_create(4, 60, ST_TOTAL_SOURCE);
 	for (i = 0; i < NSOURCES; i++) {
 		snprintf(name, sizeof(name), "s%zu.example.com", i);
 		make_sub(&s, name, T0, 60, i, 1, 0, 0);

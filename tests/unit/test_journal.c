@@ -487,16 +487,17 @@ main(void)
 	    "without recover the file is untouched");
 	journal_close(j);
 	j = reopen(dir, 1 << 20, 1, &rc, err, sizeof(err));
-	ok(rc == 0 && ngot == 2,
-	    "with recover the replay succeeds with the 2 records before");
-	is_int(file_size(seg_path(dir, 1, "")), hdr + 2 * reclen,
-	    "the segment is cut at the damage");
-	is_int(file_size(seg_path(dir, 1, ".damaged")), 3 * reclen,
-	    "the rest is kept in .damaged");
+	ok(rc == 0 && ngot == 4,
+	    "with recover the records before and after the damage replay");
+	is_int(file_size(seg_path(dir, 1, "")), size,
+	    "the segment keeps its size, so positions do not move");
+	is_int(file_size(seg_path(dir, 1, ".damaged")), reclen,
+	    "the damaged record is kept in .damaged");
 	journal_close(j);
 	j = reopen(dir, 1 << 20, 0, &rc, err, sizeof(err));
-	ok(rc == 0 && ngot == 2,
-	    "the cut is lasting: a plain replay now succeeds");
+	ok(rc == 0 && ngot == 4 &&
+		file_size(seg_path(dir, 1, ".damaged")) == (long long)reclen,
+	    "the recovery is lasting: a plain replay skips the same range");
 	journal_close(j);
 
 	/* Damage in the first record of an older segment, valid records after it. */
@@ -512,7 +513,6 @@ main(void)
 	j = reopen(dir, 3 * reclen, 0, &rc, err, sizeof(err));
 	is_int(ngot, 5, "all five records before the damage");
 	journal_close(j);
-	size = file_size(seg_path(dir, 1, ""));
 	flip_byte(seg_path(dir, 1, ""), (long long)hdr + 30);
 	j = reopen(dir, 3 * reclen, 0, &rc, err, sizeof(err));
 	snprintf(want, sizeof(want), "offset %zu", hdr);
@@ -522,15 +522,13 @@ main(void)
 	    err);
 	journal_close(j);
 	j = reopen(dir, 3 * reclen, 1, &rc, err, sizeof(err));
-	ok(rc == 0 &&
-		file_size(seg_path(dir, 1, ".damaged")) ==
-		    size - (long long)hdr,
-	    "with recover it succeeds and the damaged rest is kept (%s)", err);
-	ok(ngot == 2 && same_rec(&got[0], &recs[3], 4) &&
-		same_rec(&got[1], &recs[4], 4),
-	    "the next segment still replays in full (%zu records)", ngot);
-	is_int(file_size(seg_path(dir, 1, "")), hdr,
-	    "the damaged segment keeps its header");
+	ok(rc == 0 && file_size(seg_path(dir, 1, ".damaged")) > 0,
+	    "with recover it succeeds and the damaged bytes are kept (%s)",
+	    err);
+	ok(ngot == 4 && same_rec(&got[0], &recs[1], 4) &&
+		same_rec(&got[3], &recs[4], 4),
+	    "every other record replays, in this segment and the next (%zu)",
+	    ngot);
 	journal_close(j);
 
 	/* The same damage in the newest segment, followed by valid records. */
@@ -547,10 +545,26 @@ main(void)
 	    "not taken for a torn tail");
 	journal_close(j);
 	j = reopen(dir, 1 << 20, 1, &rc, err, sizeof(err));
-	ok(rc == 0 && ngot == 0 &&
-		file_size(seg_path(dir, 1, ".damaged")) ==
-		    3 * (long long)reclen,
-	    "with recover it is cut at the first record");
+	ok(rc == 0 && ngot == 2 &&
+		file_size(seg_path(dir, 1, ".damaged")) == (long long)reclen,
+	    "with recover the two records after it replay");
+	journal_close(j);
+
+	/* A flipped bit in the last, whole record: corruption, kept aside. */
+	snprintf(dir, sizeof(dir), "%s/j7", tmpdir);
+	j = reopen(dir, 1 << 20, 0, &rc, err, sizeof(err));
+	for (i = 0; i < 3; i++)
+		append1(j, &recs[0], R0);
+	journal_sync(j, &errnum, err, sizeof(err));
+	journal_close(j);
+	size = file_size(seg_path(dir, 1, ""));
+	flip_byte(seg_path(dir, 1, ""), (long long)hdr + 2 * reclen + 20);
+	j = reopen(dir, 1 << 20, 0, &rc, err, sizeof(err));
+	ok(rc == 0 && ngot == 2 &&
+		file_size(seg_path(dir, 1, ".damaged")) == (long long)reclen &&
+		file_size(seg_path(dir, 1, "")) == size - (long long)reclen,
+	    "a whole record with a bad checksum at the end is set aside in "
+	    ".damaged, not dropped as a torn tail");
 	journal_close(j);
 
 	/* A failed open names the directory. */

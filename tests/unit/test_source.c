@@ -69,7 +69,7 @@ main(void)
 	struct st_error e;
 	int		lens[8];
 
-	plan(43);
+	plan(45);
 
 	good("mx1.example.com", "mx1.example.com");
 	good("MX1.Example.COM", "mx1.example.com");
@@ -94,24 +94,35 @@ main(void)
 	ok(strstr(e.detail, "label longer than 63") != NULL,
 	    "the detail names the label limit: '%s'", e.detail);
 
-	/* Total length: 253 bytes is the most (63+1+63+1+63+1+61). */
+	/*
+	 * Total length: DNS allows 253 bytes, but a name must also fit a file
+	 * name with its suffixes (<name>.rrd.corrupt.NNN in 255): 240 is the
+	 * most (63+1+63+1+63+1+48).
+	 */
 	lens[0] = 63;
 	lens[1] = 63;
 	lens[2] = 63;
-	lens[3] = 61;
+	lens[3] = 48;
 	make_name(name, lens, 4);
-	is_int(strlen(name), 253, "the test name is 253 bytes");
+	is_int(strlen(name), 240, "the test name is 240 bytes");
 	ok(source_normalise(name, strlen(name), out, "source", &e) == 0 &&
 		strcmp(out, name) == 0,
-	    "a 253-byte name is accepted");
+	    "a 240-byte name is accepted");
 	strcat(name, ".");
 	ok(source_normalise(name, strlen(name), out, "source", &e) == 0 &&
-		strlen(out) == 253,
-	    "253 bytes plus a trailing dot is accepted");
-	lens[3] = 62;
+		strlen(out) == 240,
+	    "240 bytes plus a trailing dot is accepted");
+	lens[3] = 49;
 	make_name(name, lens, 4);
-	bad(name, "a 254-byte name");
-	ok(source_is_valid_name(name) == 0, "a 254-byte name is not valid");
+	bad(name, "a 241-byte name");
+	ok(source_is_valid_name(name) == 0, "a 241-byte name is not valid");
+	memset(&e, 0, sizeof(e));
+	source_normalise(name, strlen(name), out, "source", &e);
+	ok(strstr(e.detail, "file name") != NULL,
+	    "the detail says why: '%s'", e.detail);
+	lens[3] = 61;
+	make_name(name, lens, 4);
+	bad(name, "a 253-byte name (valid DNS, too long for a file)");
 
 	bad("", "empty");
 	bad_len(NULL, 0, "NULL");
