@@ -170,7 +170,8 @@ peers_scan(struct peers *p, int64_t			     now,
 	size_t	  i, k, n, got = 0;
 	char	  err[256];
 
-	if (now - p->looked >= PEERS_RESCAN || now < p->looked) {
+	if (p->looked == INT64_MIN || now < p->looked ||
+	    now - p->looked >= PEERS_RESCAN) {
 		peers_look(p);
 		p->looked = now;
 	}
