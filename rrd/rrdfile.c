@@ -91,9 +91,11 @@ rrdfile_parse(const unsigned char *buf, size_t len, struct rrdfile_layout *l,
 	off += l->rra_cnt * sizeof(rra_def_t);
 	if (off + sizeof(live_head_t) > len)
 		goto short_file;
+	l->live_off = off;
 	l->last_up =
 	    (int64_t)LOAD(time_t, buf, off + offsetof(live_head_t, last_up));
 	off += sizeof(live_head_t);
+	l->pdp_off = off;
 	off += l->ds_cnt * sizeof(pdp_prep_t);
 	l->cdp_off = off;
 	l->cdp_size = sizeof(cdp_prep_t);
@@ -101,6 +103,7 @@ rrdfile_parse(const unsigned char *buf, size_t len, struct rrdfile_layout *l,
 	data = off + l->rra_cnt * sizeof(rra_ptr_t);
 	if (data > len)
 		goto short_file;
+	l->data_off = data;
 	for (i = 0; i < l->rra_cnt; i++) {
 		size_t	      d = rra_def_off + i * sizeof(rra_def_t);
 		char	      cf[CF_NAM_SIZE];
@@ -284,5 +287,44 @@ rrdfile_patch(unsigned char *buf, const struct rrdfile_layout *l,
 			}
 		}
 	}
+	return 0;
+}
+
+/* Build the header of a new, empty file; see rrdfile.h. */
+int
+rrdfile_header(const unsigned char *tmpl, const struct rrdfile_layout *tl,
+    int64_t start, unsigned char *hdr, char *err, size_t errlen)
+{
+	live_head_t lh;
+	pdp_prep_t  pp;
+	unsigned    d, i;
+
+	if (start <= 0 || start % tl->step != 0) {
+		snprintf(err, errlen,
+		    "start %lld is not a multiple of the step",
+		    (long long)start);
+		return -1;
+	}
+	memcpy(hdr, tmpl, tl->data_off);
+	memset(&lh, 0, sizeof(lh));
+	lh.last_up = (time_t)start;
+	memcpy(hdr + tl->live_off, &lh, sizeof(lh));
+	/* No reading yet: the point being built is empty. */
+	memset(&pp, 0, sizeof(pp));
+	snprintf(pp.last_ds, sizeof(pp.last_ds), "U");
+	pp.scratch[PDP_unkn_sec_cnt].u_cnt = 0;
+	pp.scratch[PDP_val].u_val = 0;
+	for (d = 0; d < tl->ds_cnt; d++)
+		memcpy(hdr + tl->pdp_off + d * sizeof(pp), &pp, sizeof(pp));
+	/*
+	 * Every consolidation in progress holds known zeros so far: the steps
+	 * of its row before start were not reported, which is stored as 0.
+	 * (A one-step archive consolidates nothing: it keeps librrd's own.)
+	 */
+	for (i = 0; i < tl->rra_cnt; i++)
+		if (tl->rra[i].pdp > 1)
+			memset(hdr + tl->cdp_off +
+				(size_t)i * tl->ds_cnt * tl->cdp_size,
+			    0, (size_t)tl->ds_cnt * tl->cdp_size);
 	return 0;
 }

@@ -31,7 +31,10 @@ struct rrdfile_layout {
 	unsigned rra_cnt;
 	unsigned step;
 	int64_t	 last_up;
-	size_t	 cdp_off; /* cdp_prep[rra_cnt][ds_cnt] */
+	size_t	 live_off; /* live_head */
+	size_t	 pdp_off;  /* pdp_prep[ds_cnt] */
+	size_t	 cdp_off;  /* cdp_prep[rra_cnt][ds_cnt] */
+	size_t	 data_off; /* the first row of the first archive */
 	size_t	 cdp_size;
 	size_t	 size; /* the whole file */
 	char	 ds_names[RRDFILE_MAX_DS][20];
@@ -68,5 +71,20 @@ int rrdfile_ds_index(const struct rrdfile_layout *l, const char *name);
 int rrdfile_patch(unsigned char *buf, const struct rrdfile_layout *l,
     int64_t step_end, const double *delta, int *inexact, char *err,
     size_t errlen);
+
+/*
+ * The header of a new file of the same layout as the image tmpl (described
+ * by tl; a file librrd created) whose last update is start, a multiple of
+ * the step: tl->data_off bytes into hdr (at least that long).  Every
+ * consolidation starts empty and every row is to be zero: the file is the
+ * header followed by tl->size - tl->data_off zero bytes, which a file
+ * system keeps as a hole until a row is written.  Zero rows are known
+ * zeros, which is how this collector stores "nothing reported" (with zero
+ * coverage), so a new file costs a few kilobytes instead of every row, and
+ * a late count for a step before the file's start still finds a known row.
+ * Returns 0, or -1 with err filled.  Pure.
+ */
+int rrdfile_header(const unsigned char *tmpl, const struct rrdfile_layout *tl,
+    int64_t start, unsigned char *hdr, char *err, size_t errlen);
 
 #endif

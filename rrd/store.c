@@ -63,6 +63,8 @@ struct store {
 	unsigned	ncategories;
 	char	       *rrdcached;
 	struct strmap  *files; /* name -> struct store_entry * */
+	unsigned char  *tmpl;  /* header of new files (store_template) */
+	struct rrdfile_layout tmpl_layout;
 };
 
 /* The retention each archive is sized for, and the resolution it aims at. */
@@ -372,6 +374,7 @@ store_free(struct store *st)
 	}
 	free(st->data_dir);
 	free(st->rrdcached);
+	free(st->tmpl);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
@@ -628,9 +631,9 @@ store_last(struct store *st, const char *name, int64_t *last)
 	return 0;
 }
 
-/* Create path with the store's layout, its first row after start; lock held. */
+/* Create path with librrd and the store's layout from start; lock held. */
 static int
-store_create_file(
+store_rrd_create(
     struct store *st, const char *path, int64_t start, char *err, size_t errlen)
 {
 	struct store_archive ar[STORE_ARCHIVES];
@@ -652,10 +655,6 @@ store_create_file(
 		    STORE_XFF, ar[i].pdp, ar[i].rows);
 	for (i = 0; i < argc; i++)
 		argv[i] = defs[i];
-	if (st->rrdcached != NULL) {
-		rrd_clear_error();
-		rrdc_forget(path);
-	}
 	rrd_clear_error();
 	if (rrd_create_r(path, st->step, (time_t)start, (int)argc, argv) != 0) {
 		snprintf(err, errlen, "create %s: %s", path, rrd_get_error());
@@ -663,6 +662,108 @@ store_create_file(
 		return -1;
 	}
 	return 0;
+}
+
+static unsigned char *store_read_fd(
+    int fd, const char *path, size_t *len, char *err, size_t errlen);
+
+/*
+ * The header every new file starts from: a file librrd makes once per
+ * process (beside the data, then removed), kept in memory.  Lock held.
+ */
+static int
+store_template(struct store *st, char *err, size_t errlen)
+{
+	char	path[PATH_MAX + 64];
+	int	fd;
+	size_t	len;
+	int64_t start;
+
+	if (st->tmpl != NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s/.template.%ld.rrd", st->data_dir,
+	    (long)getpid());
+	unlink(path);
+	/* Any start at a day boundary: no row of any archive under way. */
+	start = 86400LL * 20000;
+	if (store_rrd_create(st, path, start, err, errlen) == -1)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	unlink(path);
+	if (fd == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	st->tmpl = store_read_fd(fd, path, &len, err, errlen);
+	close(fd);
+	if (st->tmpl == NULL)
+		return -1;
+	if (rrdfile_parse(st->tmpl, len, &st->tmpl_layout, err, errlen) == -1) {
+		free(st->tmpl);
+		st->tmpl = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Create path with the store's layout and its last update at start; lock
+ * held.  Only the header is written: the rows are a hole of zeros (see
+ * rrdfile_header), known zeros with zero coverage, "nothing reported".
+ */
+static int
+store_create_file(
+    struct store *st, const char *path, int64_t start, char *err, size_t errlen)
+{
+	unsigned char *hdr;
+	size_t	       len, off = 0;
+	int	       fd, saved;
+
+	if (st->rrdcached != NULL) {
+		rrd_clear_error();
+		rrdc_forget(path);
+		rrd_clear_error();
+	}
+	if (store_template(st, err, errlen) == -1)
+		return -1;
+	len = st->tmpl_layout.data_off;
+	if ((hdr = malloc(len)) == NULL)
+		abort();
+	if (rrdfile_header(
+		st->tmpl, &st->tmpl_layout, start, hdr, err, errlen) == -1) {
+		free(hdr);
+		return -1;
+	}
+	fd = open(
+	    path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd == -1)
+		goto fail;
+	while (off < len) {
+		ssize_t w = write(fd, hdr + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			goto fail_fd;
+		}
+		off += (size_t)w;
+	}
+	if (ftruncate(fd, (off_t)st->tmpl_layout.size) == -1)
+		goto fail_fd;
+	close(fd);
+	free(hdr);
+	return 0;
+fail_fd:
+	saved = errno;
+	close(fd);
+	unlink(path);
+	errno = saved;
+fail:
+	snprintf(err, errlen, "create %s: %s", path, strerror(errno));
+	free(hdr);
+	return -1;
 }
 
 /*
@@ -756,15 +857,10 @@ store_update_locked(struct store *st, const char *name, const char *path,
 		}
 	if (e->inode == 0) {
 		/*
-		 * A new file starts with zeros over the finest archive's span
-		 * (rounded to whole days), so that a late count for any step
-		 * still in that span finds known rows in every archive.
+		 * A new file's rows are zeros from the start, so a late count
+		 * for any step still in the finest archive finds known rows.
 		 */
-		struct store_archive ar[STORE_ARCHIVES];
-
-		store_layout(st->step, ar);
-		start = pts[0].step - st->step - ar[0].retention;
-		start -= ((start % STORE_DAY) + STORE_DAY) % STORE_DAY;
+		start = pts[0].step - st->step;
 		if (store_create_file(st, path, start, err, errlen) == -1)
 			return -1;
 		last = start;
@@ -913,6 +1009,18 @@ store_changed(int fd, const unsigned char *orig, size_t len)
 	return changed;
 }
 
+/* 1 when buf[0..len) is all zero bytes. */
+static int
+store_zero(const unsigned char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != 0)
+			return 0;
+	return 1;
+}
+
 /*
  * Write img to a temporary file beside path, sync it and rename it over
  * path, then sync the directory: the file is replaced whole or not at all.
@@ -931,9 +1039,16 @@ store_replace(struct store *st, const char *path, const unsigned char *img,
 	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd == -1)
 		goto fail;
+	/* Blocks of zeros stay holes, as in the file being replaced. */
 	while (off < len) {
-		ssize_t w = write(fd, img + off, len - off);
+		size_t	chunk = len - off < 4096 ? len - off : 4096;
+		ssize_t w;
 
+		if (store_zero(img + off, chunk)) {
+			off += chunk;
+			continue;
+		}
+		w = pwrite(fd, img + off, chunk, (off_t)off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
@@ -943,7 +1058,7 @@ store_replace(struct store *st, const char *path, const unsigned char *img,
 		}
 		off += (size_t)w;
 	}
-	if (fdatasync(fd) == -1)
+	if (ftruncate(fd, (off_t)len) == -1 || fdatasync(fd) == -1)
 		goto fail_fd;
 	close(fd);
 	if (rename(tmp, path) == -1)

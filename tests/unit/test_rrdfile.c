@@ -218,7 +218,7 @@ main(void)
 	int		      inexact = 0, k;
 
 	err[0] = '\0';
-	plan(30);
+	plan(33);
 	if (mkdtemp(dir) == NULL)
 		BAIL_OUT("mkdtemp");
 
@@ -262,6 +262,73 @@ main(void)
 	check_late(16, 22, 2, "the fifteen-step row being filled");
 	check_late(10, 39, 1.5, "a row near the ring's end");
 	check_late(7, 9, 0.25, "MAX raised by a late point");
+
+	/*
+	 * A new file from a header alone (rows a hole of zeros) behaves as
+	 * the file librrd creates, once both are written.
+	 */
+	{
+		char		      made[128], ref[128];
+		struct rrdfile_layout tl;
+		unsigned char	     *tmpl, *hdr;
+		size_t		      tlen;
+		FILE		     *fp;
+
+		snprintf(ref, sizeof(ref), "%s/ref.rrd", dir);
+		snprintf(made, sizeof(made), "%s/made.rrd", dir);
+		make(ref);
+		tmpl = slurp(ref, &tlen);
+		rrdfile_parse(tmpl, tlen, &tl, err, sizeof(err));
+		hdr = malloc(tl.data_off);
+		ok(rrdfile_header(tmpl, &tl, T0, hdr, err, sizeof(err)) == 0 &&
+			rrdfile_header(
+			    tmpl, &tl, T0 + 1, hdr, err, sizeof(err)) == -1,
+		    "a header is built for a start on a step, not between");
+		rrdfile_header(tmpl, &tl, T0, hdr, err, sizeof(err));
+		fp = fopen(made, "wb");
+		fwrite(hdr, 1, tl.data_off, fp);
+		fclose(fp);
+		if (truncate(made, (off_t)tl.size) != 0)
+			BAIL_OUT("truncate");
+		for (k = 1; k <= NSTEP; k++) {
+			put(ref, k, rate(k, 0), rate(k, 1));
+			put(made, k, rate(k, 0), rate(k, 1));
+		}
+		ok(agree(ref, made, "header-made file"),
+		    "a header-made file consolidates as librrd's own");
+		free(tmpl);
+
+		/* Started in the middle of rows: those rows sum exactly. */
+		tmpl = slurp(made, &tlen);
+		rrdfile_parse(tmpl, tlen, &tl, err, sizeof(err));
+		rrdfile_header(tmpl, &tl, T0 + 7 * STEP, hdr, err, sizeof(err));
+		fp = fopen(made, "wb");
+		fwrite(hdr, 1, tl.data_off, fp);
+		fclose(fp);
+		if (truncate(made, (off_t)tl.size) != 0)
+			BAIL_OUT("truncate");
+		for (k = 8; k <= 15; k++)
+			put(made, k, 2, 1);
+		{
+			time_t	      fs = T0, fe = T0 + 900;
+			unsigned long st = 900, n = 0, i;
+			char	    **names;
+			rrd_value_t  *data;
+
+			rrd_fetch_r(
+			    made, "AVERAGE", &fs, &fe, &st, &n, &names, &data);
+			ok(st == 900 && fabs(data[0] * 900 - 8 * 2 * 60) < 1e-6,
+			    "a row begun before the file's start sums its "
+			    "steps exactly (%g)",
+			    st == 900 ? data[0] * 900 : -1.0);
+			for (i = 0; i < n; i++)
+				free(names[i]);
+			free(names);
+			free(data);
+		}
+		free(tmpl);
+		free(hdr);
+	}
 
 	/* A file of the old kind: a gap of unknown points. */
 	make(path);
