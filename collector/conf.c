@@ -120,8 +120,11 @@ static const struct conf_option conf_options[] = {
     {"log_level", CT_STR, OFF(log_level), 0, 0, "info",
 	"error, warning, info or debug"},
     {"collectd_map", CT_STR, OFF(collectd_map), 0, 0,
-	"mail_counter/spam=spam,mail_counter/ham=ham,mail_counter/"
-	"virus=virus,mail_counter/rejected=rejected",
+	"derive/spam=spam,derive/ham=ham,derive/virus=virus,"
+	"derive/rejected=rejected,counter/spam=spam,counter/ham=ham,"
+	"counter/virus=virus,counter/rejected=rejected,mail_counter/"
+	"spam=spam,mail_counter/ham=ham,mail_counter/virus=virus,"
+	"mail_counter/rejected=rejected",
 	"collectd values counted at /api/v1/collectd: "
 	"[plugin/]type/type_instance[:dsname]=category[:kind], "
 	"comma-separated"},
