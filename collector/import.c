@@ -683,7 +683,8 @@ import_main(int argc, char **argv)
 	struct st_error e;
 	size_t		nfiles = 0, i, j, len, nerr = 0;
 	int64_t		now = (int64_t)time(NULL), total_last = 0;
-	int		lockfd = -1, rc = 1, made_tmp = 0, dfd;
+	struct dirlock	lock = {-1, -1};
+	int		rc = 1, made_tmp = 0, dfd;
 
 	conf_defaults(&c);
 	memset(files, 0, sizeof(files));
@@ -784,7 +785,7 @@ import_main(int argc, char **argv)
 	}
 
 	/* The daemon's lock: never write beside a running daemon. */
-	if ((lockfd = dirlock_take(c.data_dir, &e)) == -1) {
+	if (dirlock_take(c.data_dir, NULL, &lock, &e) == -1) {
 		fprintf(stderr, "spamtrendd import: %s%s\n", e.detail,
 		    e.kind == ERR_CONFLICT ? "; stop it first" : "");
 		goto done;
@@ -883,7 +884,7 @@ done:
 		import_cleanup(tmp, files, nfiles);
 	for (i = 0; i < nfiles; i++)
 		import_file_clear(&files[i]);
-	dirlock_release(lockfd);
+	dirlock_release(&lock);
 	conf_clear(&c);
 	return rc;
 }

@@ -229,7 +229,8 @@ main(int argc, char **argv)
 	struct st_error	      e;
 	pthread_t	      sigthread;
 	char		      err[1024];
-	int		      check = 0, recover = 0, port, lockfd, i, rc = 1;
+	struct dirlock	      lock = {-1, -1};
+	int		      check = 0, recover = 0, port, i, rc = 1;
 
 	if (argc > 1 && strcmp(argv[1], "import") == 0)
 		return import_main(argc - 1, argv + 1);
@@ -279,7 +280,7 @@ main(int argc, char **argv)
 	st.conf = &c;
 	st.clock = fault_clock();
 	st.started = clock_now(st.clock);
-	if ((lockfd = dirlock_take(c.data_dir, &e)) == -1) {
+	if (dirlock_take(c.data_dir, c.collector_id, &lock, &e) == -1) {
 		log_error("%s", e.detail);
 		goto done;
 	}

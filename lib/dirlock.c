@@ -15,17 +15,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Create dir if needed and lock it; the descriptor, or -1 with e filled. */
-int
-dirlock_take(const char *dir, struct st_error *e)
+/* Open dir/name and flock it with op; the descriptor or -1 with e filled. */
+static int
+dirlock_one(const char *dir, const char *name, int op, struct st_error *e)
 {
 	char path[PATH_MAX];
 	int  fd;
 
-	if (mkdir(dir, 0750) == -1 && errno != EEXIST)
-		return err_set(e, ERR_INTERNAL, "data_dir", "data_dir",
-		    "%s: %s", dir, strerror(errno));
-	if ((size_t)snprintf(path, sizeof(path), "%s/.lock", dir) >=
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
 	    sizeof(path))
 		return err_set(e, ERR_INTERNAL, "data_dir", "data_dir",
 		    "%s: the path is too long", dir);
@@ -33,24 +30,52 @@ dirlock_take(const char *dir, struct st_error *e)
 		 path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
 		return err_set(e, ERR_INTERNAL, "data_dir", "data_dir",
 		    "%s: %s", path, strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+	if (flock(fd, op | LOCK_NB) == -1) {
 		int busy = errno == EWOULDBLOCK;
 
 		close(fd);
 		if (busy)
 			return err_set(e, ERR_CONFLICT, "data_dir_in_use",
-			    "data_dir", "%s is in use by another spamtrendd",
-			    dir);
+			    "data_dir", "%s is in use by another spamtrendd%s",
+			    dir, op == LOCK_SH ? " that runs alone there" : "");
 		return err_set(e, ERR_INTERNAL, "data_dir", "data_dir",
 		    "%s: %s", path, strerror(errno));
 	}
 	return fd;
 }
 
-/* Close the lock's descriptor. */
-void
-dirlock_release(int fd)
+/* Create dir if needed and take its locks. */
+int
+dirlock_take(
+    const char *dir, const char *id, struct dirlock *l, struct st_error *e)
 {
-	if (fd != -1)
-		close(fd);
+	char name[64];
+
+	l->fd = l->idfd = -1;
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST)
+		return err_set(e, ERR_INTERNAL, "data_dir", "data_dir",
+		    "%s: %s", dir, strerror(errno));
+	if (id == NULL || *id == '\0')
+		return (l->fd = dirlock_one(dir, ".lock", LOCK_EX, e)) == -1
+		    ? -1
+		    : 0;
+	if ((l->fd = dirlock_one(dir, ".lock", LOCK_SH, e)) == -1)
+		return -1;
+	snprintf(name, sizeof(name), ".lock.%s", id);
+	if ((l->idfd = dirlock_one(dir, name, LOCK_EX, e)) == -1) {
+		dirlock_release(l);
+		return -1;
+	}
+	return 0;
+}
+
+/* Close the locks' descriptors. */
+void
+dirlock_release(struct dirlock *l)
+{
+	if (l->fd != -1)
+		close(l->fd);
+	if (l->idfd != -1)
+		close(l->idfd);
+	l->fd = l->idfd = -1;
 }

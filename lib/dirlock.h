@@ -3,7 +3,9 @@
  * daemon or `spamtrendd import`.
  *
  * The lock is flock(2) on <dir>/.lock, held for as long as the descriptor
- * is open, and released by the kernel however the process ends.
+ * is open, and released by the kernel however the process ends.  Several
+ * collectors may share a directory (collector_id): each holds .lock shared
+ * and its own .lock.<id> exclusively.
  */
 #ifndef ST_DIRLOCK_H
 #define ST_DIRLOCK_H
@@ -11,15 +13,28 @@
 #include "error.h"
 
 /*
- * Create dir (mode 0750) when it does not exist, and take its lock without
- * waiting.  Returns the descriptor that holds the lock, or -1 with e
- * filled: ERR_CONFLICT "data_dir_in_use" when another process holds it,
- * ERR_INTERNAL "data_dir" when the directory or the lock file cannot be
- * made or opened (the lock file is never followed through a symbolic link).
+ * The locks a process holds: <dir>/.lock, and for one collector among
+ * several that share the directory, <dir>/.lock.<id>.
  */
-int dirlock_take(const char *dir, struct st_error *e);
+struct dirlock {
+	int fd;	  /* .lock: exclusive, or shared by the collectors */
+	int idfd; /* .lock.<id>, or -1 */
+};
 
-/* Give the lock back (fd from dirlock_take; -1 is ignored). */
-void dirlock_release(int fd);
+/*
+ * Create dir (mode 0750) when it does not exist, and take its lock without
+ * waiting: exclusively when id is NULL or "" (a collector alone, or
+ * `spamtrendd import`), else shared with the other collectors, plus the
+ * collector's own lock, exclusively.  Returns 0 with l filled, or -1 with
+ * e filled: ERR_CONFLICT "data_dir_in_use" when another process holds what
+ * is needed, ERR_INTERNAL "data_dir" when the directory or a lock file
+ * cannot be made or opened (a lock file is never followed through a
+ * symbolic link).
+ */
+int dirlock_take(
+    const char *dir, const char *id, struct dirlock *l, struct st_error *e);
+
+/* Give the locks back (a struct dirlock of -1s is ignored). */
+void dirlock_release(struct dirlock *l);
 
 #endif

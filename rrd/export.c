@@ -149,11 +149,11 @@ export_sum_tail(const struct export_raw *tail, const int *col, unsigned ncats,
 			sums[i] = SERIES_UNKNOWN;
 }
 
-/* Fetch a source's rows and turn rates into counts. */
-int
-export_fetch(struct store *st, const char *source, int64_t start, int64_t end,
-    unsigned resolution, const unsigned *cats, unsigned ncats, int missing,
-    struct series *out, struct st_error *e)
+/* Fetch one file's rows and turn rates into counts; see export_fetch. */
+static int
+export_fetch_one(struct store *st, const char *source, int64_t start,
+    int64_t end, unsigned resolution, const unsigned *cats, unsigned ncats,
+    int missing, struct series *out, struct st_error *e)
 {
 	const char(*names)[ST_CATEGORY_MAX + 1];
 	struct export_raw raw, tail;
@@ -285,6 +285,74 @@ done:
 	if (ret == -1)
 		series_free(out);
 	return ret;
+}
+
+/*
+ * Add the rows of b to a (same rows, same categories): counts that either
+ * knows, coverage summed; complete as far as both are.
+ */
+static void
+export_add(struct series *a, const struct series *b)
+{
+	size_t	 i, n = a->nrows < b->nrows ? a->nrows : b->nrows;
+	unsigned c;
+
+	for (i = 0; i < n; i++) {
+		for (c = 0; c < a->ncat; c++) {
+			int64_t *x = &a->counts[i * a->ncat + c];
+			int64_t	 y = b->counts[i * b->ncat + c];
+
+			if (y == SERIES_UNKNOWN)
+				continue;
+			*x = *x == SERIES_UNKNOWN ? y : *x + y;
+		}
+		if (isnan(a->coverage[i]))
+			a->coverage[i] = b->coverage[i];
+		else if (!isnan(b->coverage[i]))
+			a->coverage[i] += b->coverage[i];
+	}
+	if (b->complete_through > 0 &&
+	    (a->complete_through == 0 ||
+		b->complete_through < a->complete_through))
+		a->complete_through = b->complete_through;
+}
+
+/*
+ * Fetch a series: a source's file, or for "_total" the sum of the partial
+ * totals of every collector that shares the data directory.
+ */
+int
+export_fetch(struct store *st, const char *source, int64_t start, int64_t end,
+    unsigned resolution, const unsigned *cats, unsigned ncats, int missing,
+    struct series *out, struct st_error *e)
+{
+	char	      parts[STORE_MAX_PARTS][ST_SOURCE_MAX + 1];
+	struct series more;
+	size_t	      n, i;
+
+	n = store_parts(st, source, parts, STORE_MAX_PARTS);
+	if (n <= 1) {
+		if (export_fetch_one(st, n == 1 ? parts[0] : source, start, end,
+			resolution, cats, ncats, missing, out, e) == -1)
+			return -1;
+		snprintf(out->source, sizeof(out->source), "%s", source);
+		return 0;
+	}
+	if (export_fetch_one(st, parts[0], start, end, resolution, cats, ncats,
+		1, out, e) == -1)
+		return -1;
+	for (i = 1; i < n; i++) {
+		if (export_fetch_one(st, parts[i], start, end, out->step, cats,
+			ncats, 1, &more, e) == -1) {
+			series_free(out);
+			return -1;
+		}
+		if (more.step == out->step && more.first == out->first)
+			export_add(out, &more);
+		series_free(&more);
+	}
+	snprintf(out->source, sizeof(out->source), "%s", source);
+	return 0;
 }
 
 /* Free the rows of a series. */

@@ -24,7 +24,7 @@
 
 #include "store.h"
 
-#define RENDER_MAX_ARGS (40 + 16 * ST_MAX_CATEGORIES)
+#define RENDER_MAX_ARGS (60 + 2 * ST_MAX_CATEGORIES * (3 * STORE_MAX_PARTS + 2))
 #define RENDER_ARG_LEN	(PATH_MAX + 128)
 
 /* The argument list handed to rrd_graph_v. */
@@ -407,15 +407,58 @@ render_unknown(
 	render_arg(a, "AREA:filling#%s", RENDER_FILLING);
 }
 
+/* One file a graph reads, as rrd_graph is to see it. */
+struct render_file {
+	char epath[2 * PATH_MAX]; /* escaped for a DEF */
+	int  cover;		  /* it has the coverage data source */
+};
+
+/*
+ * Define var as data source ds of the series: each file's rows, those
+ * nobody reported (coverage 0; zeros fill gaps in the files) made unknown,
+ * summed over the files (the partial totals of several collectors).  opts
+ * are appended to every DEF (":start=...:end=..." for an overlay).
+ */
+static void
+render_series(struct render_args *a, const char *var,
+    const struct render_file *f, size_t n, const char *ds, const char *opts)
+{
+	char   sum[RENDER_ARG_LEN];
+	size_t k, off;
+
+	for (k = 0; k < n; k++) {
+		render_arg(a, "DEF:%s_r%zu=%s:%s:AVERAGE%s", var, k, f[k].epath,
+		    ds, opts);
+		if (!f[k].cover) {
+			render_arg(a, "CDEF:%s_m%zu=%s_r%zu", var, k, var, k);
+			continue;
+		}
+		render_arg(a, "DEF:%s_c%zu=%s:%s:AVERAGE%s", var, k, f[k].epath,
+		    STORE_COVERAGE_DS, opts);
+		/* Unknown coverage (rows older than it): the value as it is. */
+		render_arg(a,
+		    "CDEF:%s_m%zu=%s_c%zu,UN,%s_r%zu,%s_c%zu,0,GT,%s_r%zu,UNKN,"
+		    "IF,IF",
+		    var, k, var, k, var, k, var, k, var, k);
+	}
+	off = (size_t)snprintf(sum, sizeof(sum), "CDEF:%s=%s_m0", var, var);
+	for (k = 1; k < n && off < sizeof(sum); k++)
+		off += (size_t)snprintf(
+		    sum + off, sizeof(sum) - off, ",%s_m%zu,ADDNAN", var, k);
+	render_arg(a, "%s", sum);
+}
+
 /* The ratio view: spam / (spam + ham) in percent, with its overlay. */
 static void
 render_ratio(struct render_args *a, const struct render_request *r,
-    const char *path, const char *colour, const char *when)
+    const struct render_file *f, size_t nf, const char *colour,
+    const char *when)
 {
 	int64_t s = render_total(r, 0), h = render_total(r, 1);
+	char	opts[96];
 
-	render_arg(a, "DEF:s=%s:spam:AVERAGE", path);
-	render_arg(a, "DEF:h=%s:ham:AVERAGE", path);
+	render_series(a, "s", f, nf, "spam", "");
+	render_series(a, "h", f, nf, "ham", "");
 	render_unknown(a, r, "s");
 	render_arg(a, "CDEF:ratio=s,h,+,0,EQ,UNKN,s,s,h,+,/,100,*,IF");
 	render_arg(a, "LINE2:ratio#%s:spam share of spam + ham", colour);
@@ -425,12 +468,11 @@ render_ratio(struct render_args *a, const struct render_request *r,
 	else
 		render_arg(a, "COMMENT:no data in this range\\l");
 	if (r->compare > 0) {
-		render_arg(a, "DEF:ps=%s:spam:AVERAGE:start=%lld:end=%lld",
-		    path, (long long)(r->start - r->compare),
-		    (long long)(r->end - r->compare));
-		render_arg(a, "DEF:ph=%s:ham:AVERAGE:start=%lld:end=%lld", path,
+		snprintf(opts, sizeof(opts), ":start=%lld:end=%lld",
 		    (long long)(r->start - r->compare),
 		    (long long)(r->end - r->compare));
+		render_series(a, "ps", f, nf, "spam", opts);
+		render_series(a, "ph", f, nf, "ham", opts);
 		render_arg(a, "SHIFT:ps:%lld", (long long)r->compare);
 		render_arg(a, "SHIFT:ph:%lld", (long long)r->compare);
 		render_arg(
@@ -443,10 +485,11 @@ render_ratio(struct render_args *a, const struct render_request *r,
 /* Build the data part of a graph: DEFs, lines or areas, legend, overlay. */
 static void
 render_data(struct render_args *a, struct store *st,
-    const struct render_request *r, const char *path, struct st_error *e)
+    const struct render_request *r, const struct render_file *f, size_t nf,
+    struct st_error *e)
 {
 	const char(*names)[ST_CATEGORY_MAX + 1];
-	char	 leg[64], when[48];
+	char	 leg[64], when[48], var[16], opts[96];
 	unsigned i, n, c;
 	int	 spam, ham;
 
@@ -462,13 +505,14 @@ render_data(struct render_args *a, struct store *st,
 			return;
 		}
 		render_ratio(
-		    a, r, path, render_colour("spam", (unsigned)spam), when);
+		    a, r, f, nf, render_colour("spam", (unsigned)spam), when);
 		return;
 	}
 	/* Rates per second, drawn per hour whatever the range. */
 	for (i = 0; i < r->ncats; i++) {
 		c = r->cats[i];
-		render_arg(a, "DEF:c%u=%s:%s:AVERAGE", i, path, names[c]);
+		snprintf(var, sizeof(var), "c%u", i);
+		render_series(a, var, f, nf, names[c], "");
 		render_arg(a, "CDEF:v%u=c%u,3600,*", i, i);
 	}
 	/* Unknown spans as a light band behind the data. */
@@ -489,9 +533,11 @@ render_data(struct render_args *a, struct store *st,
 		return;
 	for (i = 0; i < r->ncats; i++) {
 		c = r->cats[i];
-		render_arg(a, "DEF:p%u=%s:%s:AVERAGE:start=%lld:end=%lld", i,
-		    path, names[c], (long long)(r->start - r->compare),
+		snprintf(var, sizeof(var), "p%u", i);
+		snprintf(opts, sizeof(opts), ":start=%lld:end=%lld",
+		    (long long)(r->start - r->compare),
 		    (long long)(r->end - r->compare));
+		render_series(a, var, f, nf, names[c], opts);
 		render_arg(a, "SHIFT:p%u:%lld", i, (long long)r->compare);
 		render_arg(a, "CDEF:pv%u=p%u,3600,*", i, i);
 		/* One legend entry for every dashed line. */
@@ -622,11 +668,14 @@ render_graph(struct store *st, const struct render_request *r,
     unsigned char **img, size_t *len, struct render_area *area,
     struct st_error *e)
 {
-	struct render_args a;
-	rrd_info_t	  *info = NULL, *i;
-	char path[PATH_MAX], epath[2 * PATH_MAX], title[ST_SOURCE_MAX + 64];
-	const char *vlabel;
-	int	    have, ret = -1;
+	struct render_args  a;
+	rrd_info_t	   *info = NULL, *i;
+	char		    parts[STORE_MAX_PARTS][ST_SOURCE_MAX + 1];
+	char		    path[PATH_MAX], title[ST_SOURCE_MAX + 64];
+	struct render_file *files = NULL;
+	const char	   *vlabel;
+	size_t		    nf, k;
+	int		    have = 0, r1, ret = -1;
 
 	*img = NULL;
 	*len = 0;
@@ -635,17 +684,35 @@ render_graph(struct store *st, const struct render_request *r,
 	if (r->ncats == 0 || r->end <= r->start)
 		return err_set(e, ERR_BAD_INPUT, "bad_parameter", "categories",
 		    "nothing to draw");
-	if (store_path(st, r->source, path, sizeof(path)) == -1 ||
-	    render_path_escape(path, epath, sizeof(epath)) == -1)
+	if (store_path(st, r->source, path, sizeof(path)) == -1)
 		return err_set(e, ERR_BAD_INPUT, "bad_parameter", "source",
 		    "not a valid source name");
-	if (r->start < RENDER_MIN_TIME)
+	/* One file, or the partial totals of every collector, summed. */
+	nf = store_parts(st, r->source, parts, STORE_MAX_PARTS);
+	if ((files = calloc(nf + 1, sizeof(*files))) == NULL)
+		return err_set(
+		    e, ERR_INTERNAL, "internal", NULL, "out of memory");
+	for (k = 0; k < nf; k++) {
+		if (store_path(st, parts[k], path, sizeof(path)) == -1 ||
+		    render_path_escape(
+			path, files[k].epath, sizeof(files[k].epath)) == -1) {
+			free(files);
+			return err_set(e, ERR_BAD_INPUT, "bad_parameter",
+			    "source", "not a valid source name");
+		}
+		files[k].cover = store_has_coverage(st, parts[k]);
+	}
+	if (r->start < RENDER_MIN_TIME) {
+		free(files);
 		return err_set(e, ERR_BAD_INPUT, "bad_parameter", "start",
 		    "graphs start after 1980-01-01 (librrd draws nothing "
 		    "earlier); /export.csv reads any range");
-	if (r->compare > 0 && r->start - r->compare < RENDER_MIN_TIME)
+	}
+	if (r->compare > 0 && r->start - r->compare < RENDER_MIN_TIME) {
+		free(files);
 		return err_set(e, ERR_BAD_INPUT, "bad_parameter", "compare",
 		    "the comparison would reach back before 1980-01-01");
+	}
 	snprintf(title, sizeof(title), "%s",
 	    strcmp(r->source, ST_TOTAL_SOURCE) == 0 ? "All sources"
 						    : r->source);
@@ -653,7 +720,14 @@ render_graph(struct store *st, const struct render_request *r,
 	    r->view == RENDER_RATIO ? "spam share (%)" : "messages per hour";
 
 	store_lock(st);
-	have = store_prepare_read_locked(st, path);
+	for (k = 0; k < nf; k++) {
+		store_path(st, parts[k], path, sizeof(path));
+		if ((r1 = store_prepare_read_locked(st, path)) == -1 ||
+		    (have == 0 && r1 == 1))
+			have = r1;
+		if (have == -1)
+			break;
+	}
 	if (have == -1) {
 		err_set(e, ERR_INTERNAL, "store_error", "source",
 		    "the source's file "
@@ -671,7 +745,7 @@ render_graph(struct store *st, const struct render_request *r,
 		render_arg(&a, "HRULE:0#C8C8C8");
 		render_arg(&a, "COMMENT:No data has been stored yet\\c");
 	} else
-		render_data(&a, st, r, epath, e);
+		render_data(&a, st, r, files, nf, e);
 	render_marks(&a, r,
 	    have == 0			  ? NULL
 		: r->view == RENDER_RATIO ? "s"
@@ -716,5 +790,6 @@ done:
 		rrd_info_free(info);
 	store_unlock(st);
 	render_args_free(&a);
+	free(files);
 	return ret;
 }

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../lib/fault.h"
@@ -53,6 +54,7 @@ struct store_entry {
 	int64_t	 last;
 	uint64_t inode;
 	uint64_t gen;	/* patch generation of the file */
+	int	 cover; /* it has the coverage data source */
 	int	 dirty; /* updated through rrdcached, not flushed */
 };
 
@@ -66,6 +68,9 @@ struct store {
 	struct strmap  *files; /* name -> struct store_entry * */
 	unsigned char  *tmpl;  /* header of new files (store_template) */
 	struct rrdfile_layout tmpl_layout;
+	char   parts[STORE_MAX_PARTS][ST_SOURCE_MAX + 1]; /* _total's */
+	size_t nparts;
+	double parts_looked; /* monotonic seconds */
 };
 
 /* The retention each archive is sized for, and the resolution it aims at. */
@@ -607,6 +612,7 @@ store_learn(struct store *st, const char *name, const char *path, char *err,
 	e->last = k.last;
 	e->inode = ino;
 	e->gen = store_read_generation(path);
+	e->cover = 1; /* migrated above when it had none */
 	return e;
 }
 
@@ -639,14 +645,104 @@ store_info(struct store *st, const char *name, struct store_file *out,
 int
 store_last(struct store *st, const char *name, int64_t *last)
 {
+	char		  parts[STORE_MAX_PARTS][ST_SOURCE_MAX + 1];
 	struct store_file f;
 	char		  err[256];
+	size_t		  n, i;
 
 	*last = 0;
-	if (store_info(st, name, &f, err, sizeof(err)) == -1)
-		return -1;
-	*last = f.last;
+	n = store_parts(st, name, parts, STORE_MAX_PARTS);
+	for (i = 0; i < n; i++) {
+		if (store_info(st, parts[i], &f, err, sizeof(err)) == -1)
+			return -1;
+		if (f.last > *last)
+			*last = f.last;
+	}
 	return 0;
+}
+
+/* Seconds on the monotonic clock. */
+static double
+store_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Order names for qsort. */
+static int
+store_part_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Look the partial totals up in the directory; lock held. */
+static void
+store_look_parts(struct store *st)
+{
+	DIR	      *d;
+	struct dirent *de;
+	char	       name[ST_SOURCE_MAX + 1];
+	size_t	       len;
+
+	st->nparts = 0;
+	st->parts_looked = store_clock();
+	if ((d = opendir(st->data_dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL && st->nparts < STORE_MAX_PARTS) {
+		len = strlen(de->d_name);
+		if (strncmp(de->d_name, ST_TOTAL_SOURCE, 6) != 0 || len <= 4 ||
+		    len - 4 > ST_SOURCE_MAX ||
+		    strcmp(de->d_name + len - 4, ".rrd") != 0)
+			continue;
+		memcpy(name, de->d_name, len - 4);
+		name[len - 4] = '\0';
+		if (source_is_total(name))
+			snprintf(
+			    st->parts[st->nparts++], sizeof(name), "%s", name);
+	}
+	closedir(d);
+	qsort(st->parts, st->nparts, sizeof(st->parts[0]), store_part_cmp);
+}
+
+/* The files a series is read from. */
+size_t
+store_parts(struct store *st, const char    *name,
+    char (*names)[ST_SOURCE_MAX + 1], size_t max)
+{
+	size_t n, i;
+
+	if (strcmp(name, ST_TOTAL_SOURCE) != 0) {
+		snprintf(names[0], ST_SOURCE_MAX + 1, "%s", name);
+		return max > 0;
+	}
+	store_lock(st);
+	if (st->nparts == 0 || store_clock() - st->parts_looked >= 5)
+		store_look_parts(st);
+	n = st->nparts < max ? st->nparts : max;
+	for (i = 0; i < n; i++)
+		memcpy(names[i], st->parts[i], sizeof(names[i]));
+	store_unlock(st);
+	return n;
+}
+
+/* Whether name's file has the coverage data source. */
+int
+store_has_coverage(struct store *st, const char *name)
+{
+	struct store_entry *e;
+	char		    path[PATH_MAX], err[256];
+	int		    r = 0;
+
+	if (store_path(st, name, path, sizeof(path)) == -1)
+		return 0;
+	store_lock(st);
+	if ((e = store_learn(st, name, path, err, sizeof(err))) != NULL)
+		r = e->inode != 0 && e->cover;
+	store_unlock(st);
+	return r;
 }
 
 /* Create path with librrd and the store's layout from start; lock held. */
@@ -911,6 +1007,7 @@ store_update_locked(struct store *st, const char *name, const char *path,
 			store_check_path(path, &ino, err, errlen);
 			e->inode = ino;
 			e->gen = 0;
+			e->cover = 1;
 			if (st->rrdcached == NULL)
 				store_write_out(path);
 		}

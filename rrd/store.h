@@ -100,8 +100,25 @@ int store_patch(struct store *st, const char *name,
 int store_write(struct store *st, const char *name, int64_t step_end,
     const uint64_t *counts, uint64_t cover, char *err, size_t errlen);
 
-/* The last update time of name's file into *last (0 if no file). Takes the lock. */
+/*
+ * The last update time of name's file into *last (0 if no file); for
+ * "_total", the latest of the partial totals.  Takes the lock.
+ */
 int store_last(struct store *st, const char *name, int64_t *last);
+
+/*
+ * The files a series is read from, summed: name's own file, or for
+ * "_total" every partial total of the data directory ("_total.rrd" and the
+ * "_total.<id>.rrd" of collectors that share it), sorted.  Up to max
+ * names into names[]; returns how many (0: none yet).  The list is looked
+ * up in the directory at most every few seconds.  Takes the lock.
+ */
+#define STORE_MAX_PARTS 64
+size_t store_parts(struct store *st, const char *name,
+    char (*names)[ST_SOURCE_MAX + 1], size_t	 max);
+
+/* 1 when name's file has the coverage data source.  Takes the lock. */
+int store_has_coverage(struct store *st, const char *name);
 
 /*
  * Make everything written so far durable on disk (and flushed out of

@@ -1,0 +1,87 @@
+"""Collectors sharing one data directory (collector_id): each keeps its own
+journal, state and partial total; reads sum the partial totals, so any
+collector answers the whole _total; a retry that reaches another collector
+after the one that acknowledged it died is known as a repeat; a request
+holds one source."""
+import csv
+import io
+import os
+import tempfile
+
+from harness import Daemon, Tap, aligned_now
+
+t = Tap(13)
+tmp = tempfile.mkdtemp(prefix="spamtrend-shared-")
+data = os.path.join(tmp, "data")
+T = aligned_now() + 60
+a = b = None
+try:
+    a = Daemon("--collector-id", "c1", data_dir=data, clock=T - 30)
+    b = Daemon("--collector-id", "c2", data_dir=data, clock=T - 30)
+    t.ok(a.healthy() and b.healthy(), "two collectors run on one data directory")
+    try:
+        Daemon("--collector-id", "c1", data_dir=data)
+        second = True
+    except RuntimeError:
+        second = False
+    t.ok(not second, "a second collector with the same id is refused")
+    try:
+        Daemon(data_dir=data)
+        alone = True
+    except RuntimeError:
+        alone = False
+    t.ok(not alone, "so is one that would run alone there")
+
+    h = {"X-Spamtrend-Source": "mx1.example.com"}
+    r1 = a.post_counts({"source": "mx1.example.com", "time": T, "counts": {"spam": 5},
+                        "id": "k1"}, headers=h)
+    r2 = b.post_counts({"source": "mx2.example.com", "time": T, "counts": {"spam": 7}},
+                       headers={"X-Spamtrend-Source": "mx2.example.com"})
+    t.ok(r1.status == 202 and r2.status == 202, "each takes its own sources")
+    r = a.post_counts([{"source": "mx1.example.com", "time": T, "counts": {}},
+                       {"source": "mx3.example.com", "time": T, "counts": {}}])
+    t.ok(r.status == 422 and r.json().get("error") == "mixed_sources",
+         "a collector of several refuses a batch of two sources", r)
+
+    # c1 dies; its source's retry of what c1 acknowledged reaches c2.
+    a.kill()
+    r = b.post_counts({"source": "mx1.example.com", "time": T, "counts": {"spam": 5},
+                       "id": "k1"}, headers=h)
+    t.ok(r.status == 200 and r.json().get("duplicate") is True,
+         "a retry at another collector of what a dead one acknowledged is a repeat", r)
+    r = b.post_counts({"source": "mx1.example.com", "time": T + 60,
+                       "counts": {"spam": 3}, "id": "k2"}, headers=h)
+    t.eq(r.status, 202, "and the source goes on at the survivor")
+    b.write_through(T + 60)
+    a.start()
+    a.write_through(T + 60)
+    t.ok(os.path.isdir(os.path.join(data, "journal.c1")) and
+         os.path.isdir(os.path.join(data, "journal.c2")) and
+         os.path.exists(os.path.join(data, "_total.c1.rrd")) and
+         os.path.exists(os.path.join(data, "_total.c2.rrd")) and
+         not os.path.exists(os.path.join(data, "_total.rrd")),
+         "each has its own journal and partial total", sorted(os.listdir(data)))
+
+    for d, name in ((a, "c1"), (b, "c2")):
+        r = d.get("/export.csv?source=_total&start=%d&end=%d&step=60&categories=spam"
+                  % (T - 120, T + 60))
+        rows = list(csv.reader(io.StringIO(r.body.decode())))
+        got = {int(x[0]): x[2] for x in rows[1:]}
+        t.ok(got.get(T) == "12" and got.get(T + 60) == "3",
+             "%s answers _total as the sum of the partial totals" % name, rows)
+    r = b.get("/export.json?source=_total&start=%d&end=%d&step=60" % (T - 60, T))
+    row = [x for x in r.json()["rows"] if x["time"] == T][0]
+    t.ok(abs(row["coverage"] - 2) < 1e-6, "its coverage counts the sources of both", row)
+    r = a.get("/graph.png?source=_total&start=%d&end=%d" % (T - 3600, T + 600))
+    t.ok(r.status == 200 and r.body[:4] == b"\x89PNG" and
+         "spam=15," in (r.header("X-Graph-Totals") or ""),
+         "a graph of _total sums the partial totals too",
+         (r.status, r.header("X-Graph-Totals")))
+    r = a.get("/api/v1/config")
+    t.ok(r.json().get("data_end") == T + 60,
+         "the end of the stored data is the latest partial's", r.json().get("data_end"))
+finally:
+    for d in (a, b):
+        if d is not None:
+            d.cleanup()
+t.done()
