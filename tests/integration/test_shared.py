@@ -10,7 +10,7 @@ import tempfile
 
 from harness import Daemon, Tap, aligned_now
 
-t = Tap(13)
+t = Tap(15)
 tmp = tempfile.mkdtemp(prefix="spamtrend-shared-")
 data = os.path.join(tmp, "data")
 T = aligned_now() + 60
@@ -80,6 +80,20 @@ try:
     r = a.get("/api/v1/config")
     t.ok(r.json().get("data_end") == T + 60,
          "the end of the stored data is the latest partial's", r.json().get("data_end"))
+
+    # A source another collector starts after this one read the directory.
+    r = b.post_counts({"source": "mx9.example.com", "time": T + 120,
+                       "counts": {"spam": 4}},
+                      headers={"X-Spamtrend-Source": "mx9.example.com"})
+    b.write_through(T + 120)
+    q = "/api/v1/sources?start=%d&end=%d&step=60&sort=-spam" % (T - 3600, T + 3600)
+    got = {x["name"]: (x["totals"]["spam"], x["last_seen"])
+           for x in a.get(q).json()["sources"]}
+    t.eq(got, {"mx1.example.com": (8, T + 60), "mx2.example.com": (7, T),
+               "mx9.example.com": (4, T + 120)},
+         "any collector lists every source with the others' counts")
+    t.eq(a.get(q + "&q=mx9").json()["total"], 1,
+         "including one another collector made after it read the directory")
 finally:
     for d in (a, b):
         if d is not None:
