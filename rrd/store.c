@@ -88,6 +88,7 @@ store_create(const struct store_settings *s, char *err, size_t errlen)
 	    (st->data_dir = strdup(real)) == NULL)
 		abort();
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->turn, NULL);
 	st->step = s->step;
 	st->ncategories = s->ncategories;
 	for (i = 0; i < s->ncategories; i++)
@@ -187,6 +188,7 @@ store_free(struct store *st)
 	free(st->rrdcached);
 	free(st->tmpl);
 	pthread_mutex_destroy(&st->lock);
+	pthread_cond_destroy(&st->turn);
 	free(st);
 }
 
@@ -194,13 +196,22 @@ store_free(struct store *st)
 void
 store_lock(struct store *st)
 {
+	uint64_t me;
+
 	pthread_mutex_lock(&st->lock);
+	me = st->tickets++;
+	while (me != st->serving)
+		pthread_cond_wait(&st->turn, &st->lock);
+	pthread_mutex_unlock(&st->lock);
 }
 
 /* Release the store lock. */
 void
 store_unlock(struct store *st)
 {
+	pthread_mutex_lock(&st->lock);
+	st->serving++;
+	pthread_cond_broadcast(&st->turn);
 	pthread_mutex_unlock(&st->lock);
 }
 

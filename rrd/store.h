@@ -126,7 +126,7 @@ int store_has_coverage(struct store *st, const char *name);
  */
 int store_sync(struct store *st, char *err, size_t errlen);
 
-/* The store lock, for the other rrd/ modules only. */
+/* The store lock, for the other rrd/ modules only; taken in turn (FIFO). */
 void store_lock(struct store *st);
 void store_unlock(struct store *st);
 

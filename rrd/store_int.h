@@ -31,7 +31,14 @@ struct store_entry {
 
 /* The store: its settings, its table of files and what new files start from. */
 struct store {
+	/*
+	 * The store lock is taken in turn (a ticket each): the writer and the
+	 * index's reading of files take it once per file, over and over, and
+	 * a plain mutex let them starve a reader that waited between two.
+	 */
 	pthread_mutex_t lock;
+	pthread_cond_t	turn;
+	uint64_t	tickets, serving;
 	char	       *data_dir;
 	unsigned	step;
 	char		categories[ST_MAX_CATEGORIES][ST_CATEGORY_MAX + 1];
