@@ -10,7 +10,7 @@ import tempfile
 
 from harness import Daemon, Tap, aligned_now
 
-t = Tap(13)
+t = Tap(14)
 tmp = tempfile.mkdtemp(prefix="spamtrend-shared-")
 data = os.path.join(tmp, "data")
 T = aligned_now() + 60
@@ -55,6 +55,16 @@ try:
     b.write_through(T + 60)
     a.start()
     a.write_through(T + 60)
+
+    # mx1 moves back to c1, which acknowledges k3 and (as far as the
+    # reporter knows) dies before answering; the retry reaches c2, where
+    # mx1 was before: still a repeat.
+    r1 = a.post_counts({"source": "mx1.example.com", "time": T + 120,
+                        "counts": {"spam": 4}, "id": "k3"}, headers=h)
+    r = b.post_counts({"source": "mx1.example.com", "time": T + 120,
+                       "counts": {"spam": 4}, "id": "k3"}, headers=h)
+    t.ok(r1.status == 202 and r.status == 200 and r.json().get("duplicate") is True,
+         "so is one for a source that was at that collector before", (r1, r))
     t.ok(os.path.isdir(os.path.join(data, "journal.c1")) and
          os.path.isdir(os.path.join(data, "journal.c2")) and
          os.path.exists(os.path.join(data, "_total.c1.rrd")) and
