@@ -60,8 +60,7 @@ struct ingest {
 	uint64_t	       pos; /* commit thread: after the last record */
 	int64_t		       closed; /* commit thread: handed to the writer */
 	int		       late;   /* commit thread: late shares wait */
-	int64_t		       peers_looked; /* commit thread */
-	double	  late_sent; /* commit thread: when they last went */
+	double	  late_sent;	       /* commit thread: when they last went */
 	pthread_t thread;
 	int	  running;
 
@@ -321,11 +320,7 @@ ingest_main(void *arg)
 		in->flush_late = 0;
 		pthread_mutex_unlock(&in->lock);
 
-		if (peers_count(in->peers) > 0 ||
-		    now - in->peers_looked >= 30) {
-			peers_scan(in->peers, now, ingest_peer, in);
-			in->peers_looked = now;
-		}
+		peers_scan(in->peers, now, ingest_peer, in);
 		if (batch != NULL)
 			ingest_commit(in, batch, now);
 		/*

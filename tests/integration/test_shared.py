@@ -10,11 +10,11 @@ import tempfile
 
 from harness import Daemon, Tap, aligned_now
 
-t = Tap(14)
+t = Tap(15)
 tmp = tempfile.mkdtemp(prefix="spamtrend-shared-")
 data = os.path.join(tmp, "data")
 T = aligned_now() + 60
-a = b = None
+a = b = c = None
 try:
     a = Daemon("--collector-id", "c1", data_dir=data, clock=T - 30)
     b = Daemon("--collector-id", "c2", data_dir=data, clock=T - 30)
@@ -90,8 +90,19 @@ try:
     r = a.get("/api/v1/config")
     t.ok(r.json().get("data_end") == T + 60,
          "the end of the stored data is the latest partial's", r.json().get("data_end"))
+
+    # A third collector joins while the clock stands still: the others
+    # follow its journal from its first record on.
+    c = Daemon("--collector-id", "c3", data_dir=data, clock=a.now())
+    h5 = {"X-Spamtrend-Source": "mx5.example.com"}
+    r1 = c.post_counts({"source": "mx5.example.com", "time": T + 120,
+                        "counts": {"spam": 2}, "id": "k5"}, headers=h5)
+    r = a.post_counts({"source": "mx5.example.com", "time": T + 120,
+                       "counts": {"spam": 2}, "id": "k5"}, headers=h5)
+    t.ok(r1.status == 202 and r.status == 200 and r.json().get("duplicate") is True,
+         "a collector that joined later is followed at once", (r1, r))
 finally:
-    for d in (a, b):
+    for d in (a, b, c):
         if d is not None:
             d.cleanup()
 t.done()
