@@ -40,14 +40,17 @@
 
 #include "../lib/fault.h"
 #include "../lib/log.h"
+#include "../lib/siphash.h"
 #include "../lib/source.h"
 #include "../lib/strmap.h"
 #include "rrdfile.h"
 
-#define STORE_XFF	"0.5"
-#define STORE_DAY	86400LL
-#define STORE_HEARTBEAT 316224000U	 /* ten years: a gap is ours to fill */
-#define STORE_PATCH_TMP ".patch.%ld.tmp" /* per process: collectors share */
+#define STORE_XFF	    "0.5"
+#define STORE_DAY	    86400LL
+#define STORE_HEARTBEAT	    316224000U /* ten years: a gap is ours to fill */
+#define STORE_PATCH_TMP	    ".patch.%ld.tmp" /* per process: collectors share */
+#define STORE_PATCH_LOCK    ".patch.lock"    /* one byte per stripe of names */
+#define STORE_PATCH_STRIPES 4096
 
 /* One file's state; the value of the store's table. */
 struct store_entry {
@@ -71,6 +74,7 @@ struct store {
 	char   parts[STORE_MAX_PARTS][ST_SOURCE_MAX + 1]; /* _total's */
 	size_t nparts;
 	double parts_looked; /* monotonic seconds */
+	int    patch_fd;     /* STORE_PATCH_LOCK, or -1 */
 };
 
 /* The retention each archive is sized for, and the resolution it aims at. */
@@ -283,6 +287,7 @@ store_create(const struct store_settings *s, char *err, size_t errlen)
 	    (st->data_dir = strdup(real)) == NULL)
 		abort();
 	pthread_mutex_init(&st->lock, NULL);
+	st->patch_fd = -1;
 	st->step = s->step;
 	st->ncategories = s->ncategories;
 	for (i = 0; i < s->ncategories; i++)
@@ -290,6 +295,12 @@ store_create(const struct store_settings *s, char *err, size_t errlen)
 		    s->categories[i]);
 	st->files = strmap_create();
 	store_clean_tmp(st);
+	snprintf(real, sizeof(real), "%s/" STORE_PATCH_LOCK, st->data_dir);
+	if ((st->patch_fd = open(
+		 real, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640)) == -1)
+		log_warn("%s: %s; patches are not locked against other "
+			 "collectors",
+		    real, strerror(errno));
 	if (s->rrdcached != NULL && *s->rrdcached != '\0') {
 		if ((st->rrdcached = strdup(s->rrdcached)) == NULL)
 			abort();
@@ -378,6 +389,8 @@ store_free(struct store *st)
 		strmap_sweep(st->files, store_free_entry, NULL);
 		strmap_free(st->files);
 	}
+	if (st->patch_fd != -1)
+		close(st->patch_fd);
 	free(st->data_dir);
 	free(st->rrdcached);
 	free(st->tmpl);
@@ -1016,6 +1029,9 @@ store_update_locked(struct store *st, const char *name, const char *path,
 		unlink(path);
 		e->inode = 0;
 		e->last = 0;
+	} else {
+		/* Another collector may have written it since: learn it again. */
+		e->last = 0;
 	}
 	free(vals);
 	free(argv);
@@ -1232,6 +1248,31 @@ store_patch_image(struct store *st, unsigned char *img, size_t len,
 }
 
 /*
+ * Take (F_WRLCK) or give back (F_UNLCK) name's patch lock: one byte of
+ * STORE_PATCH_LOCK chosen by a hash of the name, so that two collectors
+ * sharing the data directory never patch one file at once (the later would
+ * build on the copy the earlier replaced, and undo its counts).  fcntl
+ * locks are per process; the store lock orders the threads of this one.
+ */
+static void
+store_patch_lock(struct store *st, const char *name, short type)
+{
+	static const uint8_t key[SIPHASH_KEY_LEN]; /* every collector's */
+	struct flock	     fl;
+
+	if (st->patch_fd == -1)
+		return;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start =
+	    (off_t)(siphash24(key, name, strlen(name)) % STORE_PATCH_STRIPES);
+	fl.l_len = 1;
+	while (fcntl(st->patch_fd, F_SETLKW, &fl) == -1 && errno == EINTR)
+		;
+}
+
+/*
  * Add late points to a file; see store.h.  With rrdcached, another
  * collector sharing the data directory may write the same file: the old
  * file is read again after the rename, and when something wrote it in the
@@ -1246,7 +1287,7 @@ store_patch(struct store *st, const char *name, const struct store_point *pts,
 	char		    path[PATH_MAX];
 	size_t		    len = 0;
 	uint64_t	    gen = 0;
-	int		    fd = -1, rc = -1, attempt;
+	int		    fd = -1, rc = -1, attempt, locked = 0;
 
 	*inexact = 0;
 	if (store_path(st, name, path, sizeof(path)) == -1) {
@@ -1265,6 +1306,8 @@ store_patch(struct store *st, const char *name, const struct store_point *pts,
 		snprintf(err, errlen, "patch %s: %s", path, strerror(errno));
 		goto done;
 	}
+	store_patch_lock(st, name, F_WRLCK);
+	locked = 1;
 	if (store_flush_locked(st, path) == -1) {
 		snprintf(err, errlen, "%s: rrdcached could not flush it", path);
 		goto done;
@@ -1306,6 +1349,8 @@ store_patch(struct store *st, const char *name, const struct store_point *pts,
 	e->gen = gen;
 	rc = 0;
 done:
+	if (locked)
+		store_patch_lock(st, name, F_UNLCK);
 	store_unlock(st);
 	if (fd != -1)
 		close(fd);
