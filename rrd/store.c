@@ -71,10 +71,13 @@ struct store {
 	struct strmap  *files; /* name -> struct store_entry * */
 	unsigned char  *tmpl;  /* header of new files (store_template) */
 	struct rrdfile_layout tmpl_layout;
-	char   parts[STORE_MAX_PARTS][ST_SOURCE_MAX + 1]; /* _total's */
-	size_t nparts;
-	double parts_looked; /* monotonic seconds */
-	int    patch_fd;     /* STORE_PATCH_LOCK, or -1 */
+	char	    parts[STORE_MAX_PARTS][ST_SOURCE_MAX + 1]; /* _total's */
+	size_t	    nparts;
+	double	    parts_looked; /* monotonic seconds */
+	int	    patch_fd;	  /* STORE_PATCH_LOCK, or -1 */
+	struct stat rrdc_sock;	  /* rrdcached's socket when first met */
+	int	    rrdc_met;	  /* 0: not yet, or not a unix socket */
+	int rrdc_lost; /* it was started anew since: nothing is written */
 };
 
 /* The retention each archive is sized for, and the resolution it aims at. */
@@ -259,6 +262,51 @@ store_clean_tmp(struct store *st)
 	closedir(d);
 }
 
+/*
+ * 0 when rrdcached is still the process this store first wrote through;
+ * -1 with err once its unix socket was made anew.  A restarted rrdcached has
+ * lost the updates it had taken and not written (its journal is buffered),
+ * and librrd reconnects without a word: from then on nothing is written or
+ * recorded as written, so the journal keeps every count until a restart of
+ * this collector writes again what the files lack.  Lock held.
+ */
+static int
+store_rrdcached_same(struct store *st, char *err, size_t errlen)
+{
+	const char *sock = st->rrdcached;
+	struct stat sb;
+
+	if (sock == NULL)
+		return 0;
+	if (strncmp(sock, "unix:", 5) == 0)
+		sock += 5;
+	if (!st->rrdc_lost) {
+		if (sock[0] != '/' || stat(sock, &sb) == -1)
+			return 0; /* host:port, or down: sending fails */
+		if (!st->rrdc_met) {
+			st->rrdc_sock = sb;
+			st->rrdc_met = 1;
+			return 0;
+		}
+		/* An inode number is soon given out again; a change time not. */
+		if (sb.st_dev == st->rrdc_sock.st_dev &&
+		    sb.st_ino == st->rrdc_sock.st_ino &&
+		    sb.st_ctim.tv_sec == st->rrdc_sock.st_ctim.tv_sec &&
+		    sb.st_ctim.tv_nsec == st->rrdc_sock.st_ctim.tv_nsec)
+			return 0;
+		st->rrdc_lost = 1;
+		log_error(
+		    "rrdcached at %s was started anew: the updates it had "
+		    "not written are lost; nothing is written until this "
+		    "collector is restarted, which writes them again from "
+		    "its journal",
+		    st->rrdcached);
+	}
+	snprintf(err, errlen,
+	    "rrdcached was started anew; restart the collector to write");
+	return -1;
+}
+
 /* Open the store on data_dir; connects to rrdcached when one is named. */
 struct store *
 store_create(const struct store_settings *s, char *err, size_t errlen)
@@ -311,6 +359,7 @@ store_create(const struct store_settings *s, char *err, size_t errlen)
 			store_free(st);
 			return NULL;
 		}
+		store_rrdcached_same(st, err, errlen); /* its socket now */
 	}
 	if (store_check_layout(st, err, errlen) == -1) {
 		store_free(st);
@@ -934,6 +983,8 @@ store_send(struct store *st, const char *path, int argc, const char **argv,
 {
 	int r;
 
+	if (store_rrdcached_same(st, err, errlen) == -1)
+		return -1;
 	rrd_clear_error();
 	if (st->rrdcached != NULL) {
 		if (!rrdc_is_connected(st->rrdcached) &&
@@ -1306,6 +1357,8 @@ store_patch(struct store *st, const char *name, const struct store_point *pts,
 		snprintf(err, errlen, "patch %s: %s", path, strerror(errno));
 		goto done;
 	}
+	if (store_rrdcached_same(st, err, errlen) == -1)
+		goto done;
 	store_patch_lock(st, name, F_WRLCK);
 	locked = 1;
 	if (store_flush_locked(st, path) == -1) {
@@ -1366,7 +1419,9 @@ store_sync(struct store *st, char *err, size_t errlen)
 	int fd, ret = 0;
 
 	store_lock(st);
-	if (st->rrdcached != NULL && store_flush_dirty(st) > 0) {
+	if (store_rrdcached_same(st, err, errlen) == -1)
+		ret = -1;
+	else if (st->rrdcached != NULL && store_flush_dirty(st) > 0) {
 		snprintf(err, errlen,
 		    "rrdcached: some files could not be "
 		    "flushed");

@@ -8,7 +8,10 @@ counted twice.
 
 The collectors share one clock (a faults file): the reporters send counts
 for two steps already written (late, patched in) and two still open, and
-the test moves the clock on at the end so that everything is written."""
+the test moves the clock on at the end so that everything is written.
+Then rrdcached is killed while it holds updates not yet written, and
+`cluster up` brings it back with the collectors, before the counts are
+read."""
 import csv
 import ctypes
 import http.client
@@ -51,7 +54,7 @@ try:
 except (OSError, AttributeError):
     pass
 
-t = Tap(12)
+t = Tap(13)
 tmp = tempfile.mkdtemp(prefix="spamtrend-cluster-")
 cdir = os.path.join(tmp, "cluster")
 faults = os.path.join(tmp, "faults")
@@ -298,6 +301,29 @@ try:
         written = e
     print("# written in %d cycle(s)" % rounds, flush=True)
     t.ok(written is True, "each collector writes every step", (written, parked))
+
+    # rrdcached dies holding what the last cycles appended (unless a sync
+    # came first); cluster up starts it and restarts the collectors, which
+    # write again from their journals what the files lack.
+    with open(os.path.join(cdir, "rrdcached.pid")) as f:
+        rrdc = int(f.read())
+    os.kill(rrdc, signal.SIGKILL)
+    while alive(rrdc):
+        reap()
+        time.sleep(0.01)
+    r = cluster("up", "3", cdir)
+    reap()
+    try:
+        for d in colls.values():
+            d.wait_written(T0, 0, timeout=120)
+        rewritten = True
+    except RuntimeError as e:
+        rewritten = e
+    t.ok(r.returncode == 0 and "started rrdcached" in r.stdout and
+         r.stdout.count("stopped collector") == 3 and
+         r.stdout.count("started collector") == 3 and rewritten is True,
+         "rrdcached killed: cluster up starts it and restarts the collectors, "
+         "which write again what it lost", (r.stdout + r.stderr, rewritten))
 
     for name, port in [("nginx", nginx_port)] + [("c%d" % k, colls[k].port)
                                                  for k in (1, 2, 3)]:
