@@ -10,7 +10,7 @@ import tempfile
 
 from harness import Daemon, Tap, aligned_now
 
-t = Tap(15)
+t = Tap(17)
 tmp = tempfile.mkdtemp(prefix="spamtrend-shared-")
 data = os.path.join(tmp, "data")
 T = aligned_now() + 60
@@ -90,6 +90,22 @@ try:
     r = a.get("/api/v1/config")
     t.ok(r.json().get("data_end") == T + 60,
          "the end of the stored data is the latest partial's", r.json().get("data_end"))
+
+    # Events: one list, whichever collector changes or shows it.
+    e1 = a.post("/api/v1/events", {"time": T, "text": "added at c1"})
+    e2 = b.post("/api/v1/events", {"time": T + 60, "text": "added at c2"})
+    la = a.get("/api/v1/events?start=%d&end=%d" % (T - 60, T + 120)).json()
+    lb = b.get("/api/v1/events?start=%d&end=%d" % (T - 60, T + 120)).json()
+    texts = lambda l: sorted(x["text"] for x in l)
+    t.ok(e1.status == 201 and e2.status == 201 and
+         e1.json()["id"] != e2.json()["id"] and
+         texts(la) == texts(lb) == ["added at c1", "added at c2"],
+         "an event added at one collector is listed by the other, ids apart",
+         (e1, e2, la, lb))
+    r = a.request("DELETE", "/api/v1/events/%d" % e2.json()["id"])
+    lb = b.get("/api/v1/events?start=%d&end=%d" % (T - 60, T + 120)).json()
+    t.ok(r.status in (200, 204) and texts(lb) == ["added at c1"],
+         "and one deleted at one is gone at the other", (r, lb))
 
     # A third collector joins while the clock stands still: the others
     # follow its journal from its first record on.
