@@ -214,6 +214,32 @@ def compare(port, acked):
     return diffs
 
 
+def write_all(colls, clock):
+    """Move the clock to clock and wait until every collector has written
+    every step.  A source that moved has counts for the same steps at two
+    collectors, which write its file in the same cycle: the one that finds
+    the file moved on keeps its points for its next cycle (a step later),
+    so the clock moves on a step at a time until no collector keeps any.
+    Returns (clock, True or the error, cycles, points kept)."""
+    rounds, parked = 0, None
+    try:
+        while rounds < 6:
+            rounds += 1
+            cycles = {k: d.metrics().get("spamtrend_flush_cycles_total", 0)
+                      for k, d in colls.items()}
+            set_clock(clock)
+            for k, d in colls.items():
+                d.wait_written(T0, cycles[k], timeout=120)
+            parked = {k: d.metric("spamtrend_flush_parked_points")
+                      for k, d in colls.items()}
+            if not any(parked.values()):
+                return clock, True, rounds, parked
+            clock += 60
+        return clock, "points still kept", rounds, parked
+    except RuntimeError as e:
+        return clock, e, rounds, parked
+
+
 rep = None
 try:
     set_clock(T0 + 30)
@@ -278,27 +304,8 @@ try:
               % (sum(rep.in_phase.values()), rep.repeats, rep.retries), flush=True)
     t.ok(not rep.refused, "nothing was refused", rep.refused[:5])
 
-    # Every collector writes every step, late ones included.  A source that
-    # moved has counts for the same steps at two collectors, which write its
-    # file in the same cycle: the one that finds the file moved on keeps its
-    # points for the next cycle (a step later), so the clock moves on until
-    # no collector keeps any.
-    clock, rounds, written, parked = T0 + 600, 0, None, None
-    try:
-        while rounds < 6:
-            rounds += 1
-            cycles = {k: d.metrics().get("spamtrend_flush_cycles_total", 0)
-                      for k, d in colls.items()}
-            set_clock(clock)
-            for k, d in colls.items():
-                d.wait_written(T0, cycles[k], timeout=120)
-            parked = {k: d.metric("spamtrend_flush_parked_points") for k, d in colls.items()}
-            if not any(parked.values()):
-                written = True
-                break
-            clock += 60
-    except RuntimeError as e:
-        written = e
+    # Every collector writes every step, late ones included.
+    clock, written, rounds, parked = write_all(colls, T0 + 600)
     print("# written in %d cycle(s)" % rounds, flush=True)
     t.ok(written is True, "each collector writes every step", (written, parked))
 
@@ -313,12 +320,7 @@ try:
         time.sleep(0.01)
     r = cluster("up", "3", cdir)
     reap()
-    try:
-        for d in colls.values():
-            d.wait_written(T0, 0, timeout=120)
-        rewritten = True
-    except RuntimeError as e:
-        rewritten = e
+    clock, rewritten, rounds, parked = write_all(colls, clock + 60)
     t.ok(r.returncode == 0 and "started rrdcached" in r.stdout and
          r.stdout.count("stopped collector") == 3 and
          r.stdout.count("started collector") == 3 and rewritten is True,
