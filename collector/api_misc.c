@@ -21,6 +21,7 @@
 #include "csv.h"
 #include "http.h"
 #include "ingest.h"
+#include "sources.h"
 #include "spamtrend.h"
 
 /* What each served file extension is. */
@@ -335,6 +336,20 @@ misc_metrics(struct http_request *r, void *arg)
 	    "Group commits that failed.", (double)is.commit_failures);
 	misc_metric(fp, "spamtrend_sources", "gauge", "Sources known.",
 	    (double)is.sources);
+	{
+		struct sources *idx = ingest_sources(st->ingest);
+
+		misc_metric(fp, "spamtrend_source_index_sources", "gauge",
+		    "Sources in the in-memory index listings answer from.",
+		    (double)sources_count(idx));
+		misc_metric(fp, "spamtrend_source_index_files_read_total",
+		    "counter", "Source files read into the index.",
+		    (double)sources_files_read(idx));
+		misc_metric(fp, "spamtrend_source_index_state", "gauge",
+		    "0 at start-up, 1 once the index names every file, 2 "
+		    "once it has read them all.",
+		    (double)sources_state(idx));
+	}
 	misc_metric(fp, "spamtrend_idempotency_keys", "gauge",
 	    "Idempotency keys remembered.", (double)is.idempotency_keys);
 	misc_metric(fp, "spamtrend_open_window_start_seconds", "gauge",

@@ -25,6 +25,8 @@
 #include "conf.h"
 #include "csv.h"
 #include "http.h"
+#include "ingest.h"
+#include "sources.h"
 #include "spamtrend.h"
 
 /* Append {"cat":N,...}: the known sum of each column, null when none. */
@@ -283,48 +285,123 @@ read_source_order(const struct read_job *j, struct read_order *o)
 }
 
 /*
+ * The candidates from the data directory: every file's name and last
+ * update; with a sort by a count, every one's sums read from its file
+ * (slow with very many sources: the index below is for them).
+ */
+static int
+read_sources_files(struct read_job *j, const struct read_order *o,
+    struct read_source **out, size_t *m, char ***names, size_t *nnames)
+{
+	struct read_source *v;
+	size_t		    i, n;
+
+	if (store_list_sources(j->st->store, names, nnames) == -1)
+		return -1;
+	n = *nnames;
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
+		abort();
+	*m = 0;
+	for (i = 0; i < n; i++) {
+		if (j->q.text[0] != '\0' &&
+		    strstr((*names)[i], j->q.text) == NULL)
+			continue;
+		v[*m].name = (*names)[i];
+		store_last(j->st->store, (*names)[i], &v[*m].last);
+		(*m)++;
+	}
+	if (o->key >= 0)
+		for (i = 0; i < *m; i++)
+			read_source_sums(j, &v[i]);
+	*out = v;
+	return 0;
+}
+
+/*
+ * The candidates from the index of sources (sources.h): names, first and
+ * last steps, and with a sort by a count the sums of the clock hours that
+ * cover the range.  Those sums order the list; they are the answer's own
+ * only where they are exact (a range on whole hours, a source whose hours
+ * are all known, one collector writing); the rows of the page are read
+ * from their files otherwise.  With collectors sharing the directory, the
+ * others' files are read again only every few minutes: the directory is
+ * listed for new names at every call, and the page's last steps are read
+ * from the files.  Returns -1 when the index cannot order the list (a
+ * range further back than it holds).
+ */
+static int
+read_sources_index(struct read_job *j, const struct read_order *o,
+    struct sources *idx, struct read_source **out, size_t *m)
+{
+	struct source_row  *rows;
+	struct read_source *v;
+	int64_t		    ws = j->q.start / 3600 * 3600;
+	int64_t		    we = (j->q.end + 3599) / 3600 * 3600;
+	int		    alone = j->st->conf->collector_id[0] == '\0';
+	int		    exact = alone && ws == j->q.start && we == j->q.end;
+	char		  **names;
+	size_t		    i, n;
+	unsigned	    c;
+
+	/* Files the other collectors made since the index read the directory. */
+	if (!alone && store_list_sources(j->st->store, &names, &n) == 0) {
+		for (i = 0; i < n; i++)
+			sources_add(idx, names[i]);
+		store_names_free(names, n);
+	}
+	if (o->key < 0)
+		ws = we = 0;
+	if (sources_list(idx, j->q.text, ws, we, &rows, &n) == -1)
+		return -1;
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
+		abort();
+	for (i = 0; i < n; i++) {
+		v[i].name = rows[i].name;
+		v[i].first = rows[i].first;
+		v[i].last = rows[i].last;
+		for (c = 0; o->key >= 0 && c < j->q.ncats; c++)
+			v[i].sums[c] = (int64_t)rows[i].sums[j->q.cats[c]];
+		v[i].fetched = o->key >= 0 && exact && rows[i].complete;
+	}
+	free(rows);
+	*out = v;
+	*m = n;
+	return 0;
+}
+
+/*
  * The sources with first and last seen, the stale flag and their totals
  * over the range (the last day by default, then also as "last_day" as the
  * first version of this answer had it); filtered by q, sorted by sort, a
  * page of limit rows from offset; "total" is how many matched and "all" the
- * totals of every source together (for shares).  Sorting by a count sums
- * every matching source; otherwise only the page's are read.
+ * totals of every source together (for shares).  The list comes from the
+ * index of sources once it names every file ("partial" while it has not
+ * read them all yet), from the data directory before.
  */
 void
 read_sources(struct read_job *j)
 {
-	struct spamtrend   *st = j->st;
-	struct csv_buf	    b = {0};
+	struct spamtrend *st = j->st;
+	struct sources	 *idx = st->ingest ? ingest_sources(st->ingest) : NULL;
+	struct csv_buf	  b = {0};
 	struct read_source *v = NULL, all;
 	struct read_order   o;
-	char		  **names;
-	size_t		    n, m = 0, i, lo, hi;
-	int		    default_range;
+	char		  **names = NULL;
+	size_t		    nnames = 0, m = 0, i, lo, hi;
+	int		    default_range, state = SOURCES_EMPTY, listed = -1;
 
 	default_range = !(j->q.seen &
 	    (QUERY_BIT(QP_START) | QUERY_BIT(QP_END) | QUERY_BIT(QP_STEP)));
 	read_data_end(j, ST_TOTAL_SOURCE);
-	if (store_list_sources(st->store, &names, &n) == -1) {
+	read_source_order(j, &o);
+	if (idx != NULL && (state = sources_state(idx)) != SOURCES_EMPTY)
+		listed = read_sources_index(j, &o, idx, &v, &m);
+	if (listed == -1 &&
+	    read_sources_files(j, &o, &v, &m, &names, &nnames) == -1) {
 		http_fail(j->req, 500, "store_error", NULL,
 		    "cannot read the data directory");
 		return;
 	}
-	if ((v = calloc(n + 1, sizeof(*v))) == NULL) {
-		store_names_free(names, n);
-		http_fail(j->req, 500, "internal", NULL, "out of memory");
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		if (j->q.text[0] != '\0' && strstr(names[i], j->q.text) == NULL)
-			continue;
-		v[m].name = names[i];
-		store_last(st->store, names[i], &v[m].last);
-		m++;
-	}
-	read_source_order(j, &o);
-	if (o.key >= 0)
-		for (i = 0; i < m; i++)
-			read_source_sums(j, &v[i]);
 	qsort_r(v, m, sizeof(*v), read_source_cmp, &o);
 	lo = j->q.offset < m ? j->q.offset : m;
 	hi = j->q.limit > 0 && m - lo > j->q.limit ? lo + j->q.limit : m;
@@ -335,9 +412,10 @@ read_sources(struct read_job *j)
 	csv_printf(&b,
 	    "{\"now\":%lld,\"stale_after\":%u,\"start\":%lld,\"end\":%lld,"
 	    "\"step\":%u,\"total\":%zu,\"offset\":%zu,\"limit\":%zu,"
-	    "\"sort\":",
+	    "\"partial\":%s,\"sort\":",
 	    (long long)j->now, st->conf->stale_after, (long long)j->q.start,
-	    (long long)j->q.end, j->q.step, m, lo, j->q.limit);
+	    (long long)j->q.end, j->q.step, m, lo, j->q.limit,
+	    listed == 0 && state != SOURCES_READY ? "true" : "false");
 	csv_json_string(&b, j->q.sort);
 	csv_printf(&b, ",\"all\":");
 	read_json_sums(&b, j, all.sums);
@@ -345,7 +423,10 @@ read_sources(struct read_job *j)
 	for (i = lo; i < hi; i++) {
 		if (!v[i].fetched)
 			read_source_sums(j, &v[i]);
-		export_first_seen(st->store, v[i].name, &v[i].first);
+		if (v[i].first == 0)
+			export_first_seen(st->store, v[i].name, &v[i].first);
+		if (v[i].last == 0 || st->conf->collector_id[0] != '\0')
+			store_last(st->store, v[i].name, &v[i].last);
 		csv_printf(&b, "%s{\"name\":", i > lo ? "," : "");
 		csv_json_string(&b, v[i].name);
 		csv_printf(&b,
@@ -364,7 +445,7 @@ read_sources(struct read_job *j)
 	}
 	csv_printf(&b, "]}");
 	free(v);
-	store_names_free(names, n);
+	store_names_free(names, nnames);
 	read_answer(j->req, &b, "application/json");
 }
 

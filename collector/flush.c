@@ -25,8 +25,11 @@
 #include <unistd.h>
 
 #include "../lib/log.h"
+#include "../lib/source.h"
 #include "../lib/strmap.h"
 #include "../rrd/store.h"
+#include "sources.h"
+#include "sources_scan.h"
 
 struct flush_item {
 	struct flush_item *next;
@@ -59,12 +62,13 @@ struct flush {
 	int		      stopping;
 
 	/* The writer thread's own. */
-	struct ckpt_state   state;
-	uint64_t	    cycle; /* the last begun */
-	struct ckpt_parked *parked;
-	size_t		    nparked;
-	double		    last_sync;
-	int		    state_failing;
+	struct ckpt_state    state;
+	uint64_t	     cycle; /* the last begun */
+	struct ckpt_parked  *parked;
+	size_t		     nparked;
+	double		     last_sync;
+	int		     state_failing;
+	struct sources_scan *scan; /* NULL without an index */
 
 	/* Under the lock. */
 	uint64_t	   done_pos;
@@ -115,6 +119,21 @@ flush_count(
 		if (pts[i].step > t->last_step)
 			t->last_step = pts[i].step;
 	}
+}
+
+/*
+ * Points written to name: its running totals, and the index of sources
+ * (fresh: the write made the file); lock not held.
+ */
+static void
+flush_record(struct flush *f, const char *name, const struct store_point *pts,
+    size_t n, int fresh)
+{
+	pthread_mutex_lock(&f->lock);
+	flush_count(f, name, pts, n);
+	pthread_mutex_unlock(&f->lock);
+	if (f->s.sources != NULL && !source_is_total(name))
+		sources_written(f->s.sources, name, pts, n, fresh);
 }
 
 /* Note that name failed (log the first failure); lock not held. */
@@ -397,9 +416,7 @@ flush_cycle(struct flush *f, struct flush_item *it)
 				late += x->nlate;
 				nfiles++;
 				inexact += (uint64_t)inex;
-				pthread_mutex_lock(&f->lock);
-				flush_count(f, x->name, x->pts, x->nlate);
-				pthread_mutex_unlock(&f->lock);
+				flush_record(f, x->name, x->pts, x->nlate, 0);
 			}
 		}
 		if (x->n > x->nlate) {
@@ -412,10 +429,8 @@ flush_cycle(struct flush *f, struct flush_item *it)
 				    x->n - x->nlate, &parked, &nparked);
 			} else {
 				points += x->n - x->nlate;
-				pthread_mutex_lock(&f->lock);
-				flush_count(f, x->name, x->pts + x->nlate,
-				    x->n - x->nlate);
-				pthread_mutex_unlock(&f->lock);
+				flush_record(f, x->name, x->pts + x->nlate,
+				    x->n - x->nlate, !x->info.exists);
 			}
 		}
 		if (!bad)
@@ -453,6 +468,26 @@ done:
 	free(parked);
 }
 
+/* Wait for work, at most secs seconds when secs > 0; lock held. */
+static void
+flush_wait(struct flush *f, double secs)
+{
+	struct timespec ts;
+
+	if (secs <= 0 || secs > 86400) {
+		pthread_cond_wait(&f->wake, &f->lock);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)secs;
+	ts.tv_nsec += (long)((secs - (double)(time_t)secs) * 1e9);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&f->wake, &f->lock, &ts);
+}
+
 /* The writer thread: take cycles off the queue and write them. */
 static void *
 flush_main(void *arg)
@@ -467,11 +502,23 @@ flush_main(void *arg)
 	pthread_mutex_lock(&f->lock);
 	for (;;) {
 		struct flush_item *it;
+		double		   wait = 0;
 
 		while (f->head == NULL && !f->stopping) {
 			f->busy = 0;
 			pthread_cond_broadcast(&f->idle);
-			pthread_cond_wait(&f->wake, &f->lock);
+			/*
+			 * Idle: read a few files into the index of sources,
+			 * then look at the queue again before waiting.
+			 */
+			if (f->scan != NULL && wait == 0) {
+				pthread_mutex_unlock(&f->lock);
+				wait = sources_scan_run(f->scan, 0.1);
+				pthread_mutex_lock(&f->lock);
+				continue;
+			}
+			flush_wait(f, wait);
+			wait = 0;
 		}
 		if (f->head == NULL)
 			break;
@@ -528,6 +575,9 @@ flush_create(const struct flush_settings *fs, struct ckpt_state *s)
 	f->done_pos = f->state.done_pos;
 	f->done_step = f->state.done_step;
 	f->last_sync = flush_clock();
+	if (fs->sources != NULL)
+		f->scan = sources_scan_create(
+		    fs->sources, fs->store, fs->ncategories, fs->rescan);
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->wake, NULL);
 	pthread_cond_init(&f->idle, NULL);
@@ -562,6 +612,7 @@ flush_free(struct flush *f)
 	strmap_sweep(f->failing, flush_free_value, NULL);
 	strmap_free(f->failing);
 	checkpoint_clear(&f->state);
+	sources_scan_free(f->scan);
 	free(f->parked);
 	free(f->state_path);
 	pthread_mutex_destroy(&f->lock);

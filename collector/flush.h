@@ -7,7 +7,9 @@
  * that cannot be written.  Each cycle appends to a file what is after its
  * last update and patches in what is not (late counts); a file that fails
  * is retried every cycle without holding back any other file, and is named
- * in the failing list until it works again.
+ * in the failing list until it works again.  The writer also keeps the
+ * index of sources (sources.h): every point written, and when it is idle,
+ * what the files hold (sources_scan.h).
  */
 #ifndef ST_FLUSH_H
 #define ST_FLUSH_H
@@ -28,6 +30,8 @@ struct flush_settings {
 	unsigned      step;
 	unsigned      sync_every; /* seconds between store syncs */
 	int64_t	      keep;	  /* seconds a parked point is retried */
+	struct sources *sources;  /* the index to keep, or NULL */
+	unsigned	rescan;	  /* seconds between readings of every file */
 };
 
 /*

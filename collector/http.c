@@ -1,10 +1,14 @@
 /*
- * http.c -- the libmicrohttpd server: listening, routes, limits, bodies and
- * deferred answers.
+ * http.c -- the libmicrohttpd server: listening, routes, limits, bodies,
+ * answers and deferred answers.
  *
  * Owns the MHD daemon, the route table and the per-request state (created
  * when the request line arrives, freed in the completion callback however
- * the request ended).  It decides nothing about the API: handlers do.
+ * the request ended).  It decides nothing about the API: handlers do.  The
+ * checks of a request's framing (header shapes, line endings,
+ * Content-Length, Transfer-Encoding) are http_framing.c's, and storing
+ * and sending answers is http_answer.c's; http_int.h holds the state they
+ * share.
  *
  * Request life: the first call of the access handler checks the headers
  * (smuggling shapes, Content-Length against the cap, the route); later calls
@@ -30,87 +34,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/jsonstr.h"
 #include "../lib/log.h"
 #include "../lib/number.h"
 #include "../lib/strmap.h"
-
-#define MAX_ROUTES  64
-#define MAX_HEADERS 8
-
-/* Headers every response carries. */
-static const struct {
-	const char *name;
-	const char *value;
-} http_security_headers[] = {
-    {"X-Content-Type-Options", "nosniff"},
-    {"X-Frame-Options", "DENY"},
-    {"Referrer-Policy", "no-referrer"},
-    {"Content-Security-Policy",
-	"default-src 'self'; img-src 'self' data: "
-	"blob:; style-src 'self'; script-src 'self'; object-src 'none'; "
-	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"},
-};
-
-struct route {
-	char		method[8];
-	char		path[64];
-	int		prefix; /* path ended in '*' */
-	http_handler_fn fn;
-	void	       *arg;
-};
-
-struct http {
-	struct http_settings s;
-	char		    *listen;
-	char		    *cert, *key; /* PEM contents */
-	struct MHD_Daemon   *daemon;
-	struct route	     routes[MAX_ROUTES];
-	size_t		     nroutes;
-	int (*gate)(struct http_request *, void *);
-	void		*gate_arg;
-	atomic_int	 deferred; /* requests suspended now */
-	atomic_int	 running;  /* handlers running now */
-	atomic_int	 stopping;
-	_Atomic uint64_t requests;
-	_Atomic uint64_t by_class[6];
-	_Atomic uint64_t refused;
-	_Atomic uint64_t timeouts;
-	/*
-	 * Open connections per client address, across every polling thread
-	 * (libmicrohttpd's own per-address limit counts per thread).
-	 */
-	pthread_mutex_t peers_lock;
-	struct strmap  *peers; /* address -> (uintptr_t) count */
-};
-
-struct http_request {
-	struct http	      *h;
-	struct MHD_Connection *conn;
-	const char	      *method;
-	const char	      *path;
-	const struct route    *route;
-	struct timespec	       started;
-	int		       checked; /* headers checked */
-	int		       deferred;
-	int		       suspended;
-	char		       peer[64];
-	char		      *body;
-	size_t		       body_len, body_cap;
-	size_t drained; /* body bytes dropped after an early answer */
-	/* The answer, once decided. */
-	int    answered;
-	int    status;
-	char   ctype[64];
-	void  *resp_body;
-	size_t resp_len;
-	char  *hdr_name[MAX_HEADERS];
-	char  *hdr_value[MAX_HEADERS];
-	size_t nhdr;
-};
+#include "http_int.h"
 
 /* Seconds since the request line arrived. */
-static double
+double
 http_elapsed(const struct http_request *r)
 {
 	struct timespec now;
@@ -305,55 +235,6 @@ http_find_route(struct http *h, const char *method, const char *path,
 	return NULL;
 }
 
-/* Free the stored answer of r. */
-static void
-http_clear_answer(struct http_request *r)
-{
-	size_t i;
-
-	free(r->resp_body);
-	r->resp_body = NULL;
-	for (i = 0; i < r->nhdr; i++) {
-		free(r->hdr_name[i]);
-		free(r->hdr_value[i]);
-	}
-	r->nhdr = 0;
-}
-
-/* Hand r's stored answer to MHD. */
-static enum MHD_Result
-http_queue(struct http_request *r)
-{
-	struct MHD_Response *resp;
-	enum MHD_Result	     ret;
-	size_t		     i;
-
-	resp = MHD_create_response_from_buffer(
-	    r->resp_len, r->resp_body, MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL)
-		return MHD_NO;
-	r->resp_body = NULL;
-	if (r->ctype[0] != '\0')
-		MHD_add_response_header(resp, "Content-Type", r->ctype);
-	for (i = 0; i <
-	     sizeof(http_security_headers) / sizeof(http_security_headers[0]);
-	     i++)
-		MHD_add_response_header(resp, http_security_headers[i].name,
-		    http_security_headers[i].value);
-	for (i = 0; i < r->nhdr; i++)
-		MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
-	if (MHD_get_response_header(resp, "Cache-Control") == NULL)
-		MHD_add_response_header(resp, "Cache-Control", "no-store");
-	if (r->status == 413 || r->status == 408 ||
-	    (r->status == 400 && !r->checked))
-		MHD_add_response_header(resp, "Connection", "close");
-	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
-	MHD_destroy_response(resp);
-	if (r->status >= 100 && r->status < 600)
-		atomic_fetch_add(&r->h->by_class[r->status / 100], 1);
-	return ret;
-}
-
 /* The address of sa as text into buf ("" when not IPv4 or IPv6). */
 static void
 http_addr_text(const struct sockaddr *sa, char *buf, size_t len)
@@ -466,196 +347,17 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 /*
- * Header iterator state for the framing checks.
- *
- * libmicrohttpd 0.9.75 hides the raw header text but parses it in place:
- * each line's name and value stay where they arrived, with a NUL over the
- * colon and over each line terminator.  So the distance from the end of
- * one line's text (its first NUL) to the start of the next line's name is
- * the length of that terminator: 2 for CRLF, 1 for a bare LF.  The header
- * block's length (MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE) gives the last
- * line's terminator and the empty line's the same way (4 bytes).  A folded
- * line (obs-fold) makes the library move the name out of the block.  The
- * request line's version, passed to the access handler, anchors the walk:
- * when it is not inside the block the layout is not the one described
- * here and line endings are not judged.  Only the versions whose layout
- * was checked take this path (HTTP_INPLACE_HEADERS); the other checks
- * (names, values, framing headers) need no layout.
- */
-#if MHD_VERSION >= 0x00097500 && MHD_VERSION < 0x00097600
-#define HTTP_INPLACE_HEADERS 1
-#else
-#define HTTP_INPLACE_HEADERS 0
-#endif
-
-struct header_scan {
-	int	    content_length;
-	int	    transfer_encoding;
-	int	    bad_te;
-	const char *bad_name;  /* a name that is not an RFC 9110 token */
-	const char *bad_value; /* the name of a value holding a control byte */
-	int	    bad_line;  /* a bare LF or a folded line */
-	const char *start;     /* the request line, in the library's buffer */
-	const char *end;       /* one past the header block */
-	const char *line_end;  /* the first NUL after the last line's text */
-};
-
-/* 1 when the name is an RFC 9110 token: no space, colon or control byte. */
-static int
-http_token(const char *s)
-{
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-
-	if (*s == '\0')
-		return 0;
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-			(*s >= '0' && *s <= '9') || strchr(extra, *s) != NULL))
-			return 0;
-	return 1;
-}
-
-/*
- * Check the terminator of the line whose text ends at hs->line_end against
- * want bytes, the next line starting at next.  Does nothing when the walk
- * has no anchor.
- */
-static void
-http_line_ending(struct header_scan *hs, const char *next, ptrdiff_t want)
-{
-	if (hs->line_end == NULL)
-		return;
-	if (next < hs->line_end || next > hs->end ||
-	    next - hs->line_end != want)
-		hs->bad_line = 1;
-}
-
-/* Check one header's shape and count the framing headers. */
-static enum MHD_Result
-http_scan_header(
-    void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct header_scan *hs = cls;
-	const char	   *p;
-
-	if (!http_token(key) && hs->bad_name == NULL)
-		hs->bad_name = key;
-	for (p = value; p != NULL && *p != '\0'; p++)
-		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f) {
-			if (hs->bad_value == NULL)
-				hs->bad_value = key;
-			break;
-		}
-	http_line_ending(hs, key, 2);
-	if (hs->line_end != NULL) {
-		if (value >= key && value < hs->end)
-			hs->line_end = value + strlen(value);
-		else
-			hs->bad_line = 1;
-	}
-	if (strcasecmp(key, "Content-Length") == 0)
-		hs->content_length++;
-	else if (strcasecmp(key, "Transfer-Encoding") == 0) {
-		hs->transfer_encoding++;
-		if (strcasecmp(value, "chunked") != 0)
-			hs->bad_te = 1;
-	}
-	return MHD_YES;
-}
-
-/* A refusal decided from the headers alone. */
-struct http_refusal {
-	int	    status;
-	const char *code;
-	const char *field;
-	const char *detail;
-};
-
-/* The first framing rule the headers break (0, f filled), or -1 for none. */
-static int
-http_framing(const struct header_scan *hs, struct http_refusal *f)
-{
-	if (hs->bad_name != NULL)
-		*f = (struct http_refusal){400, "bad_header", "",
-		    "a header name holds a space, a colon or a control "
-		    "character (RFC 9112: no space before the colon)"};
-	else if (hs->bad_value != NULL)
-		*f = (struct http_refusal){400, "bad_header", hs->bad_value,
-		    "a header value holds a control character (a bare CR?)"};
-	else if (hs->bad_line)
-		*f = (struct http_refusal){400, "bad_framing", "",
-		    "every header line ends in CRLF (no bare LF, no folded "
-		    "lines)"};
-	else if (hs->content_length > 1)
-		*f = (struct http_refusal){400, "bad_framing", "Content-Length",
-		    "more than one Content-Length header"};
-	else if (hs->transfer_encoding > 0 && hs->content_length > 0)
-		*f = (struct http_refusal){400, "bad_framing",
-		    "Transfer-Encoding",
-		    "Content-Length together with Transfer-Encoding"};
-	else if (hs->transfer_encoding > 1 || hs->bad_te)
-		*f = (struct http_refusal){501, "bad_framing",
-		    "Transfer-Encoding",
-		    "only Transfer-Encoding: chunked is understood"};
-	else
-		return -1;
-	return 0;
-}
-
-/* Answer 413 for a body over max_body; field names what told us. */
-static void
-http_too_large(struct http_request *r, const char *field)
-{
-	char detail[96];
-
-	snprintf(detail, sizeof(detail),
-	    "the body is larger than the limit of %zu bytes", r->h->s.max_body);
-	http_fail(r, 413, "body_too_large", field, detail);
-}
-
-/*
  * Check framing, size and route once the headers are in.  version is the
  * request line's last word, as the library passed it.
  */
 static void
 http_check_headers(struct http_request *r, const char *version)
 {
-	struct header_scan		hs;
-	struct http_refusal		f;
-	const union MHD_ConnectionInfo *ci;
-	const char		       *cl;
-	char				allow[64];
-	uint64_t			len;
+	char allow[64];
 
-	memset(&hs, 0, sizeof(hs));
 	r->checked = 1;
-	ci = MHD_get_connection_info(
-	    r->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-	hs.start = r->method;
-	hs.end = ci != NULL ? r->method + ci->header_size : NULL;
-	if (HTTP_INPLACE_HEADERS && hs.end != NULL && version > hs.start &&
-	    version < hs.end)
-		hs.line_end = version + strlen(version);
-	MHD_get_connection_values(
-	    r->conn, MHD_HEADER_KIND, http_scan_header, &hs);
-	/* The last line's CRLF and the empty line's: four bytes. */
-	http_line_ending(&hs, hs.end, 4);
-	if (http_framing(&hs, &f) == 0) {
-		http_fail(r, f.status, f.code, f.field, f.detail);
+	if (http_framing_check(r, version) == -1) {
 		r->checked = 0; /* and so the connection is closed */
-		return;
-	}
-	cl = MHD_lookup_connection_value(
-	    r->conn, MHD_HEADER_KIND, "Content-Length");
-	if (cl != NULL &&
-	    number_parse_str(cl, 0, r->h->s.max_body, &len) == -1) {
-		/* Digits only, then it is a number past the cap. */
-		if (cl[0] != '\0' && cl[strspn(cl, "0123456789")] == '\0')
-			http_too_large(r, "Content-Length");
-		else
-			http_fail(r, 400, "bad_framing", "Content-Length",
-			    "Content-Length is not a decimal number");
-		r->checked = 0;
 		return;
 	}
 	if (http_elapsed(r) > r->h->s.request_timeout) {
@@ -880,12 +582,14 @@ http_free(struct http *h)
 	free(h);
 }
 
+/* The request's method. */
 const char *
 http_method(struct http_request *r)
 {
 	return r->method;
 }
 
+/* The request's path, without the query. */
 const char *
 http_path(struct http_request *r)
 {
@@ -953,74 +657,11 @@ http_peer_is_loopback(struct http_request *r)
 	    strncmp(r->peer, "::ffff:127.", 11) == 0;
 }
 
+/* The peer address as text, for logs. */
 const char *
 http_peer(struct http_request *r)
 {
 	return r->peer;
-}
-
-/* Add a response header. */
-void
-http_add_header(struct http_request *r, const char *name, const char *value)
-{
-	if (r->nhdr == MAX_HEADERS)
-		return;
-	if ((r->hdr_name[r->nhdr] = strdup(name)) == NULL ||
-	    (r->hdr_value[r->nhdr] = strdup(value)) == NULL)
-		abort();
-	r->nhdr++;
-}
-
-/* Store the answer. */
-void
-http_respond(struct http_request *r, int status, const char *ctype, void *body,
-    size_t len, int own)
-{
-	free(r->resp_body);
-	if (own)
-		r->resp_body = body;
-	else {
-		if ((r->resp_body = malloc(len ? len : 1)) == NULL)
-			abort();
-		if (len > 0)
-			memcpy(r->resp_body, body, len);
-	}
-	r->resp_len = len;
-	r->status = status;
-	snprintf(r->ctype, sizeof(r->ctype), "%s", ctype != NULL ? ctype : "");
-	r->answered = 1;
-}
-
-/* Answer with a JSON text. */
-void
-http_respond_json(struct http_request *r, int status, const char *json)
-{
-	size_t len = strlen(json);
-	char  *b;
-
-	if ((b = malloc(len + 2)) == NULL)
-		abort();
-	memcpy(b, json, len);
-	b[len] = '\n';
-	http_respond(r, status, "application/json", b, len + 1, 1);
-}
-
-/* Answer an error as {"error":code,"field":field,"detail":detail}. */
-void
-http_fail(struct http_request *r, int status, const char *code,
-    const char *field, const char *detail)
-{
-	char c[128], f[384], d[1024], body[1600];
-
-	if (field == NULL)
-		field = "";
-	/* Each part is cut, if at all, between characters and stays valid. */
-	jsonstr_quote(c, sizeof(c), code, strlen(code));
-	jsonstr_quote(f, sizeof(f), field, strlen(field));
-	jsonstr_quote(d, sizeof(d), detail, strlen(detail));
-	snprintf(body, sizeof(body),
-	    "{\"error\":%s,\"field\":%s,\"detail\":%s}", c, f, d);
-	http_respond_json(r, status, body);
 }
 
 /* Suspend r until another thread answers and resumes it. */

@@ -1,6 +1,7 @@
 /*
  * import.h -- the `spamtrendd import` subcommand: history from CSV files
- * in the /export.csv format written into a data directory, all or nothing.
+ * in the /export.csv format written into a data directory, all or nothing
+ * (import.c), after each file is parsed and checked (import_csv.c).
  */
 #ifndef ST_IMPORT_H
 #define ST_IMPORT_H
@@ -44,6 +45,15 @@ size_t import_parse(const char *text, size_t len, const char *path,
 
 /* Free the rows of f. */
 void import_file_clear(struct import_file *f);
+
+/*
+ * Report one problem of path at line (0: the file as a whole) to errs as
+ * "path:line: ..." and count it in *n; past 20 problems (or with errs NULL)
+ * they are only counted.  For import_parse and import.c's checks against
+ * the data directory.
+ */
+void import_problem(FILE *errs, size_t *n, const char *path, size_t line,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /*
  * Run `spamtrendd import` with argv[0] = "import".  Returns the process

@@ -35,8 +35,10 @@
 #include "journal.h"
 #include "peers.h"
 #include "replay.h"
+#include "sources.h"
 
 #define INGEST_LATE_PACE 2.0 /* seconds between cycles of late shares */
+#define INGEST_RESCAN	 300 /* seconds between readings of every file */
 
 struct pending {
 	struct pending	  *next;
@@ -57,6 +59,7 @@ struct ingest {
 	struct aggregate      *agg;   /* commit thread only */
 	struct peers	      *peers; /* commit thread only */
 	struct flush	      *flush;
+	struct sources	      *sources; /* the index the writer keeps */
 	uint64_t	       pos; /* commit thread: after the last record */
 	int64_t		       closed; /* commit thread: handed to the writer */
 	int		       late;   /* commit thread: late shares wait */
@@ -516,6 +519,10 @@ ingest_create(const struct conf *c, struct store *st,
 	fs.step = c->step;
 	fs.sync_every = 30;
 	fs.keep = as.max_late + (int64_t)(c->lateness + 1) * c->step;
+	/* Others sharing the directory write files too: read them again. */
+	in->sources = sources_create(c->ncategories, c->step);
+	fs.sources = in->sources;
+	fs.rescan = c->collector_id[0] != '\0' ? INGEST_RESCAN : 0;
 	w = state.done_step;
 	in->flush = flush_create(&fs, &state);
 
@@ -554,6 +561,7 @@ ingest_free(struct ingest *in)
 	}
 	/* Open steps are not written: the journal keeps them. */
 	flush_free(in->flush);
+	sources_free(in->sources);
 	journal_close(in->journal);
 	aggregate_free(in->agg);
 	peers_free(in->peers);
@@ -644,4 +652,11 @@ ingest_each_failing(struct ingest *in,
     void (*fn)(void *, const char *, const char *, int64_t), void *arg)
 {
 	flush_each_failing(in->flush, fn, arg);
+}
+
+/* The index of sources the writer keeps. */
+struct sources *
+ingest_sources(struct ingest *in)
+{
+	return in->sources;
 }

@@ -133,4 +133,10 @@ void ingest_each_failing(struct ingest *in,
  */
 void ingest_settle(struct ingest *in);
 
+/*
+ * The index of sources (sources.h) the writer keeps: what every source
+ * sent over the last day, for listings of very many sources.
+ */
+struct sources *ingest_sources(struct ingest *in);
+
 #endif

@@ -2,8 +2,8 @@
  * sources.c -- the in-memory index of sources: first and last step written
  * and a ring of hourly sums per source.
  *
- * Owns the index and its lock; it reads no file (api_read_json.c and the
- * warm-up in flush.c feed it) and knows nothing of HTTP.
+ * Owns the index and its lock; it reads no file (flush.c and
+ * sources_scan.c feed it) and knows nothing of HTTP.
  */
 #include "sources.h"
 
@@ -27,15 +27,18 @@ struct src {
 };
 
 struct sources {
-	pthread_mutex_t lock;
-	unsigned	ncat;
-	struct strmap  *map;	/* name -> struct src * */
-	int64_t		newest; /* over all sources */
+	pthread_mutex_t	   lock;
+	unsigned	   ncat;
+	unsigned	   step;
+	struct strmap	  *map;	   /* name -> struct src * */
+	int64_t		   newest; /* over all sources */
+	enum sources_state state;
+	uint64_t	   learned;
 };
 
 /* Create an empty index. */
 struct sources *
-sources_create(unsigned ncategories)
+sources_create(unsigned ncategories, unsigned step)
 {
 	struct sources *s;
 
@@ -43,6 +46,7 @@ sources_create(unsigned ncategories)
 		abort();
 	pthread_mutex_init(&s->lock, NULL);
 	s->ncat = ncategories;
+	s->step = step;
 	s->map = strmap_create();
 	return s;
 }
@@ -130,8 +134,8 @@ sources_written(struct sources *s, const char *name,
 		if (pts[i].step > x->last)
 			x->last = pts[i].step;
 		if (pts[i].cover > 0 &&
-		    (x->first == 0 || pts[i].step < x->first))
-			x->first = pts[i].step;
+		    (x->first == 0 || pts[i].step - s->step < x->first))
+			x->first = pts[i].step - s->step;
 		if ((slot = sources_slot(s, x, sources_hour(pts[i].step))) ==
 		    NULL)
 			continue;
@@ -143,7 +147,16 @@ sources_written(struct sources *s, const char *name,
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* What a file held. */
+/* A name only. */
+void
+sources_add(struct sources *s, const char *name)
+{
+	pthread_mutex_lock(&s->lock);
+	sources_get(s, name);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* What a file holds: replaces the entry. */
 void
 sources_learn(struct sources *s, const char *name, int64_t first, int64_t last,
     int64_t hour_end, const uint64_t *hours, size_t nhours)
@@ -153,24 +166,50 @@ sources_learn(struct sources *s, const char *name, int64_t first, int64_t last,
 	size_t	    i;
 	unsigned    c;
 
+	if (nhours > SOURCES_HOURS)
+		nhours = SOURCES_HOURS;
 	pthread_mutex_lock(&s->lock);
 	x = sources_get(s, name);
-	if (first > 0 && (x->first == 0 || first < x->first))
-		x->first = first;
-	if (last > x->last)
-		x->last = last;
+	x->first = first;
+	x->last = last;
+	memset(x->hours, 0, SOURCES_HOURS * s->ncat * sizeof(uint64_t));
+	x->newest = 0;
+	x->known_from = INT64_MAX;
+	if (nhours > 0) {
+		x->newest = hour_end + (int64_t)(nhours - 1) * HOUR;
+		x->known_from = hour_end - HOUR;
+	}
 	for (i = 0; i < nhours; i++) {
 		slot = sources_slot(s, x, hour_end + (int64_t)i * HOUR);
-		if (slot == NULL)
-			continue;
-		for (c = 0; c < s->ncat; c++)
-			slot[c] += hours[i * s->ncat + c];
+		for (c = 0; slot != NULL && c < s->ncat; c++)
+			slot[c] = hours[i * s->ncat + c];
 	}
-	/* Hours from here on are whole: the file and the writer together. */
-	x->known_from = x->newest - SOURCES_HOURS * HOUR;
 	if (x->newest > s->newest)
 		s->newest = x->newest;
+	s->learned++;
 	pthread_mutex_unlock(&s->lock);
+}
+
+/* How much it knows. */
+void
+sources_set_state(struct sources *s, enum sources_state st)
+{
+	pthread_mutex_lock(&s->lock);
+	if (st > s->state)
+		s->state = st;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Whether it knows every file. */
+enum sources_state
+sources_state(struct sources *s)
+{
+	enum sources_state r;
+
+	pthread_mutex_lock(&s->lock);
+	r = s->state;
+	pthread_mutex_unlock(&s->lock);
+	return r;
 }
 
 struct list_ctx {
@@ -178,7 +217,7 @@ struct list_ctx {
 	const char	  *text;
 	int64_t		   start, end;
 	struct source_row *rows;
-	size_t		   n;
+	size_t		   n, cap;
 };
 
 /* Sweep callback: one source into the listing. */
@@ -193,12 +232,21 @@ sources_list_one(void *arg, const char *key, void *value)
 
 	if (l->text[0] != '\0' && strstr(key, l->text) == NULL)
 		return 0;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 256;
+		l->rows = reallocarray(l->rows, l->cap, sizeof(*l->rows));
+		if (l->rows == NULL)
+			abort();
+	}
 	r = &l->rows[l->n++];
 	memset(r, 0, sizeof(*r));
-	snprintf(r->name, sizeof(r->name), "%s", key);
+	r->name = key;
 	r->first = x->first;
 	r->last = x->last;
-	r->complete = l->start >= x->known_from;
+	if (l->end == 0)
+		return 0;
+	r->complete = l->start >= x->known_from &&
+	    l->start >= x->newest - SOURCES_HOURS * HOUR;
 	for (h = l->start + HOUR; h <= l->end && h <= x->newest; h += HOUR) {
 		uint64_t *slot;
 
@@ -221,8 +269,9 @@ sources_list(struct sources *s, const char *text, int64_t start, int64_t end,
 	*out = NULL;
 	*n = 0;
 	pthread_mutex_lock(&s->lock);
-	if (start % HOUR != 0 || end % HOUR != 0 || end <= start ||
-	    start < s->newest - (SOURCES_HOURS - 1) * HOUR) {
+	if ((start != 0 || end != 0) &&
+	    (start % HOUR != 0 || end % HOUR != 0 || end <= start ||
+		start < s->newest - SOURCES_HOURS * HOUR)) {
 		pthread_mutex_unlock(&s->lock);
 		return -1;
 	}
@@ -231,9 +280,6 @@ sources_list(struct sources *s, const char *text, int64_t start, int64_t end,
 	l.text = text;
 	l.start = start;
 	l.end = end;
-	if ((l.rows = calloc(strmap_count(s->map) + 1, sizeof(*l.rows))) ==
-	    NULL)
-		abort();
 	strmap_sweep(s->map, sources_list_one, &l);
 	pthread_mutex_unlock(&s->lock);
 	*out = l.rows;
@@ -249,6 +295,18 @@ sources_count(struct sources *s)
 
 	pthread_mutex_lock(&s->lock);
 	n = strmap_count(s->map);
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+/* Files read into it. */
+uint64_t
+sources_files_read(struct sources *s)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->learned;
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }

@@ -6,7 +6,7 @@
  * static header, data source and archive definitions, the live header, the
  * per-archive consolidation state and the ring of rows, each archive's
  * newest row at rra_ptr.cur_row.  It opens no file and takes no lock
- * (rrd/store.c does both).
+ * (rrd/store_file.c does both).
  *
  * How a late count is added.  Rows hold rates (count / step).  For AVERAGE
  * a finished row holds the mean of its primary points and the one being

@@ -1,14 +1,17 @@
 /*
  * store.c -- the RRD files of a data directory: one per source and one for
- * _total, created with a fixed archive layout, appended to once per step,
- * patched for late counts, moved aside when corrupt, brought up to the
- * current layout when older, and written through rrdcached when one is
- * configured.
+ * _total, appended to once per step and written through rrdcached when one
+ * is configured.
  *
- * Owns the store lock (every librrd call in the process holds it) and the
- * in-memory table of each file's last update.  It does not aggregate counts
- * (the ingest side does), does not decide what is late (flush.c does), nor
- * read series back (export.c and render.c do, under this lock).
+ * Owns the store lock (every librrd call in the process holds it), the
+ * in-memory table of what is known of each file (its last update, inode,
+ * patch generation), learning a file when it is first used or was replaced,
+ * appending steps, and syncing.  Making whole files -- creating them,
+ * moving corrupt ones aside, migrating older layouts, patching late counts
+ * in -- is store_file.c's (store_int.h joins the two).  It does not
+ * aggregate counts (the ingest side does), does not decide what is late
+ * (flush.c does), nor read series back (export.c and render.c do, under
+ * this lock).
  *
  * Exactness.  Every data source is a GAUGE of rates (count / step) with a
  * heartbeat of ten years, and a gap is written as zeros with zero coverage,
@@ -17,7 +20,7 @@
  * keeps "nothing was reported" apart from "zero was reported".
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* syncfs */
+#define _GNU_SOURCE /* syncfs, sync_file_range */
 #endif
 
 #include "store.h"
@@ -30,7 +33,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,90 +42,9 @@
 
 #include "../lib/fault.h"
 #include "../lib/log.h"
-#include "../lib/siphash.h"
 #include "../lib/source.h"
 #include "../lib/strmap.h"
-#include "rrdfile.h"
-
-#define STORE_XFF	    "0.5"
-#define STORE_DAY	    86400LL
-#define STORE_HEARTBEAT	    316224000U /* ten years: a gap is ours to fill */
-#define STORE_PATCH_TMP	    ".patch.%ld.tmp" /* per process: collectors share */
-#define STORE_PATCH_LOCK    ".patch.lock"    /* one byte per stripe of names */
-#define STORE_PATCH_STRIPES 4096
-
-/* One file's state; the value of the store's table. */
-struct store_entry {
-	int64_t	 last;
-	uint64_t inode;
-	uint64_t gen;	/* patch generation of the file */
-	int	 cover; /* it has the coverage data source */
-	int	 dirty; /* updated through rrdcached, not flushed */
-};
-
-struct store {
-	pthread_mutex_t lock;
-	char	       *data_dir;
-	unsigned	step;
-	char		categories[ST_MAX_CATEGORIES][ST_CATEGORY_MAX + 1];
-	unsigned	ncategories;
-	char	       *rrdcached;
-	struct strmap  *files; /* name -> struct store_entry * */
-	unsigned char  *tmpl;  /* header of new files (store_template) */
-	struct rrdfile_layout tmpl_layout;
-	char	    parts[STORE_MAX_PARTS][ST_SOURCE_MAX + 1]; /* _total's */
-	size_t	    nparts;
-	double	    parts_looked; /* monotonic seconds */
-	int	    patch_fd;	  /* STORE_PATCH_LOCK, or -1 */
-	struct stat rrdc_sock;	  /* rrdcached's socket when first met */
-	int	    rrdc_met;	  /* 0: not yet, or not a unix socket */
-	int rrdc_lost; /* it was started anew since: nothing is written */
-};
-
-/* The retention each archive is sized for, and the resolution it aims at. */
-static const struct {
-	int64_t	 keep;	     /* seconds */
-	unsigned resolution; /* seconds per row wanted */
-} store_plan[STORE_ARCHIVES] = {
-    {2 * STORE_DAY, 0}, /* one step per row */
-    {14 * STORE_DAY, 300},
-    {395 * STORE_DAY, 3600},
-    {3660 * STORE_DAY, 86400},
-};
-
-/* Compute the archive layout for step; the finest archive is one step per row. */
-unsigned
-store_layout(unsigned step, struct store_archive *out)
-{
-	unsigned i, n = 0, pdp, prev = 0;
-	int64_t	 res;
-
-	if (step == 0)
-		return 0;
-	for (i = 0; i < STORE_ARCHIVES; i++) {
-		pdp = store_plan[i].resolution == 0
-		    ? 1
-		    : (store_plan[i].resolution + step / 2) / step;
-		if (pdp < 1)
-			pdp = 1;
-		if (n > 0 && pdp <= prev) {
-			/* Same resolution: keep the longer retention. */
-			res = (int64_t)pdp * step;
-			out[n - 1].rows =
-			    (unsigned)((store_plan[i].keep + res - 1) / res);
-			out[n - 1].retention = (int64_t)out[n - 1].rows * res;
-			continue;
-		}
-		res = (int64_t)pdp * step;
-		out[n].pdp = pdp;
-		out[n].resolution = (unsigned)res;
-		out[n].rows = (unsigned)((store_plan[i].keep + res - 1) / res);
-		out[n].retention = (int64_t)out[n].rows * res;
-		prev = pdp;
-		n++;
-	}
-	return n;
-}
+#include "store_int.h"
 
 /* The entry of name, created (unknown: last 0, inode 0) when missing. */
 static struct store_entry *
@@ -139,129 +60,6 @@ store_entry(struct store *st, const char *name)
 	return e;
 }
 
-/* What store_inspect learns of a file. */
-struct store_kind {
-	int64_t last;
-	int	ours;	     /* our step and categories, in order */
-	int	has_cover;   /* the coverage data source is there */
-	int	short_heart; /* a heartbeat shorter than STORE_HEARTBEAT */
-};
-
-/*
- * Read path's header into *k.  Returns 0, or -1 with why filled when it is
- * not an RRD file librrd can read.  Lock held.
- */
-static int
-store_inspect(struct store *st, const char *path, struct store_kind *k,
-    char *why, size_t whylen)
-{
-	rrd_info_t   *info, *i;
-	unsigned      nds = 0, j, matched = 0;
-	unsigned long step = 0;
-	char	      key[64];
-
-	memset(k, 0, sizeof(*k));
-	k->last = -1;
-	rrd_clear_error();
-	if ((info = rrd_info_r(path)) == NULL) {
-		snprintf(why, whylen, "%s", rrd_get_error());
-		rrd_clear_error();
-		return -1;
-	}
-	for (i = info; i != NULL; i = i->next) {
-		if (strcmp(i->key, "step") == 0 && i->type == RD_I_CNT)
-			step = i->value.u_cnt;
-		else if (strcmp(i->key, "last_update") == 0 &&
-		    i->type == RD_I_CNT)
-			k->last = (int64_t)i->value.u_cnt;
-		else if (strncmp(i->key, "ds[", 3) == 0 &&
-		    strstr(i->key, "].index") != NULL && i->type == RD_I_CNT) {
-			nds++;
-			snprintf(key, sizeof(key), "ds[%s].index",
-			    STORE_COVERAGE_DS);
-			if (strcmp(i->key, key) == 0 &&
-			    i->value.u_cnt == st->ncategories)
-				k->has_cover = 1;
-			for (j = 0; j < st->ncategories; j++) {
-				snprintf(key, sizeof(key), "ds[%s].index",
-				    st->categories[j]);
-				if (strcmp(i->key, key) == 0 &&
-				    i->value.u_cnt == j)
-					matched++;
-			}
-		} else if (strncmp(i->key, "ds[", 3) == 0 &&
-		    strstr(i->key, "].minimal_heartbeat") != NULL &&
-		    i->type == RD_I_CNT && i->value.u_cnt < STORE_HEARTBEAT)
-			k->short_heart = 1;
-	}
-	rrd_info_free(info);
-	if (step != st->step)
-		snprintf(why, whylen, "step %lu, want %u", step, st->step);
-	else if (matched != st->ncategories ||
-	    nds != st->ncategories + (unsigned)k->has_cover)
-		snprintf(why, whylen,
-		    "data sources differ from the configured categories");
-	else if (k->last < 0)
-		snprintf(why, whylen, "no last update");
-	else
-		k->ours = 1;
-	return 0;
-}
-
-/*
- * Refuse a data directory whose _total.rrd is a valid RRD made with another
- * step or other categories: the configuration changed, and writing on would
- * move every file aside as foreign.
- */
-static int
-store_check_layout(struct store *st, char *err, size_t errlen)
-{
-	char		  path[PATH_MAX], why[256];
-	struct store_kind k;
-	struct stat	  sb;
-
-	snprintf(
-	    path, sizeof(path), "%s/%s.rrd", st->data_dir, ST_TOTAL_SOURCE);
-	if (lstat(path, &sb) == -1 || !S_ISREG(sb.st_mode))
-		return 0;
-	if (store_inspect(st, path, &k, why, sizeof(why)) == -1 || k.ours)
-		return 0; /* not an RRD at all: moved aside when written */
-	snprintf(err, errlen,
-	    "data directory %s was made with another step or other categories "
-	    "(%s: %s); start with the step and categories it was made with, "
-	    "or use a new data directory",
-	    st->data_dir, path, why);
-	return -1;
-}
-
-/*
- * Remove the temporary copies that patches interrupted by a crash left
- * (void: their file was never replaced), but not those of a live process
- * sharing the data directory.
- */
-static void
-store_clean_tmp(struct store *st)
-{
-	DIR	      *d;
-	struct dirent *de;
-	char	       path[PATH_MAX + 300];
-	long	       pid;
-	int	       n;
-
-	if ((d = opendir(st->data_dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (sscanf(de->d_name, ".patch.%ld.tmp%n", &pid, &n) != 1 ||
-		    de->d_name[n] != '\0')
-			continue;
-		if (pid != (long)getpid() && kill((pid_t)pid, 0) == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", st->data_dir, de->d_name);
-		unlink(path);
-	}
-	closedir(d);
-}
-
 /*
  * 0 when rrdcached is still the process this store first wrote through;
  * -1 with err once its unix socket was made anew.  A restarted rrdcached has
@@ -270,7 +68,7 @@ store_clean_tmp(struct store *st)
  * recorded as written, so the journal keeps every count until a restart of
  * this collector writes again what the files lack.  Lock held.
  */
-static int
+int
 store_rrdcached_same(struct store *st, char *err, size_t errlen)
 {
 	const char *sock = st->rrdcached;
@@ -342,13 +140,8 @@ store_create(const struct store_settings *s, char *err, size_t errlen)
 		snprintf(st->categories[i], sizeof(st->categories[i]), "%s",
 		    s->categories[i]);
 	st->files = strmap_create();
-	store_clean_tmp(st);
-	snprintf(real, sizeof(real), "%s/" STORE_PATCH_LOCK, st->data_dir);
-	if ((st->patch_fd = open(
-		 real, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640)) == -1)
-		log_warn("%s: %s; patches are not locked against other "
-			 "collectors",
-		    real, strerror(errno));
+	store_file_clean_tmp(st);
+	store_file_open_lock(st);
 	if (s->rrdcached != NULL && *s->rrdcached != '\0') {
 		if ((st->rrdcached = strdup(s->rrdcached)) == NULL)
 			abort();
@@ -361,7 +154,7 @@ store_create(const struct store_settings *s, char *err, size_t errlen)
 		}
 		store_rrdcached_same(st, err, errlen); /* its socket now */
 	}
-	if (store_check_layout(st, err, errlen) == -1) {
+	if (store_file_check_layout(st, err, errlen) == -1) {
 		store_free(st);
 		return NULL;
 	}
@@ -491,7 +284,7 @@ store_path(const struct store *st, const char *source, char *buf, size_t len)
 }
 
 /* lstat path: 1 regular file, 0 absent, -1 anything else (symlink, dir...). */
-static int
+int
 store_check_path(const char *path, uint64_t *inode, char *err, size_t errlen)
 {
 	struct stat sb;
@@ -513,7 +306,7 @@ store_check_path(const char *path, uint64_t *inode, char *err, size_t errlen)
 }
 
 /* Ask rrdcached (if used) to write out path's pending updates; lock held. */
-static int
+int
 store_flush_locked(struct store *st, const char *path)
 {
 	int r = 0;
@@ -546,99 +339,12 @@ store_prepare_read_locked(struct store *st, const char *path)
 	return r;
 }
 
-/* Move a corrupt or foreign file aside to <path>.corrupt[.N]. */
-static int
-store_move_aside(const char *path, const char *why, char *err, size_t errlen)
-{
-	char	    dst[PATH_MAX + 32];
-	struct stat sb;
-	int	    n;
-
-	for (n = 0; n < 1000; n++) {
-		if (n == 0)
-			snprintf(dst, sizeof(dst), "%s.corrupt", path);
-		else
-			snprintf(dst, sizeof(dst), "%s.corrupt.%d", path, n);
-		if (lstat(dst, &sb) == -1 && errno == ENOENT)
-			break;
-	}
-	if (n == 1000 || rename(path, dst) == -1) {
-		snprintf(err, errlen, "%s: cannot move aside: %s", path,
-		    n == 1000 ? "too many corrupt copies" : strerror(errno));
-		return -1;
-	}
-	log_warn("%s: %s; moved to %s and recreated", path, why, dst);
-	return 0;
-}
-
-/*
- * Add the coverage data source and the long heartbeat to a file of the
- * older layout (rrdtool tune rewrites it under a new inode).  Lock held.
- */
-static int
-store_migrate(struct store *st, const char *path, const struct store_kind *k,
-    char *err, size_t errlen)
-{
-	char	 args[3 + 2 * (ST_MAX_CATEGORIES + 1)][64];
-	char	*argv[3 + 2 * (ST_MAX_CATEGORIES + 1)];
-	char	 pathcopy[PATH_MAX];
-	int	 argc = 0, i;
-	unsigned c;
-
-	snprintf(pathcopy, sizeof(pathcopy), "%s", path);
-	snprintf(args[argc++], sizeof(args[0]), "tune");
-	argv[argc] = pathcopy;
-	argc++;
-	if (!k->has_cover)
-		snprintf(args[argc++], sizeof(args[0]), "DS:%s:GAUGE:%u:0:U",
-		    STORE_COVERAGE_DS, STORE_HEARTBEAT);
-	for (c = 0; c < st->ncategories; c++) {
-		snprintf(args[argc++], sizeof(args[0]), "-h");
-		snprintf(args[argc++], sizeof(args[0]), "%s:%u",
-		    st->categories[c], STORE_HEARTBEAT);
-	}
-	if (k->has_cover) {
-		snprintf(args[argc++], sizeof(args[0]), "-h");
-		snprintf(args[argc++], sizeof(args[0]), "%s:%u",
-		    STORE_COVERAGE_DS, STORE_HEARTBEAT);
-	}
-	for (i = 0; i < argc; i++)
-		if (i != 1)
-			argv[i] = args[i];
-	rrd_clear_error();
-	if (rrd_tune(argc, argv) != 0) {
-		snprintf(err, errlen, "%s: cannot add coverage: %s", path,
-		    rrd_get_error());
-		rrd_clear_error();
-		return -1;
-	}
-	log_info("%s: brought up to the current layout (coverage, gaps "
-		 "stored as zeros)",
-	    path);
-	return 0;
-}
-
-/* The patch generation in path's header (0 when it cannot be read). */
-static uint64_t
-store_read_generation(const char *path)
-{
-	unsigned char head[256];
-	ssize_t	      n;
-	int	      fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return 0;
-	n = pread(fd, head, sizeof(head), 0);
-	close(fd);
-	return n > 0 ? rrdfile_generation(head, (size_t)n) : 0;
-}
-
 /*
  * Learn name's file: its last update and inode, moving a corrupt or
  * foreign file aside and migrating an older one.  Lock held.  Returns the
  * entry, or NULL with err filled.
  */
-static struct store_entry *
+struct store_entry *
 store_learn(struct store *st, const char *name, const char *path, char *err,
     size_t errlen)
 {
@@ -658,22 +364,23 @@ store_learn(struct store *st, const char *name, const char *path, char *err,
 	if (e->inode == ino && e->last > 0)
 		return e; /* known, and nobody replaced it */
 	store_flush_locked(st, path);
-	if (store_inspect(st, path, &k, why, sizeof(why)) == -1 || !k.ours) {
-		if (store_move_aside(path, why, err, errlen) == -1)
+	if (store_file_inspect(st, path, &k, why, sizeof(why)) == -1 ||
+	    !k.ours) {
+		if (store_file_move_aside(path, why, err, errlen) == -1)
 			return NULL;
 		e->last = 0;
 		e->inode = 0;
 		return e;
 	}
 	if (!k.has_cover || k.short_heart) {
-		if (store_migrate(st, path, &k, err, errlen) == -1)
+		if (store_file_migrate(st, path, &k, err, errlen) == -1)
 			return NULL;
 		if (store_check_path(path, &ino, err, errlen) != 1)
 			return NULL;
 	}
 	e->last = k.last;
 	e->inode = ino;
-	e->gen = store_read_generation(path);
+	e->gen = store_file_generation(path);
 	e->cover = 1; /* migrated above when it had none */
 	return e;
 }
@@ -807,141 +514,6 @@ store_has_coverage(struct store *st, const char *name)
 	return r;
 }
 
-/* Create path with librrd and the store's layout from start; lock held. */
-static int
-store_rrd_create(
-    struct store *st, const char *path, int64_t start, char *err, size_t errlen)
-{
-	struct store_archive ar[STORE_ARCHIVES];
-	char	    defs[ST_MAX_CATEGORIES + 1 + 2 * STORE_ARCHIVES][64];
-	const char *argv[ST_MAX_CATEGORIES + 1 + 2 * STORE_ARCHIVES];
-	unsigned    i, n, argc = 0;
-
-	for (i = 0; i < st->ncategories; i++)
-		snprintf(defs[argc++], sizeof(defs[0]), "DS:%s:GAUGE:%u:0:U",
-		    st->categories[i], STORE_HEARTBEAT);
-	snprintf(defs[argc++], sizeof(defs[0]), "DS:%s:GAUGE:%u:0:U",
-	    STORE_COVERAGE_DS, STORE_HEARTBEAT);
-	n = store_layout(st->step, ar);
-	for (i = 0; i < n; i++)
-		snprintf(defs[argc++], sizeof(defs[0]), "RRA:AVERAGE:%s:%u:%u",
-		    STORE_XFF, ar[i].pdp, ar[i].rows);
-	for (i = 1; i < n; i++)
-		snprintf(defs[argc++], sizeof(defs[0]), "RRA:MAX:%s:%u:%u",
-		    STORE_XFF, ar[i].pdp, ar[i].rows);
-	for (i = 0; i < argc; i++)
-		argv[i] = defs[i];
-	rrd_clear_error();
-	if (rrd_create_r(path, st->step, (time_t)start, (int)argc, argv) != 0) {
-		snprintf(err, errlen, "create %s: %s", path, rrd_get_error());
-		rrd_clear_error();
-		return -1;
-	}
-	return 0;
-}
-
-static unsigned char *store_read_fd(
-    int fd, const char *path, size_t *len, char *err, size_t errlen);
-
-/*
- * The header every new file starts from: a file librrd makes once per
- * process (beside the data, then removed), kept in memory.  Lock held.
- */
-static int
-store_template(struct store *st, char *err, size_t errlen)
-{
-	char	path[PATH_MAX + 64];
-	int	fd;
-	size_t	len;
-	int64_t start;
-
-	if (st->tmpl != NULL)
-		return 0;
-	snprintf(path, sizeof(path), "%s/.template.%ld.rrd", st->data_dir,
-	    (long)getpid());
-	unlink(path);
-	/* Any start at a day boundary: no row of any archive under way. */
-	start = 86400LL * 20000;
-	if (store_rrd_create(st, path, start, err, errlen) == -1)
-		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	unlink(path);
-	if (fd == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	st->tmpl = store_read_fd(fd, path, &len, err, errlen);
-	close(fd);
-	if (st->tmpl == NULL)
-		return -1;
-	if (rrdfile_parse(st->tmpl, len, &st->tmpl_layout, err, errlen) == -1) {
-		free(st->tmpl);
-		st->tmpl = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Create path with the store's layout and its last update at start; lock
- * held.  Only the header is written: the rows are a hole of zeros (see
- * rrdfile_header), known zeros with zero coverage, "nothing reported".
- */
-static int
-store_create_file(
-    struct store *st, const char *path, int64_t start, char *err, size_t errlen)
-{
-	unsigned char *hdr;
-	size_t	       len, off = 0;
-	int	       fd, saved;
-
-	if (st->rrdcached != NULL) {
-		rrd_clear_error();
-		rrdc_forget(path);
-		rrd_clear_error();
-	}
-	if (store_template(st, err, errlen) == -1)
-		return -1;
-	len = st->tmpl_layout.data_off;
-	if ((hdr = malloc(len)) == NULL)
-		abort();
-	if (rrdfile_header(
-		st->tmpl, &st->tmpl_layout, start, hdr, err, errlen) == -1) {
-		free(hdr);
-		return -1;
-	}
-	fd = open(
-	    path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd == -1)
-		goto fail;
-	while (off < len) {
-		ssize_t w = write(fd, hdr + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = ENOSPC;
-			goto fail_fd;
-		}
-		off += (size_t)w;
-	}
-	if (ftruncate(fd, (off_t)st->tmpl_layout.size) == -1)
-		goto fail_fd;
-	close(fd);
-	free(hdr);
-	return 0;
-fail_fd:
-	saved = errno;
-	close(fd);
-	unlink(path);
-	errno = saved;
-fail:
-	snprintf(err, errlen, "create %s: %s", path, strerror(errno));
-	free(hdr);
-	return -1;
-}
-
 /*
  * Start writing a file out now rather than leaving a megabyte of dirty
  * pages for the journal's next fdatasync to wait behind (on ext4 a sync
@@ -1039,7 +611,7 @@ store_update_locked(struct store *st, const char *name, const char *path,
 		 * for any step still in the finest archive finds known rows.
 		 */
 		start = pts[0].step - st->step;
-		if (store_create_file(st, path, start, err, errlen) == -1)
+		if (store_file_create(st, path, start, err, errlen) == -1)
 			return -1;
 		last = start;
 		created = 1;
@@ -1137,278 +709,6 @@ store_write(struct store *st, const char *name, int64_t step_end,
 			    st, name, path, e, &p, 1, err, errlen);
 	}
 	store_unlock(st);
-	return rc;
-}
-
-/* Read all of the open regular file fd into memory. */
-static unsigned char *
-store_read_fd(int fd, const char *path, size_t *len, char *err, size_t errlen)
-{
-	struct stat    sb;
-	unsigned char *b;
-	size_t	       off = 0;
-
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if ((b = malloc((size_t)sb.st_size + 1)) == NULL)
-		abort();
-	while (off < (size_t)sb.st_size) {
-		ssize_t r =
-		    pread(fd, b + off, (size_t)sb.st_size - off, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		off += (size_t)r;
-	}
-	if (off != (size_t)sb.st_size) {
-		snprintf(err, errlen, "%s: short read", path);
-		free(b);
-		return NULL;
-	}
-	*len = off;
-	return b;
-}
-
-/*
- * 1 when the file behind fd no longer holds orig[0..len): another process
- * (a second collector's rrdcached) wrote it while it was being patched.
- */
-static int
-store_changed(int fd, const unsigned char *orig, size_t len)
-{
-	unsigned char *now;
-	size_t	       n;
-	char	       err[64];
-	int	       changed;
-
-	if ((now = store_read_fd(fd, "", &n, err, sizeof(err))) == NULL)
-		return 1;
-	changed = n != len || memcmp(now, orig, len) != 0;
-	free(now);
-	return changed;
-}
-
-/* 1 when buf[0..len) is all zero bytes. */
-static int
-store_zero(const unsigned char *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (buf[i] != 0)
-			return 0;
-	return 1;
-}
-
-/*
- * Write img to a temporary file beside path, sync it and rename it over
- * path, then sync the directory: the file is replaced whole or not at all.
- */
-static int
-store_replace(struct store *st, const char *path, const unsigned char *img,
-    size_t len, char *err, size_t errlen)
-{
-	char   tmp[PATH_MAX + 32];
-	size_t off = 0;
-	int    fd, dfd, saved;
-
-	snprintf(tmp, sizeof(tmp), "%s/" STORE_PATCH_TMP, st->data_dir,
-	    (long)getpid());
-	fd = open(
-	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd == -1)
-		goto fail;
-	/* Blocks of zeros stay holes, as in the file being replaced. */
-	while (off < len) {
-		size_t	chunk = len - off < 4096 ? len - off : 4096;
-		ssize_t w;
-
-		if (store_zero(img + off, chunk)) {
-			off += chunk;
-			continue;
-		}
-		w = pwrite(fd, img + off, chunk, (off_t)off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = ENOSPC;
-			goto fail_fd;
-		}
-		off += (size_t)w;
-	}
-	if (ftruncate(fd, (off_t)len) == -1 || fdatasync(fd) == -1)
-		goto fail_fd;
-	close(fd);
-	if (rename(tmp, path) == -1)
-		goto fail_unlink;
-	if ((dfd = open(st->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) !=
-	    -1) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
-fail_fd:
-	saved = errno;
-	close(fd);
-	errno = saved;
-fail_unlink:
-	saved = errno;
-	unlink(tmp);
-	errno = saved;
-fail:
-	snprintf(err, errlen, "patch %s: %s", path, strerror(errno));
-	return -1;
-}
-
-/* Add points to the image img of a file; -1 with err on failure. */
-static int
-store_patch_image(struct store *st, unsigned char *img, size_t len,
-    const struct store_point *pts, size_t n, int *inexact, char *err,
-    size_t errlen)
-{
-	struct rrdfile_layout l;
-	double		      delta[RRDFILE_MAX_DS];
-	int		      col[ST_MAX_CATEGORIES + 1], cov, bad;
-	size_t		      i;
-	unsigned	      c;
-
-	if (rrdfile_parse(img, len, &l, err, errlen) == -1)
-		return -1;
-	for (c = 0; c < st->ncategories; c++)
-		col[c] = rrdfile_ds_index(&l, st->categories[c]);
-	cov = rrdfile_ds_index(&l, STORE_COVERAGE_DS);
-	for (i = 0; i < n; i++) {
-		memset(delta, 0, sizeof(delta));
-		for (c = 0; c < st->ncategories; c++)
-			if (col[c] >= 0)
-				delta[col[c]] =
-				    (double)pts[i].counts[c] / (double)st->step;
-		if (cov >= 0)
-			delta[cov] = (double)pts[i].cover / (double)st->step;
-		if (rrdfile_patch(
-			img, &l, pts[i].step, delta, &bad, err, errlen) == -1)
-			return -1;
-		*inexact |= bad;
-	}
-	return 0;
-}
-
-/*
- * Take (F_WRLCK) or give back (F_UNLCK) name's patch lock: one byte of
- * STORE_PATCH_LOCK chosen by a hash of the name, so that two collectors
- * sharing the data directory never patch one file at once (the later would
- * build on the copy the earlier replaced, and undo its counts).  fcntl
- * locks are per process; the store lock orders the threads of this one.
- */
-static void
-store_patch_lock(struct store *st, const char *name, short type)
-{
-	static const uint8_t key[SIPHASH_KEY_LEN]; /* every collector's */
-	struct flock	     fl;
-
-	if (st->patch_fd == -1)
-		return;
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = type;
-	fl.l_whence = SEEK_SET;
-	fl.l_start =
-	    (off_t)(siphash24(key, name, strlen(name)) % STORE_PATCH_STRIPES);
-	fl.l_len = 1;
-	while (fcntl(st->patch_fd, F_SETLKW, &fl) == -1 && errno == EINTR)
-		;
-}
-
-/*
- * Add late points to a file; see store.h.  With rrdcached, another
- * collector sharing the data directory may write the same file: the old
- * file is read again after the rename, and when something wrote it in the
- * meantime the patch is made again from what it now holds.
- */
-int
-store_patch(struct store *st, const char *name, const struct store_point *pts,
-    size_t n, int *inexact, char *err, size_t errlen)
-{
-	struct store_entry *e;
-	unsigned char	   *orig = NULL, *img = NULL;
-	char		    path[PATH_MAX];
-	size_t		    len = 0;
-	uint64_t	    gen = 0;
-	int		    fd = -1, rc = -1, attempt, locked = 0;
-
-	*inexact = 0;
-	if (store_path(st, name, path, sizeof(path)) == -1) {
-		snprintf(err, errlen, "refusing file name for '%s'", name);
-		return -1;
-	}
-	store_lock(st);
-	if ((e = store_learn(st, name, path, err, errlen)) == NULL)
-		goto done;
-	if (e->inode == 0) {
-		snprintf(
-		    err, errlen, "%s: no file to add late counts to", path);
-		goto done;
-	}
-	if ((errno = fault_at("store_write", name)) != 0) {
-		snprintf(err, errlen, "patch %s: %s", path, strerror(errno));
-		goto done;
-	}
-	if (store_rrdcached_same(st, err, errlen) == -1)
-		goto done;
-	store_patch_lock(st, name, F_WRLCK);
-	locked = 1;
-	if (store_flush_locked(st, path) == -1) {
-		snprintf(err, errlen, "%s: rrdcached could not flush it", path);
-		goto done;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto done;
-	}
-	for (attempt = 0;; attempt++) {
-		free(orig);
-		free(img);
-		img = NULL;
-		if ((orig = store_read_fd(fd, path, &len, err, errlen)) == NULL)
-			goto done;
-		if ((img = malloc(len + 1)) == NULL)
-			abort();
-		memcpy(img, orig, len);
-		*inexact = 0;
-		gen = rrdfile_generation(orig, len) + 1;
-		rrdfile_set_generation(img, gen);
-		if (store_patch_image(
-			st, img, len, pts, n, inexact, err, errlen) == -1 ||
-		    store_replace(st, path, img, len, err, errlen) == -1)
-			goto done;
-		if (st->rrdcached == NULL)
-			break; /* this process is the only writer */
-		usleep(2000);  /* a write begun before the rename ends */
-		if (!store_changed(fd, orig, len))
-			break;
-		if (attempt == 3) {
-			snprintf(err, errlen,
-			    "%s: written by another process during every try "
-			    "to add late counts",
-			    path);
-			goto done;
-		}
-	}
-	store_check_path(path, &e->inode, err, errlen);
-	e->gen = gen;
-	rc = 0;
-done:
-	if (locked)
-		store_patch_lock(st, name, F_UNLCK);
-	store_unlock(st);
-	if (fd != -1)
-		close(fd);
-	free(orig);
-	free(img);
 	return rc;
 }
 

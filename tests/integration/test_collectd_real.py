@@ -76,9 +76,9 @@ try:
     os.makedirs(pub)
     os.chmod(tmp, 0o755)
     os.chmod(pub, 0o755)
-    for name in ("spamtrend-logreport", "spamtrend-rspamd"):
+    for name in ("spamtrend-logreport", "spamtrend-rspamd", "spamtrend_rules.py"):
         shutil.copy(os.path.join(SRCDIR, "scripts", name), pub)
-        os.chmod(os.path.join(pub, name), 0o755)
+        os.chmod(os.path.join(pub, name), 0o644 if name.endswith(".py") else 0o755)
     mail_log = os.path.join(tmp, "mail.log")
     open(mail_log, "w").close()
     os.chmod(mail_log, 0o644)

@@ -84,10 +84,10 @@ try:
     lr = importlib.util.module_from_spec(spec)
     loader.exec_module(lr)
     jan = time.mktime((2009, 1, 1, 0, 0, 30, 0, 0, -1))
-    t.eq(lr.parse_time("Dec 31 23:59:50 mx1 x: y", jan),
+    t.eq(lr.rules.parse_time("Dec 31 23:59:50 mx1 x: y", jan),
          time.mktime((2008, 12, 31, 23, 59, 50, 0, 0, -1)),
          "a December line read in January belongs to last year")
-    t.eq(lr.parse_time("2008-11-11T20:01:02.5Z mx1 x: y", jan), 1226433662.5,
+    t.eq(lr.rules.parse_time("2008-11-11T20:01:02.5Z mx1 x: y", jan), 1226433662.5,
          "an RFC 3339 time stamp is read with its zone")
 
     # rspamd: a fake controller (the peer) serves /stat.

@@ -10,7 +10,7 @@ import tempfile
 
 from harness import Daemon, Tap, aligned_now
 
-t = Tap(17)
+t = Tap(19)
 tmp = tempfile.mkdtemp(prefix="spamtrend-shared-")
 data = os.path.join(tmp, "data")
 T = aligned_now() + 60
@@ -56,15 +56,6 @@ try:
     a.start()
     a.write_through(T + 60)
 
-    # mx1 moves back to c1, which acknowledges k3 and (as far as the
-    # reporter knows) dies before answering; the retry reaches c2, where
-    # mx1 was before: still a repeat.
-    r1 = a.post_counts({"source": "mx1.example.com", "time": T + 120,
-                        "counts": {"spam": 4}, "id": "k3"}, headers=h)
-    r = b.post_counts({"source": "mx1.example.com", "time": T + 120,
-                       "counts": {"spam": 4}, "id": "k3"}, headers=h)
-    t.ok(r1.status == 202 and r.status == 200 and r.json().get("duplicate") is True,
-         "so is one for a source that was at that collector before", (r1, r))
     t.ok(os.path.isdir(os.path.join(data, "journal.c1")) and
          os.path.isdir(os.path.join(data, "journal.c2")) and
          os.path.exists(os.path.join(data, "_total.c1.rrd")) and
@@ -90,6 +81,30 @@ try:
     r = a.get("/api/v1/config")
     t.ok(r.json().get("data_end") == T + 60,
          "the end of the stored data is the latest partial's", r.json().get("data_end"))
+
+    # A source another collector starts after this one read the directory.
+    r = b.post_counts({"source": "mx9.example.com", "time": T + 120,
+                       "counts": {"spam": 4}},
+                      headers={"X-Spamtrend-Source": "mx9.example.com"})
+    b.write_through(T + 120)
+    q = "/api/v1/sources?start=%d&end=%d&step=60&sort=-spam" % (T - 3600, T + 3600)
+    got = {x["name"]: (x["totals"]["spam"], x["last_seen"])
+           for x in a.get(q).json()["sources"]}
+    t.eq(got, {"mx1.example.com": (8, T + 60), "mx2.example.com": (7, T),
+               "mx9.example.com": (4, T + 120)},
+         "any collector lists every source with the others' counts")
+    t.eq(a.get(q + "&q=mx9").json()["total"], 1,
+         "including one another collector made after it read the directory")
+
+    # mx1 moves back to c1, which acknowledges k3 and (as far as the
+    # reporter knows) dies before answering; the retry reaches c2, where
+    # mx1 was before: still a repeat.
+    r1 = a.post_counts({"source": "mx1.example.com", "time": T + 120,
+                        "counts": {"spam": 4}, "id": "k3"}, headers=h)
+    r = b.post_counts({"source": "mx1.example.com", "time": T + 120,
+                       "counts": {"spam": 4}, "id": "k3"}, headers=h)
+    t.ok(r1.status == 202 and r.status == 200 and r.json().get("duplicate") is True,
+         "a retry at a collector the source was on before, of what another acknowledged, is a repeat", (r1, r))
 
     # Events: one list, whichever collector changes or shows it.
     e1 = a.post("/api/v1/events", {"time": T, "text": "added at c1"})

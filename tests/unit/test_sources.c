@@ -30,7 +30,7 @@ row(const struct source_row *v, size_t n, const char *name)
 int
 main(void)
 {
-	struct sources		*s = sources_create(2);
+	struct sources		*s = sources_create(2, 60);
 	struct store_point	 p[3];
 	struct source_row	*v;
 	const struct source_row *r;
@@ -38,7 +38,7 @@ main(void)
 	size_t			 n;
 	int			 i;
 
-	plan(11);
+	plan(16);
 	memset(p, 0, sizeof(p));
 	for (i = 0; i < 3; i++) {
 		p[i].step = T + 60 * (i + 1);
@@ -56,7 +56,7 @@ main(void)
 	    "two sources are listed");
 	r = row(v, n, "mx1.example.com");
 	ok(r != NULL && r->sums[0] == 40 && r->sums[1] == 4 &&
-		r->first == T - 60 && r->last == T + 180,
+		r->first == T - 120 && r->last == T + 180,
 	    "sums over two hours, first and last steps, a late one too");
 	r = row(v, n, "mx2.example.org");
 	ok(r != NULL && r->first == 0 && r->sums[0] == 10,
@@ -72,10 +72,10 @@ main(void)
 	free(v);
 	ok(sources_list(s, "", T - 1800, T + H, &v, &n) == -1 && v == NULL,
 	    "a range not on hours is not the index's to answer");
-	ok(sources_list(s, "", T - 30 * H, T + H, &v, &n) == -1,
+	ok(sources_list(s, "", T - 27 * H, T + H, &v, &n) == -1,
 	    "nor one further back than the ring");
 
-	/* What the file held before: added to the hours written since. */
+	/* What the file holds: it replaces what was recorded. */
 	hours[0] = 100;
 	hours[1] = 0;
 	hours[2] = 5;
@@ -83,9 +83,9 @@ main(void)
 	sources_learn(s, "mx1.example.com", T - 20 * H, T + 180, T, hours, 2);
 	sources_list(s, "", T - H, T + H, &v, &n);
 	r = row(v, n, "mx1.example.com");
-	ok(r != NULL && r->first == T - 20 * H && r->sums[0] == 145 &&
-		r->complete,
-	    "what a file held adds to what was written since, and makes the "
+	ok(r != NULL && r->first == T - 20 * H && r->sums[0] == 105 &&
+		r->sums[1] == 0 && r->complete,
+	    "what a file holds replaces what was recorded, and makes the "
 	    "hours complete");
 	r = row(v, n, "mx2.example.org");
 	ok(r != NULL && !r->complete,
@@ -98,6 +98,26 @@ main(void)
 	    "a source whose file this process made is complete at once");
 	free(v);
 	is_int(sources_count(s), 3, "three sources in the index");
+	sources_written(s, "mx1.example.com", p, 1, 0);
+	sources_list(s, "mx1", T - H, T + H, &v, &n);
+	ok(n == 1 && v[0].sums[0] == 115,
+	    "a write after the file was read adds to what it held");
+	free(v);
+	ok(sources_list(s, "", T - 2 * H, T + H, &v, &n) == 0 &&
+		!row(v, n, "mx1.example.com")->complete,
+	    "an hour before what the file was read for is not complete");
+	free(v);
+	sources_add(s, "named.example.net");
+	sources_list(s, "", 0, 0, &v, &n);
+	r = row(v, n, "named.example.net");
+	ok(n == 4 && r != NULL && r->last == 0 && !r->complete &&
+		row(v, n, "mx1.example.com")->last == T + 180,
+	    "a name without its file read is listed, without sums");
+	free(v);
+	ok(sources_state(s) == SOURCES_EMPTY, "empty until the scan says");
+	sources_set_state(s, SOURCES_READY);
+	sources_set_state(s, SOURCES_NAMED);
+	ok(sources_state(s) == SOURCES_READY, "what it knows never goes back");
 	sources_free(s);
 	return tap_done();
 }

@@ -1,0 +1,721 @@
+/*
+ * store_file.c -- making whole RRD files: creating new ones from a
+ * template header, moving corrupt or foreign ones aside, bringing older
+ * layouts up to date, and patching late counts in by copy and rename.
+ *
+ * Owns the archive layout every file is made with, the template header
+ * (made by librrd once per process), and the temporary files of patches.
+ * It does not keep the table of files nor append steps (store.c does; the
+ * two share store_int.h), and it edits rows only through rrdfile.c.
+ *
+ * Crash safety.  A new file is its header and a hole: the rows are zeros,
+ * "nothing reported", until librrd writes them.  A patch never edits a file
+ * in place: the whole image is read, the late counts are added
+ * (rrdfile_patch), its patch generation in the header is raised by one,
+ * and the copy is written to .patch.<pid>.tmp (blocks of zeros left as
+ * holes), synced, renamed over the file and the directory synced.  After a
+ * crash a file holds all of a patch or none of it, and its generation
+ * tells which (replay.c reads it).  The temporary name is per process,
+ * since collectors sharing a data directory may patch at once; a start
+ * removes only the temporary files of processes that are gone.  Two
+ * collectors never patch one file at once: each patch holds a lock on one
+ * byte of .patch.lock chosen by the file's name.  With
+ * rrdcached another collector may write the same file during a patch: the
+ * old file is read again after the rename, and when it changed meanwhile
+ * the patch is made again from what it now holds.
+ */
+#include "store.h"
+
+#include <rrd.h>
+#include <rrd_client.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../lib/fault.h"
+#include "../lib/log.h"
+#include "../lib/siphash.h"
+#include "rrdfile.h"
+#include "store_int.h"
+
+#define STORE_XFF	    "0.5"
+#define STORE_DAY	    86400LL
+#define STORE_HEARTBEAT	    316224000U /* ten years: a gap is ours to fill */
+#define STORE_PATCH_TMP	    ".patch.%ld.tmp" /* per process: collectors share */
+#define STORE_PATCH_LOCK    ".patch.lock"    /* one byte per stripe of names */
+#define STORE_PATCH_STRIPES 4096
+
+/* The retention each archive is sized for, and the resolution it aims at. */
+static const struct {
+	int64_t	 keep;	     /* seconds */
+	unsigned resolution; /* seconds per row wanted */
+} store_plan[STORE_ARCHIVES] = {
+    {2 * STORE_DAY, 0}, /* one step per row */
+    {14 * STORE_DAY, 300},
+    {395 * STORE_DAY, 3600},
+    {3660 * STORE_DAY, 86400},
+};
+
+/* Compute the archive layout for step; the finest archive is one step per row. */
+unsigned
+store_layout(unsigned step, struct store_archive *out)
+{
+	unsigned i, n = 0, pdp, prev = 0;
+	int64_t	 res;
+
+	if (step == 0)
+		return 0;
+	for (i = 0; i < STORE_ARCHIVES; i++) {
+		pdp = store_plan[i].resolution == 0
+		    ? 1
+		    : (store_plan[i].resolution + step / 2) / step;
+		if (pdp < 1)
+			pdp = 1;
+		if (n > 0 && pdp <= prev) {
+			/* Same resolution: keep the longer retention. */
+			res = (int64_t)pdp * step;
+			out[n - 1].rows =
+			    (unsigned)((store_plan[i].keep + res - 1) / res);
+			out[n - 1].retention = (int64_t)out[n - 1].rows * res;
+			continue;
+		}
+		res = (int64_t)pdp * step;
+		out[n].pdp = pdp;
+		out[n].resolution = (unsigned)res;
+		out[n].rows = (unsigned)((store_plan[i].keep + res - 1) / res);
+		out[n].retention = (int64_t)out[n].rows * res;
+		prev = pdp;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Read path's header into *k.  Returns 0, or -1 with why filled when it is
+ * not an RRD file librrd can read.  Lock held.
+ */
+int
+store_file_inspect(struct store *st, const char *path, struct store_kind *k,
+    char *why, size_t whylen)
+{
+	rrd_info_t   *info, *i;
+	unsigned      nds = 0, j, matched = 0;
+	unsigned long step = 0;
+	char	      key[64];
+
+	memset(k, 0, sizeof(*k));
+	k->last = -1;
+	rrd_clear_error();
+	if ((info = rrd_info_r(path)) == NULL) {
+		snprintf(why, whylen, "%s", rrd_get_error());
+		rrd_clear_error();
+		return -1;
+	}
+	for (i = info; i != NULL; i = i->next) {
+		if (strcmp(i->key, "step") == 0 && i->type == RD_I_CNT)
+			step = i->value.u_cnt;
+		else if (strcmp(i->key, "last_update") == 0 &&
+		    i->type == RD_I_CNT)
+			k->last = (int64_t)i->value.u_cnt;
+		else if (strncmp(i->key, "ds[", 3) == 0 &&
+		    strstr(i->key, "].index") != NULL && i->type == RD_I_CNT) {
+			nds++;
+			snprintf(key, sizeof(key), "ds[%s].index",
+			    STORE_COVERAGE_DS);
+			if (strcmp(i->key, key) == 0 &&
+			    i->value.u_cnt == st->ncategories)
+				k->has_cover = 1;
+			for (j = 0; j < st->ncategories; j++) {
+				snprintf(key, sizeof(key), "ds[%s].index",
+				    st->categories[j]);
+				if (strcmp(i->key, key) == 0 &&
+				    i->value.u_cnt == j)
+					matched++;
+			}
+		} else if (strncmp(i->key, "ds[", 3) == 0 &&
+		    strstr(i->key, "].minimal_heartbeat") != NULL &&
+		    i->type == RD_I_CNT && i->value.u_cnt < STORE_HEARTBEAT)
+			k->short_heart = 1;
+	}
+	rrd_info_free(info);
+	if (step != st->step)
+		snprintf(why, whylen, "step %lu, want %u", step, st->step);
+	else if (matched != st->ncategories ||
+	    nds != st->ncategories + (unsigned)k->has_cover)
+		snprintf(why, whylen,
+		    "data sources differ from the configured categories");
+	else if (k->last < 0)
+		snprintf(why, whylen, "no last update");
+	else
+		k->ours = 1;
+	return 0;
+}
+
+/*
+ * Refuse a data directory whose _total.rrd is a valid RRD made with another
+ * step or other categories: the configuration changed, and writing on would
+ * move every file aside as foreign.
+ */
+int
+store_file_check_layout(struct store *st, char *err, size_t errlen)
+{
+	char		  path[PATH_MAX], why[256];
+	struct store_kind k;
+	struct stat	  sb;
+
+	snprintf(
+	    path, sizeof(path), "%s/%s.rrd", st->data_dir, ST_TOTAL_SOURCE);
+	if (lstat(path, &sb) == -1 || !S_ISREG(sb.st_mode))
+		return 0;
+	if (store_file_inspect(st, path, &k, why, sizeof(why)) == -1 || k.ours)
+		return 0; /* not an RRD at all: moved aside when written */
+	snprintf(err, errlen,
+	    "data directory %s was made with another step or other categories "
+	    "(%s: %s); start with the step and categories it was made with, "
+	    "or use a new data directory",
+	    st->data_dir, path, why);
+	return -1;
+}
+
+/*
+ * Add the coverage data source and the long heartbeat to a file of the
+ * older layout (rrdtool tune rewrites it under a new inode).  Lock held.
+ */
+int
+store_file_migrate(struct store *st, const char *path,
+    const struct store_kind *k, char *err, size_t errlen)
+{
+	char	 args[3 + 2 * (ST_MAX_CATEGORIES + 1)][64];
+	char	*argv[3 + 2 * (ST_MAX_CATEGORIES + 1)];
+	char	 pathcopy[PATH_MAX];
+	int	 argc = 0, i;
+	unsigned c;
+
+	snprintf(pathcopy, sizeof(pathcopy), "%s", path);
+	snprintf(args[argc++], sizeof(args[0]), "tune");
+	argv[argc] = pathcopy;
+	argc++;
+	if (!k->has_cover)
+		snprintf(args[argc++], sizeof(args[0]), "DS:%s:GAUGE:%u:0:U",
+		    STORE_COVERAGE_DS, STORE_HEARTBEAT);
+	for (c = 0; c < st->ncategories; c++) {
+		snprintf(args[argc++], sizeof(args[0]), "-h");
+		snprintf(args[argc++], sizeof(args[0]), "%s:%u",
+		    st->categories[c], STORE_HEARTBEAT);
+	}
+	if (k->has_cover) {
+		snprintf(args[argc++], sizeof(args[0]), "-h");
+		snprintf(args[argc++], sizeof(args[0]), "%s:%u",
+		    STORE_COVERAGE_DS, STORE_HEARTBEAT);
+	}
+	for (i = 0; i < argc; i++)
+		if (i != 1)
+			argv[i] = args[i];
+	rrd_clear_error();
+	if (rrd_tune(argc, argv) != 0) {
+		snprintf(err, errlen, "%s: cannot add coverage: %s", path,
+		    rrd_get_error());
+		rrd_clear_error();
+		return -1;
+	}
+	log_info("%s: brought up to the current layout (coverage, gaps "
+		 "stored as zeros)",
+	    path);
+	return 0;
+}
+
+/* Move a corrupt or foreign file aside to <path>.corrupt[.N]. */
+int
+store_file_move_aside(
+    const char *path, const char *why, char *err, size_t errlen)
+{
+	char	    dst[PATH_MAX + 32];
+	struct stat sb;
+	int	    n;
+
+	for (n = 0; n < 1000; n++) {
+		if (n == 0)
+			snprintf(dst, sizeof(dst), "%s.corrupt", path);
+		else
+			snprintf(dst, sizeof(dst), "%s.corrupt.%d", path, n);
+		if (lstat(dst, &sb) == -1 && errno == ENOENT)
+			break;
+	}
+	if (n == 1000 || rename(path, dst) == -1) {
+		snprintf(err, errlen, "%s: cannot move aside: %s", path,
+		    n == 1000 ? "too many corrupt copies" : strerror(errno));
+		return -1;
+	}
+	log_warn("%s: %s; moved to %s and recreated", path, why, dst);
+	return 0;
+}
+
+/* The patch generation in path's header (0 when it cannot be read). */
+uint64_t
+store_file_generation(const char *path)
+{
+	unsigned char head[256];
+	ssize_t	      n;
+	int	      fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return 0;
+	n = pread(fd, head, sizeof(head), 0);
+	close(fd);
+	return n > 0 ? rrdfile_generation(head, (size_t)n) : 0;
+}
+
+/*
+ * Remove the temporary copies that patches interrupted by a crash left
+ * (void: their file was never replaced), but not those of a live process
+ * sharing the data directory.
+ */
+void
+store_file_clean_tmp(struct store *st)
+{
+	DIR	      *d;
+	struct dirent *de;
+	char	       path[PATH_MAX + 300];
+	long	       pid;
+	int	       n;
+
+	if ((d = opendir(st->data_dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (sscanf(de->d_name, ".patch.%ld.tmp%n", &pid, &n) != 1 ||
+		    de->d_name[n] != '\0')
+			continue;
+		if (pid != (long)getpid() && kill((pid_t)pid, 0) == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", st->data_dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
+/* Open the lock file of patches; see store_int.h. */
+void
+store_file_open_lock(struct store *st)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/" STORE_PATCH_LOCK, st->data_dir);
+	if ((st->patch_fd = open(
+		 path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640)) == -1)
+		log_warn("%s: %s; patches are not locked against other "
+			 "collectors",
+		    path, strerror(errno));
+}
+
+/*
+ * Take (F_WRLCK) or give back (F_UNLCK) name's patch lock: one byte of
+ * STORE_PATCH_LOCK chosen by a hash of the name, so that two collectors
+ * sharing the data directory never patch one file at once (the later would
+ * build on the copy the earlier replaced, and undo its counts).  fcntl
+ * locks are per process; the store lock orders the threads of this one.
+ */
+static void
+store_file_patch_lock(struct store *st, const char *name, short type)
+{
+	static const uint8_t key[SIPHASH_KEY_LEN]; /* every collector's */
+	struct flock	     fl;
+
+	if (st->patch_fd == -1)
+		return;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start =
+	    (off_t)(siphash24(key, name, strlen(name)) % STORE_PATCH_STRIPES);
+	fl.l_len = 1;
+	while (fcntl(st->patch_fd, F_SETLKW, &fl) == -1 && errno == EINTR)
+		;
+}
+
+/* Create path with librrd and the store's layout from start; lock held. */
+static int
+store_file_rrd_create(
+    struct store *st, const char *path, int64_t start, char *err, size_t errlen)
+{
+	struct store_archive ar[STORE_ARCHIVES];
+	char	    defs[ST_MAX_CATEGORIES + 1 + 2 * STORE_ARCHIVES][64];
+	const char *argv[ST_MAX_CATEGORIES + 1 + 2 * STORE_ARCHIVES];
+	unsigned    i, n, argc = 0;
+
+	for (i = 0; i < st->ncategories; i++)
+		snprintf(defs[argc++], sizeof(defs[0]), "DS:%s:GAUGE:%u:0:U",
+		    st->categories[i], STORE_HEARTBEAT);
+	snprintf(defs[argc++], sizeof(defs[0]), "DS:%s:GAUGE:%u:0:U",
+	    STORE_COVERAGE_DS, STORE_HEARTBEAT);
+	n = store_layout(st->step, ar);
+	for (i = 0; i < n; i++)
+		snprintf(defs[argc++], sizeof(defs[0]), "RRA:AVERAGE:%s:%u:%u",
+		    STORE_XFF, ar[i].pdp, ar[i].rows);
+	for (i = 1; i < n; i++)
+		snprintf(defs[argc++], sizeof(defs[0]), "RRA:MAX:%s:%u:%u",
+		    STORE_XFF, ar[i].pdp, ar[i].rows);
+	for (i = 0; i < argc; i++)
+		argv[i] = defs[i];
+	rrd_clear_error();
+	if (rrd_create_r(path, st->step, (time_t)start, (int)argc, argv) != 0) {
+		snprintf(err, errlen, "create %s: %s", path, rrd_get_error());
+		rrd_clear_error();
+		return -1;
+	}
+	return 0;
+}
+
+/* Read all of the open regular file fd into memory. */
+static unsigned char *
+store_file_read(int fd, const char *path, size_t *len, char *err, size_t errlen)
+{
+	struct stat    sb;
+	unsigned char *b;
+	size_t	       off = 0;
+
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((b = malloc((size_t)sb.st_size + 1)) == NULL)
+		abort();
+	while (off < (size_t)sb.st_size) {
+		ssize_t r =
+		    pread(fd, b + off, (size_t)sb.st_size - off, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		off += (size_t)r;
+	}
+	if (off != (size_t)sb.st_size) {
+		snprintf(err, errlen, "%s: short read", path);
+		free(b);
+		return NULL;
+	}
+	*len = off;
+	return b;
+}
+
+/*
+ * The header every new file starts from: a file librrd makes once per
+ * process (beside the data, then removed), kept in memory.  Lock held.
+ */
+static int
+store_file_template(struct store *st, char *err, size_t errlen)
+{
+	char	path[PATH_MAX + 64];
+	int	fd;
+	size_t	len;
+	int64_t start;
+
+	if (st->tmpl != NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s/.template.%ld.rrd", st->data_dir,
+	    (long)getpid());
+	unlink(path);
+	/* Any start at a day boundary: no row of any archive under way. */
+	start = 86400LL * 20000;
+	if (store_file_rrd_create(st, path, start, err, errlen) == -1)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	unlink(path);
+	if (fd == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	st->tmpl = store_file_read(fd, path, &len, err, errlen);
+	close(fd);
+	if (st->tmpl == NULL)
+		return -1;
+	if (rrdfile_parse(st->tmpl, len, &st->tmpl_layout, err, errlen) == -1) {
+		free(st->tmpl);
+		st->tmpl = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Create path with the store's layout and its last update at start; lock
+ * held.  Only the header is written: the rows are a hole of zeros (see
+ * rrdfile_header), known zeros with zero coverage, "nothing reported".
+ */
+int
+store_file_create(
+    struct store *st, const char *path, int64_t start, char *err, size_t errlen)
+{
+	unsigned char *hdr;
+	size_t	       len, off = 0;
+	int	       fd, saved;
+
+	if (st->rrdcached != NULL) {
+		rrd_clear_error();
+		rrdc_forget(path);
+		rrd_clear_error();
+	}
+	if (store_file_template(st, err, errlen) == -1)
+		return -1;
+	len = st->tmpl_layout.data_off;
+	if ((hdr = malloc(len)) == NULL)
+		abort();
+	if (rrdfile_header(
+		st->tmpl, &st->tmpl_layout, start, hdr, err, errlen) == -1) {
+		free(hdr);
+		return -1;
+	}
+	fd = open(
+	    path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd == -1)
+		goto fail;
+	while (off < len) {
+		ssize_t w = write(fd, hdr + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			goto fail_fd;
+		}
+		off += (size_t)w;
+	}
+	if (ftruncate(fd, (off_t)st->tmpl_layout.size) == -1)
+		goto fail_fd;
+	close(fd);
+	free(hdr);
+	return 0;
+fail_fd:
+	saved = errno;
+	close(fd);
+	unlink(path);
+	errno = saved;
+fail:
+	snprintf(err, errlen, "create %s: %s", path, strerror(errno));
+	free(hdr);
+	return -1;
+}
+
+/*
+ * 1 when the file behind fd no longer holds orig[0..len): another process
+ * (a second collector's rrdcached) wrote it while it was being patched.
+ */
+static int
+store_file_changed(int fd, const unsigned char *orig, size_t len)
+{
+	unsigned char *now;
+	size_t	       n;
+	char	       err[64];
+	int	       changed;
+
+	if ((now = store_file_read(fd, "", &n, err, sizeof(err))) == NULL)
+		return 1;
+	changed = n != len || memcmp(now, orig, len) != 0;
+	free(now);
+	return changed;
+}
+
+/* 1 when buf[0..len) is all zero bytes. */
+static int
+store_file_zero(const unsigned char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * Write img to a temporary file beside path, sync it and rename it over
+ * path, then sync the directory: the file is replaced whole or not at all.
+ */
+static int
+store_file_replace(struct store *st, const char *path, const unsigned char *img,
+    size_t len, char *err, size_t errlen)
+{
+	char   tmp[PATH_MAX + 32];
+	size_t off = 0;
+	int    fd, dfd, saved;
+
+	snprintf(tmp, sizeof(tmp), "%s/" STORE_PATCH_TMP, st->data_dir,
+	    (long)getpid());
+	fd = open(
+	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd == -1)
+		goto fail;
+	/* Blocks of zeros stay holes, as in the file being replaced. */
+	while (off < len) {
+		size_t	chunk = len - off < 4096 ? len - off : 4096;
+		ssize_t w;
+
+		if (store_file_zero(img + off, chunk)) {
+			off += chunk;
+			continue;
+		}
+		w = pwrite(fd, img + off, chunk, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			goto fail_fd;
+		}
+		off += (size_t)w;
+	}
+	if (ftruncate(fd, (off_t)len) == -1 || fdatasync(fd) == -1)
+		goto fail_fd;
+	close(fd);
+	if (rename(tmp, path) == -1)
+		goto fail_unlink;
+	if ((dfd = open(st->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) !=
+	    -1) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+fail_fd:
+	saved = errno;
+	close(fd);
+	errno = saved;
+fail_unlink:
+	saved = errno;
+	unlink(tmp);
+	errno = saved;
+fail:
+	snprintf(err, errlen, "patch %s: %s", path, strerror(errno));
+	return -1;
+}
+
+/* Add points to the image img of a file; -1 with err on failure. */
+static int
+store_file_patch_image(struct store *st, unsigned char *img, size_t len,
+    const struct store_point *pts, size_t n, int *inexact, char *err,
+    size_t errlen)
+{
+	struct rrdfile_layout l;
+	double		      delta[RRDFILE_MAX_DS];
+	int		      col[ST_MAX_CATEGORIES + 1], cov, bad;
+	size_t		      i;
+	unsigned	      c;
+
+	if (rrdfile_parse(img, len, &l, err, errlen) == -1)
+		return -1;
+	for (c = 0; c < st->ncategories; c++)
+		col[c] = rrdfile_ds_index(&l, st->categories[c]);
+	cov = rrdfile_ds_index(&l, STORE_COVERAGE_DS);
+	for (i = 0; i < n; i++) {
+		memset(delta, 0, sizeof(delta));
+		for (c = 0; c < st->ncategories; c++)
+			if (col[c] >= 0)
+				delta[col[c]] =
+				    (double)pts[i].counts[c] / (double)st->step;
+		if (cov >= 0)
+			delta[cov] = (double)pts[i].cover / (double)st->step;
+		if (rrdfile_patch(
+			img, &l, pts[i].step, delta, &bad, err, errlen) == -1)
+			return -1;
+		*inexact |= bad;
+	}
+	return 0;
+}
+
+/*
+ * Add late points to a file; see store.h.  With rrdcached, another
+ * collector sharing the data directory may write the same file: the old
+ * file is read again after the rename, and when something wrote it in the
+ * meantime the patch is made again from what it now holds.
+ */
+int
+store_patch(struct store *st, const char *name, const struct store_point *pts,
+    size_t n, int *inexact, char *err, size_t errlen)
+{
+	struct store_entry *e;
+	unsigned char	   *orig = NULL, *img = NULL;
+	char		    path[PATH_MAX];
+	size_t		    len = 0;
+	uint64_t	    gen = 0;
+	int		    fd = -1, rc = -1, attempt, locked = 0;
+
+	*inexact = 0;
+	if (store_path(st, name, path, sizeof(path)) == -1) {
+		snprintf(err, errlen, "refusing file name for '%s'", name);
+		return -1;
+	}
+	store_lock(st);
+	if ((e = store_learn(st, name, path, err, errlen)) == NULL)
+		goto done;
+	if (e->inode == 0) {
+		snprintf(
+		    err, errlen, "%s: no file to add late counts to", path);
+		goto done;
+	}
+	if ((errno = fault_at("store_write", name)) != 0) {
+		snprintf(err, errlen, "patch %s: %s", path, strerror(errno));
+		goto done;
+	}
+	if (store_rrdcached_same(st, err, errlen) == -1)
+		goto done;
+	store_file_patch_lock(st, name, F_WRLCK);
+	locked = 1;
+	if (store_flush_locked(st, path) == -1) {
+		snprintf(err, errlen, "%s: rrdcached could not flush it", path);
+		goto done;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto done;
+	}
+	for (attempt = 0;; attempt++) {
+		free(orig);
+		free(img);
+		img = NULL;
+		if ((orig = store_file_read(fd, path, &len, err, errlen)) ==
+		    NULL)
+			goto done;
+		if ((img = malloc(len + 1)) == NULL)
+			abort();
+		memcpy(img, orig, len);
+		*inexact = 0;
+		gen = rrdfile_generation(orig, len) + 1;
+		rrdfile_set_generation(img, gen);
+		if (store_file_patch_image(
+			st, img, len, pts, n, inexact, err, errlen) == -1 ||
+		    store_file_replace(st, path, img, len, err, errlen) == -1)
+			goto done;
+		if (st->rrdcached == NULL)
+			break; /* this process is the only writer */
+		usleep(2000);  /* a write begun before the rename ends */
+		if (!store_file_changed(fd, orig, len))
+			break;
+		if (attempt == 3) {
+			snprintf(err, errlen,
+			    "%s: written by another process during every try "
+			    "to add late counts",
+			    path);
+			goto done;
+		}
+	}
+	store_check_path(path, &e->inode, err, errlen);
+	e->gen = gen;
+	rc = 0;
+done:
+	if (locked)
+		store_file_patch_lock(st, name, F_UNLCK);
+	store_unlock(st);
+	if (fd != -1)
+		close(fd);
+	free(orig);
+	free(img);
+	return rc;
+}

@@ -1,0 +1,137 @@
+/*
+ * store_int.h -- what rrd/store.c and rrd/store_file.c share: the store's
+ * state and the calls each makes into the other.  Private to those two
+ * files; everything else goes through store.h.
+ *
+ * store.c owns the table of files (what is known of each), appending and
+ * syncing; store_file.c makes whole files: new ones from the template
+ * header, older layouts brought up to date, late counts patched in by
+ * copy and rename.  Unless said otherwise, the functions below run with
+ * the store lock held.
+ */
+#ifndef ST_STORE_INT_H
+#define ST_STORE_INT_H
+
+#include <sys/stat.h>
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/strmap.h"
+#include "rrdfile.h"
+#include "store.h"
+
+/* One file's state; the value of the store's table. */
+struct store_entry {
+	int64_t	 last;
+	uint64_t inode;
+	uint64_t gen;	/* patch generation of the file */
+	int	 cover; /* it has the coverage data source */
+	int	 dirty; /* updated through rrdcached, not flushed */
+};
+
+/* The store: its settings, its table of files and what new files start from. */
+struct store {
+	pthread_mutex_t lock;
+	char	       *data_dir;
+	unsigned	step;
+	char		categories[ST_MAX_CATEGORIES][ST_CATEGORY_MAX + 1];
+	unsigned	ncategories;
+	char	       *rrdcached;
+	struct strmap  *files; /* name -> struct store_entry * */
+	unsigned char  *tmpl;  /* header of new files (store_file_template) */
+	struct rrdfile_layout tmpl_layout;
+	char	    parts[STORE_MAX_PARTS][ST_SOURCE_MAX + 1]; /* _total's */
+	size_t	    nparts;
+	double	    parts_looked; /* monotonic seconds */
+	int	    patch_fd;	  /* STORE_PATCH_LOCK (store_file.c), or -1 */
+	struct stat rrdc_sock;	  /* rrdcached's socket when first met */
+	int	    rrdc_met;	  /* 0: not yet, or not a unix socket */
+	int rrdc_lost; /* it was started anew since: nothing is written */
+};
+
+/*
+ * 0 when rrdcached is still the process the store first wrote through (or
+ * none is used); -1 with err once it was started anew (store.c).
+ */
+int store_rrdcached_same(struct store *st, char *err, size_t errlen);
+
+/* What store_file_inspect learns of a file. */
+struct store_kind {
+	int64_t last;
+	int	ours;	     /* our step and categories, in order */
+	int	has_cover;   /* the coverage data source is there */
+	int	short_heart; /* a heartbeat shorter than STORE_HEARTBEAT */
+};
+
+/* store.c: the table of files. */
+
+/*
+ * Learn name's file (path): its last update and inode, moving a corrupt or
+ * foreign file aside and migrating an older one.  Returns the table's
+ * entry (owned by the store), or NULL with err filled.
+ */
+struct store_entry *store_learn(struct store *st, const char *name,
+    const char *path, char *err, size_t errlen);
+
+/*
+ * lstat path: 1 a regular file (its inode in *inode), 0 absent, -1 with
+ * err filled for anything else (a symlink, a directory, an I/O error).
+ */
+int store_check_path(
+    const char *path, uint64_t *inode, char *err, size_t errlen);
+
+/* Ask rrdcached (if one is used) to write out path's updates; -1 on failure. */
+int store_flush_locked(struct store *st, const char *path);
+
+/* store_file.c: whole files. */
+
+/*
+ * Read path's header into *k.  Returns 0, or -1 with why filled when it is
+ * not an RRD file librrd can read.
+ */
+int store_file_inspect(struct store *st, const char *path, struct store_kind *k,
+    char *why, size_t whylen);
+
+/*
+ * Refuse (-1 with err) a data directory whose _total.rrd was made with
+ * another step or other categories.  Called by store_create (no lock yet).
+ */
+int store_file_check_layout(struct store *st, char *err, size_t errlen);
+
+/*
+ * Remove the temporary copies of patches that a crash interrupted, but not
+ * those of a live process sharing the data directory.  Called by
+ * store_create.
+ */
+void store_file_clean_tmp(struct store *st);
+
+/*
+ * Open the lock file of patches (st->patch_fd; -1, logged, when it cannot
+ * be).  Called by store_create.
+ */
+void store_file_open_lock(struct store *st);
+
+/* Move a corrupt or foreign file aside to <path>.corrupt[.N]; -1 with err. */
+int store_file_move_aside(
+    const char *path, const char *why, char *err, size_t errlen);
+
+/*
+ * Bring a file of the older layout (k) up to date: the coverage data
+ * source and the long heartbeat.  Its inode changes.  -1 with err.
+ */
+int store_file_migrate(struct store *st, const char *path,
+    const struct store_kind *k, char *err, size_t errlen);
+
+/* The patch generation in path's header (0 when it cannot be read). */
+uint64_t store_file_generation(const char *path);
+
+/*
+ * Create path (which must not exist) with the store's layout and its last
+ * update at start: the header, then a hole of zero rows.  -1 with err.
+ */
+int store_file_create(struct store *st, const char *path, int64_t start,
+    char *err, size_t errlen);
+
+#endif
