@@ -141,7 +141,6 @@ store_create(const struct store_settings *s, char *err, size_t errlen)
 		    s->categories[i]);
 	st->files = strmap_create();
 	store_file_clean_tmp(st);
-	store_file_open_lock(st);
 	if (s->rrdcached != NULL && *s->rrdcached != '\0') {
 		if ((st->rrdcached = strdup(s->rrdcached)) == NULL)
 			abort();

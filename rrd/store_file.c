@@ -301,12 +301,17 @@ store_file_clean_tmp(struct store *st)
 	closedir(d);
 }
 
-/* Open the lock file of patches; see store_int.h. */
-void
+/*
+ * Open the lock file of patches at the first patch (so that a directory
+ * that is never patched, such as that of an import, gets none); -1 in
+ * st->patch_fd, logged once, when it cannot be.
+ */
+static void
 store_file_open_lock(struct store *st)
 {
 	char path[PATH_MAX + 32];
 
+	st->patch_tried = 1;
 	snprintf(path, sizeof(path), "%s/" STORE_PATCH_LOCK, st->data_dir);
 	if ((st->patch_fd = open(
 		 path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640)) == -1)
@@ -328,6 +333,8 @@ store_file_patch_lock(struct store *st, const char *name, short type)
 	static const uint8_t key[SIPHASH_KEY_LEN]; /* every collector's */
 	struct flock	     fl;
 
+	if (st->patch_fd == -1 && !st->patch_tried)
+		store_file_open_lock(st);
 	if (st->patch_fd == -1)
 		return;
 	memset(&fl, 0, sizeof(fl));

@@ -46,9 +46,10 @@ struct store {
 	size_t	    nparts;
 	double	    parts_looked; /* monotonic seconds */
 	int	    patch_fd;	  /* STORE_PATCH_LOCK (store_file.c), or -1 */
+	int	    patch_tried;  /* it was opened, or that failed */
 	struct stat rrdc_sock;	  /* rrdcached's socket when first met */
 	int	    rrdc_met;	  /* 0: not yet, or not a unix socket */
-	int rrdc_lost; /* it was started anew since: nothing is written */
+	int	    rrdc_lost;	  /* started anew since: nothing is written */
 };
 
 /*
@@ -106,12 +107,6 @@ int store_file_check_layout(struct store *st, char *err, size_t errlen);
  * store_create.
  */
 void store_file_clean_tmp(struct store *st);
-
-/*
- * Open the lock file of patches (st->patch_fd; -1, logged, when it cannot
- * be).  Called by store_create.
- */
-void store_file_open_lock(struct store *st);
 
 /* Move a corrupt or foreign file aside to <path>.corrupt[.N]; -1 with err. */
 int store_file_move_aside(
