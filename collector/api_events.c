@@ -103,6 +103,8 @@ api_events_marks(struct spamtrend *st, const char *source, const unsigned *cats,
 				events_mark_text(
 				    &d[i], back, texts[k], EVENTS_MARK_TEXT);
 				marks[k].time = t;
+				/* The drop's span is shaded up to its end. */
+				marks[k].end = back ? 0 : d[i].f.end;
 				marks[k].kind = RENDER_MARK_DROP;
 				marks[k].text = texts[k];
 				k++;
@@ -117,6 +119,7 @@ api_events_marks(struct spamtrend *st, const char *source, const unsigned *cats,
 		for (i = 0; i < n && k < max; i++, k++) {
 			snprintf(texts[k], EVENTS_MARK_TEXT, "%s", v[i].text);
 			marks[k].time = v[i].time;
+			marks[k].end = 0;
 			marks[k].kind = RENDER_MARK_EVENT;
 			marks[k].text = texts[k];
 		}
