@@ -5,6 +5,10 @@
  * the id counter (ids are never reused, even after a delete), the rules for
  * an event's text, and the decoding of a new event from a request body.
  * It does not speak HTTP (api_events.c does).
+ *
+ * Several collectors may share the data directory: the list is read again
+ * whenever the file was replaced since it was last read, and a change is
+ * made under flock(2) on <data-dir>/.events.lock, from the file as it is.
  */
 #include "events.h"
 
@@ -17,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../lib/jsonstr.h"
@@ -31,6 +37,8 @@ struct events {
 	struct event   *v;
 	size_t		n, cap;
 	int64_t		next_id;
+	int		lock_fd; /* .events.lock, or -1 */
+	struct stat	read;	 /* the file as last read (st_ino 0: none) */
 };
 
 /*
@@ -147,30 +155,36 @@ events_decode(json_t *o, struct event *out, size_t *stripped)
 	return 0;
 }
 
-/* Open the list at <data_dir>/events.json. */
-struct events *
-events_open(const char *data_dir, char *err, size_t errlen)
+/*
+ * Read the file into the list, replacing it (an absent file is an empty
+ * list); -1 with err, the list unchanged, when it cannot be read.  Lock
+ * held.
+ */
+static int
+events_load_locked(struct events *ev, char *err, size_t errlen)
 {
-	struct events *ev;
-	json_error_t   je;
-	json_t	      *root = NULL, *list, *o, *next;
-	size_t	       i, stripped = 0;
+	struct events old = *ev;
+	json_error_t  je;
+	json_t	     *root = NULL, *list, *o, *next;
+	struct stat   sb;
+	size_t	      i, stripped = 0;
 
-	if ((ev = calloc(1, sizeof(*ev))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
+	if (stat(ev->path, &sb) == -1) {
+		if (errno != ENOENT) {
+			snprintf(
+			    err, errlen, "%s: %s", ev->path, strerror(errno));
+			return -1;
+		}
+		memset(&sb, 0, sizeof(sb));
+		ev->n = 0; /* next_id stays: ids are never given out twice */
+		ev->read = sb;
+		return 0;
 	}
-	pthread_mutex_init(&ev->lock, NULL);
-	ev->next_id = 1;
-	snprintf(ev->dir, sizeof(ev->dir), "%s", data_dir);
-	snprintf(ev->path, sizeof(ev->path), "%s/events.json", data_dir);
-	if (access(ev->path, F_OK) == -1 && errno == ENOENT)
-		return ev;
 	if ((root = json_load_file(ev->path, JSON_REJECT_DUPLICATES, &je)) ==
 	    NULL) {
 		snprintf(
 		    err, errlen, "%s: line %d: %s", ev->path, je.line, je.text);
-		goto fail;
+		return -1;
 	}
 	list = json_object_get(root, "events");
 	next = json_object_get(root, "next_id");
@@ -179,7 +193,11 @@ events_open(const char *data_dir, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: not an events file", ev->path);
 		goto fail;
 	}
+	ev->v = NULL;
+	ev->n = ev->cap = 0;
 	ev->next_id = json_integer_value(next);
+	if (old.next_id > ev->next_id)
+		ev->next_id = old.next_id;
 	json_array_foreach(list, i, o)
 	{
 		if (events_reserve(ev) == -1) {
@@ -196,15 +214,80 @@ events_open(const char *data_dir, char *err, size_t errlen)
 		ev->n++;
 	}
 	json_decref(root);
+	free(old.v);
+	ev->read = sb;
 	if (stripped > 0)
 		log_warn("%s: %zu bidirectional control(s) removed from event "
 			 "texts (they are refused since)",
 		    ev->path, stripped);
-	return ev;
+	return 0;
 fail:
 	json_decref(root);
-	events_free(ev);
-	return NULL;
+	if (ev->v != old.v)
+		free(ev->v);
+	ev->v = old.v;
+	ev->n = old.n;
+	ev->cap = old.cap;
+	ev->next_id = old.next_id;
+	return -1;
+}
+
+/*
+ * Read the file again when another collector replaced it since it was last
+ * read (a failure is logged and the list kept).  Lock held.
+ */
+static void
+events_refresh_locked(struct events *ev)
+{
+	struct stat sb;
+	char	    err[512];
+
+	if (stat(ev->path, &sb) == -1)
+		memset(&sb, 0, sizeof(sb));
+	if (sb.st_ino == ev->read.st_ino && sb.st_dev == ev->read.st_dev &&
+	    sb.st_size == ev->read.st_size &&
+	    sb.st_mtim.tv_sec == ev->read.st_mtim.tv_sec &&
+	    sb.st_mtim.tv_nsec == ev->read.st_mtim.tv_nsec)
+		return;
+	if (events_load_locked(ev, err, sizeof(err)) == -1)
+		log_warn("%s; the events read before are kept", err);
+}
+
+/* Take (LOCK_EX) or give back (LOCK_UN) the lock between collectors. */
+static void
+events_flock(struct events *ev, int op)
+{
+	if (ev->lock_fd != -1)
+		while (flock(ev->lock_fd, op) == -1 && errno == EINTR)
+			;
+}
+
+/* Open the list at <data_dir>/events.json. */
+struct events *
+events_open(const char *data_dir, char *err, size_t errlen)
+{
+	struct events *ev;
+	char	       lock[PATH_MAX + 16];
+
+	if ((ev = calloc(1, sizeof(*ev))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&ev->lock, NULL);
+	ev->next_id = 1;
+	snprintf(ev->dir, sizeof(ev->dir), "%s", data_dir);
+	snprintf(ev->path, sizeof(ev->path), "%s/events.json", data_dir);
+	snprintf(lock, sizeof(lock), "%s/.events.lock", data_dir);
+	if ((ev->lock_fd = open(
+		 lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640)) == -1)
+		log_warn("%s: %s; events are not locked against other "
+			 "collectors",
+		    lock, strerror(errno));
+	if (events_load_locked(ev, err, errlen) == -1) {
+		events_free(ev);
+		return NULL;
+	}
+	return ev;
 }
 
 /* Free the list. */
@@ -213,6 +296,8 @@ events_free(struct events *ev)
 {
 	if (ev == NULL)
 		return;
+	if (ev->lock_fd != -1)
+		close(ev->lock_fd);
 	free(ev->v);
 	pthread_mutex_destroy(&ev->lock);
 	free(ev);
@@ -350,6 +435,8 @@ events_save_locked(struct events *ev, struct st_error *e)
 	fd = -1;
 	if (rename(tmp, ev->path) == -1)
 		goto ioerr;
+	if (stat(ev->path, &ev->read) == -1)
+		memset(&ev->read, 0, sizeof(ev->read));
 	if ((fd = open(ev->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
 		fsync(fd);
 		close(fd);
@@ -381,6 +468,8 @@ events_add(struct events *ev, int64_t time, const char *source,
 	if (events_check_text(text, e) == -1)
 		return -1;
 	pthread_mutex_lock(&ev->lock);
+	events_flock(ev, LOCK_EX);
+	events_refresh_locked(ev);
 	if (ev->n >= EVENTS_MAX) {
 		err_set(e, ERR_INVALID, "too_many_events", "",
 		    "there are already %d "
@@ -409,6 +498,7 @@ events_add(struct events *ev, int64_t time, const char *source,
 	*out = *x;
 	ret = 0;
 done:
+	events_flock(ev, LOCK_UN);
 	pthread_mutex_unlock(&ev->lock);
 	return ret;
 }
@@ -422,6 +512,8 @@ events_delete(struct events *ev, int64_t id, struct st_error *e)
 	int	     ret = -1;
 
 	pthread_mutex_lock(&ev->lock);
+	events_flock(ev, LOCK_EX);
+	events_refresh_locked(ev);
 	for (i = 0; i < ev->n; i++)
 		if (ev->v[i].id == id)
 			break;
@@ -442,6 +534,7 @@ events_delete(struct events *ev, int64_t id, struct st_error *e)
 	}
 	ret = 0;
 done:
+	events_flock(ev, LOCK_UN);
 	pthread_mutex_unlock(&ev->lock);
 	return ret;
 }
@@ -467,6 +560,7 @@ events_list(struct events *ev, int64_t start, int64_t end, const char *source,
 	*out = NULL;
 	*n = 0;
 	pthread_mutex_lock(&ev->lock);
+	events_refresh_locked(ev);
 	if (ev->n > 0 && (*out = malloc(ev->n * sizeof(**out))) == NULL) {
 		pthread_mutex_unlock(&ev->lock);
 		return -1;

@@ -26,7 +26,6 @@
 
 #include "../lib/log.h"
 #include "../lib/step.h"
-#include "../lib/strmap.h"
 #include "../rrd/store.h"
 #include "admit.h"
 #include "aggregate.h"
@@ -59,14 +58,12 @@ struct ingest {
 	struct admit	      *admit;
 	struct aggregate      *agg;   /* commit thread only */
 	struct peers	      *peers; /* commit thread only */
-	struct strmap	      *seen;  /* commit thread: sources taken here */
 	struct flush	      *flush;
 	struct sources	      *sources; /* the index the writer keeps */
 	uint64_t	       pos; /* commit thread: after the last record */
 	int64_t		       closed; /* commit thread: handed to the writer */
 	int		       late;   /* commit thread: late shares wait */
-	int64_t		       peers_looked; /* commit thread */
-	double	  late_sent; /* commit thread: when they last went */
+	double	  late_sent;	       /* commit thread: when they last went */
 	pthread_t thread;
 	int	  running;
 
@@ -140,28 +137,24 @@ ingest_peer(void *arg, const struct journal_record *r)
 }
 
 /*
- * Before the first submission of a source reaches the journal here, read
- * what the other collectors of the data directory journaled: when this
- * collector took over the source from one that died, a retry of what that
- * one acknowledged is a repeat, not a new count.
+ * Before a submission reaches the journal here, look its id up among those
+ * the other collectors of the data directory journaled (read just before,
+ * in ingest_main): a source moves to another collector whenever the one it
+ * was on dies, and back when that one returns, so a retry of what the one
+ * before acknowledged is a repeat, not a new count, however often the
+ * source moved.
  */
 static void
-ingest_check_peers(struct ingest *in, struct pending *batch, int64_t now)
+ingest_check_peers(struct ingest *in, struct pending *batch)
 {
 	struct pending *p;
 	size_t		i;
-	int		scanned = 0, r;
+	int		r;
 
 	for (p = batch; p != NULL; p = p->next)
 		for (i = 0; i < p->n; i++) {
-			if (p->dup[i] ||
-			    strmap_get(in->seen, p->subs[i].source) != NULL)
+			if (p->dup[i] || p->subs[i].id[0] == '\0')
 				continue;
-			strmap_put(in->seen, p->subs[i].source, (void *)1);
-			if (p->subs[i].id[0] == '\0')
-				continue;
-			if (!scanned++)
-				peers_scan(in->peers, now, ingest_peer, in);
 			if ((r = admit_peer_repeat(in->admit, &p->subs[i])) !=
 			    0) {
 				admit_forget(in->admit, &p->subs[i]);
@@ -183,7 +176,7 @@ ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 	int		       errnum = 0, rc = 0;
 
 	if (peers_count(in->peers) > 0)
-		ingest_check_peers(in, batch, now);
+		ingest_check_peers(in, batch);
 	for (p = batch; p != NULL; p = p->next)
 		for (i = 0; i < p->n; i++)
 			nrec += !p->dup[i];
@@ -330,11 +323,7 @@ ingest_main(void *arg)
 		in->flush_late = 0;
 		pthread_mutex_unlock(&in->lock);
 
-		if (peers_count(in->peers) > 0 ||
-		    now - in->peers_looked >= 30) {
-			peers_scan(in->peers, now, ingest_peer, in);
-			in->peers_looked = now;
-		}
+		peers_scan(in->peers, now, ingest_peer, in);
 		if (batch != NULL)
 			ingest_commit(in, batch, now);
 		/*
@@ -473,7 +462,6 @@ ingest_create(const struct conf *c, struct store *st,
 	}
 	in->agg = aggregate_create(c->ncategories, c->step, tname);
 	in->peers = peers_create(c->data_dir, jname, c->ncategories);
-	in->seen = strmap_create();
 
 	store_layout(c->step, ar);
 	memset(&as, 0, sizeof(as));
@@ -577,7 +565,6 @@ ingest_free(struct ingest *in)
 	journal_close(in->journal);
 	aggregate_free(in->agg);
 	peers_free(in->peers);
-	strmap_free(in->seen);
 	admit_free(in->admit);
 	pthread_mutex_destroy(&in->lock);
 	pthread_cond_destroy(&in->wake);

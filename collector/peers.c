@@ -21,7 +21,12 @@
 
 #include "journal.h"
 
-#define PEERS_RESCAN 30 /* seconds between looks for new peers */
+/*
+ * Seconds between looks for new peers where the data directory's link
+ * count does not tell (btrfs keeps it at 1); elsewhere a new journal
+ * directory raises it, and it is looked at on every scan.
+ */
+#define PEERS_RESCAN 30
 
 struct peer {
 	char	*dir;
@@ -36,6 +41,7 @@ struct peers {
 	struct peer *v;
 	size_t	     n;
 	int64_t	     looked;
+	nlink_t	     nlink; /* of data_dir at the last look */
 };
 
 /* Add dir as a peer unless it is followed already. */
@@ -166,10 +172,15 @@ size_t
 peers_scan(struct peers *p, int64_t			     now,
     void (*fn)(void *, const struct journal_record *), void *arg)
 {
-	uint64_t *seqs;
-	size_t	  i, k, n, got = 0;
-	char	  err[256];
+	struct stat sb;
+	uint64_t   *seqs;
+	size_t	    i, k, n, got = 0;
+	char	    err[256];
 
+	if (stat(p->data_dir, &sb) == 0 && sb.st_nlink != p->nlink) {
+		p->nlink = sb.st_nlink;
+		p->looked = INT64_MIN;
+	}
 	if (p->looked == INT64_MIN || now < p->looked ||
 	    now - p->looked >= PEERS_RESCAN) {
 		peers_look(p);

@@ -27,9 +27,10 @@ struct peers *peers_create(
 void peers_free(struct peers *p);
 
 /*
- * Look for new peers now and then (every rescan seconds), read every whole
- * record they appended since the last call and call fn with it.  Returns
- * the number of records read.
+ * Look for new peers when the data directory gained or lost a directory
+ * (its link count; every 30 seconds where that does not tell), read every
+ * whole record they appended since the last call and call fn with it.
+ * Returns the number of records read.
  */
 size_t peers_scan(struct peers *p, int64_t			 now,
     void (*fn)(void *arg, const struct journal_record *r), void *arg);

@@ -60,6 +60,51 @@ store_entry(struct store *st, const char *name)
 	return e;
 }
 
+/*
+ * 0 when rrdcached is still the process this store first wrote through;
+ * -1 with err once its unix socket was made anew.  A restarted rrdcached has
+ * lost the updates it had taken and not written (its journal is buffered),
+ * and librrd reconnects without a word: from then on nothing is written or
+ * recorded as written, so the journal keeps every count until a restart of
+ * this collector writes again what the files lack.  Lock held.
+ */
+int
+store_rrdcached_same(struct store *st, char *err, size_t errlen)
+{
+	const char *sock = st->rrdcached;
+	struct stat sb;
+
+	if (sock == NULL)
+		return 0;
+	if (strncmp(sock, "unix:", 5) == 0)
+		sock += 5;
+	if (!st->rrdc_lost) {
+		if (sock[0] != '/' || stat(sock, &sb) == -1)
+			return 0; /* host:port, or down: sending fails */
+		if (!st->rrdc_met) {
+			st->rrdc_sock = sb;
+			st->rrdc_met = 1;
+			return 0;
+		}
+		/* An inode number is soon given out again; a change time not. */
+		if (sb.st_dev == st->rrdc_sock.st_dev &&
+		    sb.st_ino == st->rrdc_sock.st_ino &&
+		    sb.st_ctim.tv_sec == st->rrdc_sock.st_ctim.tv_sec &&
+		    sb.st_ctim.tv_nsec == st->rrdc_sock.st_ctim.tv_nsec)
+			return 0;
+		st->rrdc_lost = 1;
+		log_error(
+		    "rrdcached at %s was started anew: the updates it had "
+		    "not written are lost; nothing is written until this "
+		    "collector is restarted, which writes them again from "
+		    "its journal",
+		    st->rrdcached);
+	}
+	snprintf(err, errlen,
+	    "rrdcached was started anew; restart the collector to write");
+	return -1;
+}
+
 /* Open the store on data_dir; connects to rrdcached when one is named. */
 struct store *
 store_create(const struct store_settings *s, char *err, size_t errlen)
@@ -89,6 +134,7 @@ store_create(const struct store_settings *s, char *err, size_t errlen)
 		abort();
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->turn, NULL);
+	st->patch_fd = -1;
 	st->step = s->step;
 	st->ncategories = s->ncategories;
 	for (i = 0; i < s->ncategories; i++)
@@ -106,6 +152,7 @@ store_create(const struct store_settings *s, char *err, size_t errlen)
 			store_free(st);
 			return NULL;
 		}
+		store_rrdcached_same(st, err, errlen); /* its socket now */
 	}
 	if (store_file_check_layout(st, err, errlen) == -1) {
 		store_free(st);
@@ -184,6 +231,8 @@ store_free(struct store *st)
 		strmap_sweep(st->files, store_free_entry, NULL);
 		strmap_free(st->files);
 	}
+	if (st->patch_fd != -1)
+		close(st->patch_fd);
 	free(st->data_dir);
 	free(st->rrdcached);
 	free(st->tmpl);
@@ -516,6 +565,8 @@ store_send(struct store *st, const char *path, int argc, const char **argv,
 {
 	int r;
 
+	if (store_rrdcached_same(st, err, errlen) == -1)
+		return -1;
 	rrd_clear_error();
 	if (st->rrdcached != NULL) {
 		if (!rrdc_is_connected(st->rrdcached) &&
@@ -611,6 +662,9 @@ store_update_locked(struct store *st, const char *name, const char *path,
 		unlink(path);
 		e->inode = 0;
 		e->last = 0;
+	} else {
+		/* Another collector may have written it since: learn it again. */
+		e->last = 0;
 	}
 	free(vals);
 	free(argv);
@@ -675,7 +729,9 @@ store_sync(struct store *st, char *err, size_t errlen)
 	int fd, ret = 0;
 
 	store_lock(st);
-	if (st->rrdcached != NULL && store_flush_dirty(st) > 0) {
+	if (store_rrdcached_same(st, err, errlen) == -1)
+		ret = -1;
+	else if (st->rrdcached != NULL && store_flush_dirty(st) > 0) {
 		snprintf(err, errlen,
 		    "rrdcached: some files could not be "
 		    "flushed");

@@ -17,7 +17,9 @@
  * crash a file holds all of a patch or none of it, and its generation
  * tells which (replay.c reads it).  The temporary name is per process,
  * since collectors sharing a data directory may patch at once; a start
- * removes only the temporary files of processes that are gone.  With
+ * removes only the temporary files of processes that are gone.  Two
+ * collectors never patch one file at once: each patch holds a lock on one
+ * byte of .patch.lock chosen by the file's name.  With
  * rrdcached another collector may write the same file during a patch: the
  * old file is read again after the rename, and when it changed meanwhile
  * the patch is made again from what it now holds.
@@ -40,13 +42,16 @@
 
 #include "../lib/fault.h"
 #include "../lib/log.h"
+#include "../lib/siphash.h"
 #include "rrdfile.h"
 #include "store_int.h"
 
-#define STORE_XFF	"0.5"
-#define STORE_DAY	86400LL
-#define STORE_HEARTBEAT 316224000U	 /* ten years: a gap is ours to fill */
-#define STORE_PATCH_TMP ".patch.%ld.tmp" /* per process: collectors share */
+#define STORE_XFF	    "0.5"
+#define STORE_DAY	    86400LL
+#define STORE_HEARTBEAT	    316224000U /* ten years: a gap is ours to fill */
+#define STORE_PATCH_TMP	    ".patch.%ld.tmp" /* per process: collectors share */
+#define STORE_PATCH_LOCK    ".patch.lock"    /* one byte per stripe of names */
+#define STORE_PATCH_STRIPES 4096
 
 /* The retention each archive is sized for, and the resolution it aims at. */
 static const struct {
@@ -294,6 +299,52 @@ store_file_clean_tmp(struct store *st)
 		unlink(path);
 	}
 	closedir(d);
+}
+
+/*
+ * Open the lock file of patches at the first patch (so that a directory
+ * that is never patched, such as that of an import, gets none); -1 in
+ * st->patch_fd, logged once, when it cannot be.
+ */
+static void
+store_file_open_lock(struct store *st)
+{
+	char path[PATH_MAX + 32];
+
+	st->patch_tried = 1;
+	snprintf(path, sizeof(path), "%s/" STORE_PATCH_LOCK, st->data_dir);
+	if ((st->patch_fd = open(
+		 path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640)) == -1)
+		log_warn("%s: %s; patches are not locked against other "
+			 "collectors",
+		    path, strerror(errno));
+}
+
+/*
+ * Take (F_WRLCK) or give back (F_UNLCK) name's patch lock: one byte of
+ * STORE_PATCH_LOCK chosen by a hash of the name, so that two collectors
+ * sharing the data directory never patch one file at once (the later would
+ * build on the copy the earlier replaced, and undo its counts).  fcntl
+ * locks are per process; the store lock orders the threads of this one.
+ */
+static void
+store_file_patch_lock(struct store *st, const char *name, short type)
+{
+	static const uint8_t key[SIPHASH_KEY_LEN]; /* every collector's */
+	struct flock	     fl;
+
+	if (st->patch_fd == -1 && !st->patch_tried)
+		store_file_open_lock(st);
+	if (st->patch_fd == -1)
+		return;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start =
+	    (off_t)(siphash24(key, name, strlen(name)) % STORE_PATCH_STRIPES);
+	fl.l_len = 1;
+	while (fcntl(st->patch_fd, F_SETLKW, &fl) == -1 && errno == EINTR)
+		;
 }
 
 /* Create path with librrd and the store's layout from start; lock held. */
@@ -601,7 +652,7 @@ store_patch(struct store *st, const char *name, const struct store_point *pts,
 	char		    path[PATH_MAX];
 	size_t		    len = 0;
 	uint64_t	    gen = 0;
-	int		    fd = -1, rc = -1, attempt;
+	int		    fd = -1, rc = -1, attempt, locked = 0;
 
 	*inexact = 0;
 	if (store_path(st, name, path, sizeof(path)) == -1) {
@@ -620,6 +671,10 @@ store_patch(struct store *st, const char *name, const struct store_point *pts,
 		snprintf(err, errlen, "patch %s: %s", path, strerror(errno));
 		goto done;
 	}
+	if (store_rrdcached_same(st, err, errlen) == -1)
+		goto done;
+	store_file_patch_lock(st, name, F_WRLCK);
+	locked = 1;
 	if (store_flush_locked(st, path) == -1) {
 		snprintf(err, errlen, "%s: rrdcached could not flush it", path);
 		goto done;
@@ -662,6 +717,8 @@ store_patch(struct store *st, const char *name, const struct store_point *pts,
 	e->gen = gen;
 	rc = 0;
 done:
+	if (locked)
+		store_file_patch_lock(st, name, F_UNLCK);
 	store_unlock(st);
 	if (fd != -1)
 		close(fd);

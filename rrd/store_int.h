@@ -12,6 +12,8 @@
 #ifndef ST_STORE_INT_H
 #define ST_STORE_INT_H
 
+#include <sys/stat.h>
+
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,10 +49,21 @@ struct store {
 	struct strmap  *files; /* name -> struct store_entry * */
 	unsigned char  *tmpl;  /* header of new files (store_file_template) */
 	struct rrdfile_layout tmpl_layout;
-	char   parts[STORE_MAX_PARTS][ST_SOURCE_MAX + 1]; /* _total's */
-	size_t nparts;
-	double parts_looked; /* monotonic seconds */
+	char	    parts[STORE_MAX_PARTS][ST_SOURCE_MAX + 1]; /* _total's */
+	size_t	    nparts;
+	double	    parts_looked; /* monotonic seconds */
+	int	    patch_fd;	  /* STORE_PATCH_LOCK (store_file.c), or -1 */
+	int	    patch_tried;  /* it was opened, or that failed */
+	struct stat rrdc_sock;	  /* rrdcached's socket when first met */
+	int	    rrdc_met;	  /* 0: not yet, or not a unix socket */
+	int	    rrdc_lost;	  /* started anew since: nothing is written */
 };
+
+/*
+ * 0 when rrdcached is still the process the store first wrote through (or
+ * none is used); -1 with err once it was started anew (store.c).
+ */
+int store_rrdcached_same(struct store *st, char *err, size_t errlen);
 
 /* What store_file_inspect learns of a file. */
 struct store_kind {

@@ -139,6 +139,24 @@ class Daemon:
         m = re.search(r"(?m)^%s ([-0-9.e+]+)$" % re.escape(name), body)
         return float(m.group(1)) if m else None
 
+    @classmethod
+    def attach(cls, port, faults_path, *args, log_path=None):
+        """A Daemon for a spamtrendd started elsewhere (scripts/cluster) on
+        port, whose clock is in faults_path and whose options are args:
+        requests, metrics, the clock and write_through, never start nor
+        stop."""
+        d = cls.__new__(cls)
+        d.tmp = None
+        d.data_dir = None
+        d.args = list(args)
+        d.env = None
+        d.proc = None
+        d.port = port
+        d.log_path = log_path or os.devnull
+        d.faults_path = faults_path
+        d.fault_lines = {}
+        return d
+
     def write_through(self, step_end, timeout=30):
         """Move the daemon's clock so that every step up to step_end is due,
         and wait until the writer has written them (late ones included)."""
@@ -149,12 +167,17 @@ class Daemon:
         start = self.metrics().get("spamtrend_flush_cycles_total", 0)
         self.set_clock(max(step_end + (lateness + 1) * step,
                            self.now() // step * step + step))
+        return self.wait_written(step_end, start, timeout)
+
+    def wait_written(self, step_end, cycles_before, timeout=30):
+        """Wait until the writer has written every step up to step_end (late
+        ones included) in cycles after the first cycles_before."""
         deadline = time.time() + timeout
         while time.time() < deadline:
             m = self.metrics()
             if (m.get("spamtrend_open_window_start_seconds", 0) >= step_end
                     and m.get("spamtrend_late_waiting") == 0
-                    and m.get("spamtrend_flush_cycles_total", 0) > start
+                    and m.get("spamtrend_flush_cycles_total", 0) > cycles_before
                     and m.get("spamtrend_flush_cycles_total") ==
                     m.get("spamtrend_flush_cycles_queued_total")):
                 return True

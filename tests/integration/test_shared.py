@@ -10,11 +10,11 @@ import tempfile
 
 from harness import Daemon, Tap, aligned_now
 
-t = Tap(15)
+t = Tap(19)
 tmp = tempfile.mkdtemp(prefix="spamtrend-shared-")
 data = os.path.join(tmp, "data")
 T = aligned_now() + 60
-a = b = None
+a = b = c = None
 try:
     a = Daemon("--collector-id", "c1", data_dir=data, clock=T - 30)
     b = Daemon("--collector-id", "c2", data_dir=data, clock=T - 30)
@@ -55,6 +55,7 @@ try:
     b.write_through(T + 60)
     a.start()
     a.write_through(T + 60)
+
     t.ok(os.path.isdir(os.path.join(data, "journal.c1")) and
          os.path.isdir(os.path.join(data, "journal.c2")) and
          os.path.exists(os.path.join(data, "_total.c1.rrd")) and
@@ -94,8 +95,45 @@ try:
          "any collector lists every source with the others' counts")
     t.eq(a.get(q + "&q=mx9").json()["total"], 1,
          "including one another collector made after it read the directory")
+
+    # mx1 moves back to c1, which acknowledges k3 and (as far as the
+    # reporter knows) dies before answering; the retry reaches c2, where
+    # mx1 was before: still a repeat.
+    r1 = a.post_counts({"source": "mx1.example.com", "time": T + 120,
+                        "counts": {"spam": 4}, "id": "k3"}, headers=h)
+    r = b.post_counts({"source": "mx1.example.com", "time": T + 120,
+                       "counts": {"spam": 4}, "id": "k3"}, headers=h)
+    t.ok(r1.status == 202 and r.status == 200 and r.json().get("duplicate") is True,
+         "a retry at a collector the source was on before, of what another acknowledged, is a repeat", (r1, r))
+
+    # Events: one list, whichever collector changes or shows it.
+    e1 = a.post("/api/v1/events", {"time": T, "text": "added at c1"})
+    e2 = b.post("/api/v1/events", {"time": T + 60, "text": "added at c2"})
+    la = a.get("/api/v1/events?start=%d&end=%d" % (T - 60, T + 120)).json()
+    lb = b.get("/api/v1/events?start=%d&end=%d" % (T - 60, T + 120)).json()
+    texts = lambda l: sorted(x["text"] for x in l)
+    t.ok(e1.status == 201 and e2.status == 201 and
+         e1.json()["id"] != e2.json()["id"] and
+         texts(la) == texts(lb) == ["added at c1", "added at c2"],
+         "an event added at one collector is listed by the other, ids apart",
+         (e1, e2, la, lb))
+    r = a.request("DELETE", "/api/v1/events/%d" % e2.json()["id"])
+    lb = b.get("/api/v1/events?start=%d&end=%d" % (T - 60, T + 120)).json()
+    t.ok(r.status in (200, 204) and texts(lb) == ["added at c1"],
+         "and one deleted at one is gone at the other", (r, lb))
+
+    # A third collector joins while the clock stands still: the others
+    # follow its journal from its first record on.
+    c = Daemon("--collector-id", "c3", data_dir=data, clock=a.now())
+    h5 = {"X-Spamtrend-Source": "mx5.example.com"}
+    r1 = c.post_counts({"source": "mx5.example.com", "time": T + 120,
+                        "counts": {"spam": 2}, "id": "k5"}, headers=h5)
+    r = a.post_counts({"source": "mx5.example.com", "time": T + 120,
+                       "counts": {"spam": 2}, "id": "k5"}, headers=h5)
+    t.ok(r1.status == 202 and r.status == 200 and r.json().get("duplicate") is True,
+         "a collector that joined later is followed at once", (r1, r))
 finally:
-    for d in (a, b):
+    for d in (a, b, c):
         if d is not None:
             d.cleanup()
 t.done()
