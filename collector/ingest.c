@@ -495,10 +495,15 @@ ingest_create(const struct conf *c, struct store *st,
 	if (checkpoint_load(state_path, c->ncategories, &state, err, errlen) ==
 	    -1)
 		goto fail;
+	/* Every source is known, and named in the index, before serving. */
+	in->sources = sources_create(c->ncategories, c->step);
 	if (store_list_sources(st, &names, &nnames) == 0) {
-		for (i = 0; i < nnames; i++)
+		for (i = 0; i < nnames; i++) {
 			admit_know(in->admit, names[i]);
+			sources_add(in->sources, names[i]);
+		}
 		store_names_free(names, nnames);
+		sources_set_state(in->sources, SOURCES_NAMED);
 	}
 	if (replay_run(in->journal, st, &state, in->agg, ingest_replayed, in,
 		recover, stop, err, errlen) == -1)
@@ -520,7 +525,6 @@ ingest_create(const struct conf *c, struct store *st,
 	fs.sync_every = 30;
 	fs.keep = as.max_late + (int64_t)(c->lateness + 1) * c->step;
 	/* Others sharing the directory write files too: read them again. */
-	in->sources = sources_create(c->ncategories, c->step);
 	fs.sources = in->sources;
 	fs.rescan = c->collector_id[0] != '\0' ? INGEST_RESCAN : 0;
 	w = state.done_step;

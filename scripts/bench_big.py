@@ -13,9 +13,11 @@ sources has read every file again.
 
 Imported by scripts/bench, whose helpers (B) it uses.
 """
+import asyncio
 import http.client
 import json
 import os
+import re
 import socket
 import statistics
 import threading
@@ -45,7 +47,8 @@ class Probe(threading.Thread):
                     c = http.client.HTTPConnection("127.0.0.1", self.port,
                                                    timeout=120)
                 c.request("POST", "/api/v1/counts", body=body,
-                          headers={"Content-Type": "application/json"})
+                          headers={"Content-Type": "application/json",
+                                   "X-Spamtrend-Source": "probe.example.org"})
                 r = c.getresponse()
                 r.read()
                 self.samples.append((t0, time.time() - t0, r.status))
@@ -59,36 +62,52 @@ class Probe(threading.Thread):
 
 
 class Sampler(threading.Thread):
-    """Every 0.2 s: the daemon's metrics and the resident memory of the
-    daemon and rrdcached."""
+    """Every 0.2 s: each collector's metrics and the resident memory of the
+    collectors and rrdcached."""
 
-    def __init__(self, B, st, rc):
+    def __init__(self, B, collectors, rc_pid):
         super().__init__(daemon=True)
-        self.B, self.st, self.rc = B, st, rc
-        self.samples = []  # (time, metrics, rss daemon, rss rrdcached)
+        self.B, self.collectors, self.rc_pid = B, collectors, rc_pid
+        self.samples = []  # (time, [metrics], [rss], rss rrdcached)
         self.halt = threading.Event()
 
     def run(self):
-        c = http.client.HTTPConnection("127.0.0.1", self.st.port, timeout=60)
+        conns = {}
         while not self.halt.is_set():
-            try:
-                m = self.st.metrics(c)
-            except (OSError, http.client.HTTPException):
-                c.close()
-                c = http.client.HTTPConnection("127.0.0.1", self.st.port,
-                                               timeout=60)
-                continue
-            self.samples.append((time.time(), m, self.B.rss_mib(self.st.proc.pid),
-                                 self.B.rss_mib(self.rc.pid)))
+            ms = []
+            for name, port, pid in self.collectors:
+                try:
+                    c = conns.get(port) or http.client.HTTPConnection(
+                        "127.0.0.1", port, timeout=60)
+                    conns[port] = c
+                    c.request("GET", "/metrics")
+                    r = c.getresponse()
+                    ms.append(metrics_of(r.read().decode()))
+                except (OSError, http.client.HTTPException):
+                    conns.pop(port, None)
+                    ms.append({})
+            self.samples.append((time.time(), ms,
+                                 [self.B.rss_mib(pid) for _, _, pid in self.collectors],
+                                 self.B.rss_mib(self.rc_pid)))
             self.halt.wait(0.2)
-        c.close()
 
     def written_at(self, label):
-        """(time first seen written, the writer's seconds for it)."""
-        for t, m, _, _ in self.samples:
-            if m.get("spamtrend_flush_last_step_seconds", 0) >= label:
-                return t, m.get("spamtrend_flush_last_seconds", 0)
+        """(time every collector was first seen with the step labelled label
+        written, the longest of their last write times then)."""
+        for t, ms, _, _ in self.samples:
+            if ms and all(m.get("spamtrend_flush_last_step_seconds", 0) >= label
+                          for m in ms):
+                return t, max(m.get("spamtrend_flush_last_seconds", 0) for m in ms)
         return None, None
+
+
+def metrics_of(body):
+    out = {}
+    for line in body.splitlines():
+        m = re.match(r"([a-z_]+) ([-0-9.e+]+)$", line)
+        if m:
+            out[m.group(1)] = float(m.group(2))
+    return out
 
 
 def pct(xs, p):
@@ -178,14 +197,121 @@ def rrdcached_flush_all(sock, timeout=1800):
     return False
 
 
-def send_step(B, port, sources, label):
-    """Every source's counts for the step labelled label, in batches of
-    1000 over two connections; returns the seconds it took."""
-    bodies = [B.batch_body(sources[i:i + 1000], CATS, t=label)
-              for i in range(0, len(sources), 1000)]
+def send_step(B, port, sources, label, each):
+    """Every source's counts for the step labelled label: in batches of
+    1000 over two connections, or (each) one request per source with its
+    X-Spamtrend-Source header, as reporters send through nginx;
+    returns the seconds it took."""
     t0 = time.perf_counter()
-    B.post_all(port, bodies, threads=2)
+    if not each:
+        bodies = [B.batch_body(sources[i:i + 1000], CATS, t=label)
+                  for i in range(0, len(sources), 1000)]
+        B.post_all(port, bodies, threads=2)
+        return time.perf_counter() - t0
+    bad = asyncio.run(send_each(port, sources, label))
+    if bad:
+        B.log("%d answers were not 2xx (resent)" % bad)
     return time.perf_counter() - t0
+
+
+async def send_each(port, sources, label, conns=32):
+    """One POST per source over conns keep-alive connections (asyncio, so
+    that the sender is not what limits); a request that fails or is not
+    answered 2xx is sent again (with its id, so never counted twice).
+    Returns how many answers were not 2xx."""
+    todo = list(enumerate(sources))
+    bad = 0
+
+    async def one(reader, writer, i, name):
+        body = json.dumps({"source": name, "time": label, "id": "%s-%d" % (name, label),
+                           "counts": {c: 1 + (i + k) % 7
+                                      for k, c in enumerate(CATS)}}).encode()
+        writer.write(b"POST /api/v1/counts HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/json\r\n"
+                     b"X-Spamtrend-Source: " + name.encode() +
+                     b"\r\nContent-Length: " + str(len(body)).encode() +
+                     b"\r\n\r\n" + body)
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        m = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+        await reader.readexactly(int(m.group(1)) if m else 0)
+        return status
+
+    async def worker():
+        nonlocal bad
+        reader = writer = None
+        while todo:
+            i, name = todo.pop()
+            try:
+                if writer is None:
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                if await one(reader, writer, i, name) in (200, 202):
+                    continue
+                bad += 1
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                writer = None
+            todo.append((i, name))
+            await asyncio.sleep(0.05)
+        if writer is not None:
+            writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(conns)))
+    return bad
+
+
+def read_int(path):
+    with open(path) as f:
+        return int(f.read().strip())
+
+
+def start_single(B, a):
+    """One collector on rrdcached; returns the setting of the run."""
+    rc, data, sock = start_rrdcached(B, "big")
+    st = B.Spamtrendd("big", "--step", str(a.step), "--lateness", "1",
+                      "--rrdcached", "unix:" + sock, data_dir=data).start()
+
+    def restart():
+        st.stop()
+        t0 = time.perf_counter()
+        st.start()
+        return time.perf_counter() - t0, st.port
+
+    def stop():
+        st.stop()
+        B.stop(rc)
+    return {"front": st.port, "collectors": [("spamtrendd", st.port, st.proc.pid)],
+            "rc_pid": rc.pid, "data": data, "sock": sock, "each": False,
+            "restart": restart, "stop": stop,
+            "what": "one collector, rrdcached (-w 1800 -z 1800 -t 4)"}
+
+
+def start_cluster(B, a):
+    """a.big_cluster collectors behind nginx (scripts/cluster)."""
+    cl = B.load("bench_cluster")
+    url, d = cl.cluster_start(B, a.big_cluster, "big-cluster",
+                              ("--step", str(a.step), "--lateness", "1"))
+    ks = range(1, a.big_cluster + 1)
+
+    def collectors():
+        return [("c%d" % k, read_int(os.path.join(d, "collector-%d.port" % k)),
+                 read_int(os.path.join(d, "collector-%d.pid" % k))) for k in ks]
+
+    def restart():
+        pid = read_int(os.path.join(d, "collector-1.pid"))
+        os.kill(pid, B.signal.SIGTERM)
+        while os.path.exists("/proc/%d" % pid):
+            time.sleep(0.1)
+        t0 = time.perf_counter()
+        cl.cluster_cmd(B, "up", str(a.big_cluster), d)
+        return time.perf_counter() - t0, collectors()[0][1]
+
+    return {"front": int(url.rsplit(":", 1)[1]), "collectors": collectors(),
+            "rc_pid": read_int(os.path.join(d, "rrdcached.pid")),
+            "data": os.path.join(d, "data"),
+            "sock": os.path.join(d, "rrdcached.sock"), "each": True,
+            "restart": restart, "stop": lambda: cl.cluster_cmd(B, "down", d),
+            "what": "%d collectors behind nginx, one rrdcached (scripts/cluster), "
+                    "one request per source" % a.big_cluster}
 
 
 def run(B, a):
@@ -196,17 +322,21 @@ def run(B, a):
         B.say("[big] %d sources: skipped, needs about %.0f GB and %.0f GB "
               "are free" % (n, need_gb, free))
         return
-    rc, data, sock = start_rrdcached(B, "big")
-    st = B.Spamtrendd("big", "--step", str(step), "--lateness", "1",
-                      "--rrdcached", "unix:" + sock, data_dir=data).start()
+    run_one(B, a, start_single(B, a))
+    if a.big_cluster:
+        run_one(B, a, start_cluster(B, a))
+
+
+def run_one(B, a, x):
+    n, step, nsteps = a.big, a.step, a.big_steps
+    front, data, sock = x["front"], x["data"], x["sock"]
     sources = ["s%06d.example.net" % i for i in range(n)]
-    probe = Probe(st.port)
-    sampler = Sampler(B, st, rc)
+    probe = Probe(front)
+    sampler = Sampler(B, x["collectors"], x["rc_pid"])
     probe.start()
     sampler.start()
-    B.say("[big] %d sources x %d categories, step %d s, lateness 1, through "
-          "rrdcached (-w 1800 -z 1800 -t 4); %d steps, every source in each"
-          % (n, len(CATS), step, nsteps))
+    B.say("[big] %d sources x %d categories, step %d s, lateness 1: %s; %d "
+          "steps, every source in each" % (n, len(CATS), step, x["what"], nsteps))
     first = (int(time.time()) // step + 1) * step
     labels = [first + k * step for k in range(nsteps)]
     sent = []
@@ -215,7 +345,7 @@ def run(B, a):
         # (times are explicit, max_future allows it), so that the whole
         # step is in before it closes.
         time.sleep(max(0, label - step + 1 - time.time()))
-        sent.append(send_step(B, st.port, sources, label))
+        sent.append(send_step(B, front, sources, label, x["each"]))
     last_due = labels[-1] + step
     deadline = last_due + 900
     while time.time() < deadline and sampler.written_at(labels[-1])[0] is None:
@@ -256,47 +386,49 @@ def run(B, a):
           "%.1f ms, max %.0f ms, %d not 202"
           % (len(probe.samples), pct(lat, 50) * 1000, pct(lat, 99) * 1000,
              max(lat) * 1000 if lat else float("nan"), refused))
-    rss = max(s[2] for s in sampler.samples)
+    rss = max(max(s[2]) for s in sampler.samples)
     rss_rc = max(s[3] for s in sampler.samples)
-    B.say("    RSS: spamtrendd max %.0f MiB  target < 512 MiB %s | rrdcached "
+    B.say("    RSS: each collector max %.0f MiB  target < 512 MiB %s | rrdcached "
           "max %.0f MiB" % (rss, B.verdict(rss < 512), rss_rc))
 
     # Read side, with the data in.
     now = int(time.time())
     day = "start=%d&end=%d&step=%d&categories=%s" % (now - 86400, now, step,
                                                     ",".join(CATS))
-    med, mx, body = get_ms(st.port, "/api/v1/sources?%s&sort=-spam&limit=25"
+    med, mx, body = get_ms(front, "/api/v1/sources?%s&sort=-spam&limit=25"
                            % day, 10)
     total = json.loads(body)["total"]
     B.say("    /api/v1/sources, a page of 25 of %d sorted by spam: median "
           "%.0f ms, max %.0f ms  target < 200 ms %s"
           % (total, med, mx, B.verdict(mx < 200)))
-    med2, mx2, _ = get_ms(st.port, "/api/v1/sources?%s&sort=name&q=s0999"
+    med2, mx2, _ = get_ms(front, "/api/v1/sources?%s&sort=name&q=s0999"
                           "&limit=25" % day, 10)
     B.say("    /api/v1/sources filtered (q=s0999) by name: median %.0f ms, max "
           "%.0f ms" % (med2, mx2))
     parts = []
     for p in overview_paths(now, step):
-        parts.append(get_ms(st.port, p, 5)[0])
+        parts.append(get_ms(front, p, 5)[0])
     B.say("    overview page's requests (config, _total day, events, drops, "
           "sources page): %s ms; %.0f ms together  target < 200 ms %s"
           % (" + ".join("%.0f" % x for x in parts), sum(parts),
              B.verdict(sum(parts) < 200)))
     graph = "/graph.png?source=_total&start=%d&end=%d" % (now - 86400, now)
-    cold = get_ms(st.port, graph)[0]
-    warm = get_ms(st.port, graph, 5)[0]
+    cold = get_ms(front, graph)[0]
+    warm = get_ms(front, graph, 5)[0]
     B.say("    graph of _total (a day): %.0f ms drawn, %.0f ms from the cache"
           % (cold, warm))
 
-    # Disk, once rrdcached has written everything it holds.
+    # Disk, once rrdcached has written everything it holds.  The journals
+    # are the collectors' (journal/ alone, journal.<id>/ in a cluster).
     t0 = time.perf_counter()
     flushed = rrdcached_flush_all(sock)
     flush_s = time.perf_counter() - t0
     files = [e for e in os.scandir(data) if e.name.endswith(".rrd")]
     used = sum(e.stat().st_blocks * 512 for e in files)
     apparent = sum(e.stat().st_size for e in files)
-    jbytes = sum(e.stat().st_size for e in os.scandir(os.path.join(data, "journal"))
-                 if e.is_file()) if os.path.isdir(os.path.join(data, "journal")) else 0
+    jbytes = sum(f.stat().st_size for e in os.scandir(data)
+                 if e.is_dir() and e.name.startswith("journal")
+                 for f in os.scandir(e.path) if f.is_file())
     B.say("    disk: %d files, %.0f KB used per source (%.2f MB apparent, the "
           "files are sparse), %.0f MB in all; journal %.0f MB; rrdcached "
           "wrote what it held in %.0f s%s"
@@ -304,28 +436,23 @@ def run(B, a):
              used / 1e6, jbytes / 1e6, flush_s,
              "" if flushed else " (its queue did not empty)"))
 
-    # Restart: the index reads every file back.
-    t0 = time.perf_counter()
-    st.stop()
-    stop_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    st.start()
-    up = time.perf_counter() - t0
+    # Restart (of the first collector): the index reads every file back.
+    up, port = x["restart"]()
+    t0 = time.perf_counter() - up
     partial = []
     ready = None
     deadline = time.time() + 1800
     while time.time() < deadline:
-        m = st.metrics()
-        if m.get("spamtrend_source_index_state") == 2:
+        _, _, body = get_ms(port, "/metrics")
+        if metrics_of(body.decode()).get("spamtrend_source_index_state") == 2:
             ready = time.perf_counter() - t0
             break
         if len(partial) < 5:
-            partial.append(get_ms(st.port, "/api/v1/sources?%s&sort=-spam&limit=25"
+            partial.append(get_ms(port, "/api/v1/sources?%s&sort=-spam&limit=25"
                                   % day)[0])
         time.sleep(1)
-    B.say("    restart: clean stop %.1f s, listening after %.1f s, every file "
-          "read into the index after %s s (a page of sources meanwhile: %s ms)"
-          % (stop_s, up, "%.0f" % ready if ready else "more than 1800",
+    B.say("    restart: listening after %.1f s, every file read into the "
+          "index after %s s (a page of sources meanwhile: %s ms)"
+          % (up, "%.0f" % ready if ready else "more than 1800",
              ", ".join("%.0f" % x for x in partial)))
-    st.stop()
-    B.stop(rc)
+    x["stop"]()
