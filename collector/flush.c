@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "../lib/source.h"
 #include "../lib/strmap.h"
@@ -88,16 +89,6 @@ struct flush_work {
 	int		    info_failed;
 	char		    error[256];
 };
-
-/* Seconds on the monotonic clock. */
-static double
-flush_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Add written points to name's running totals; lock held. */
 static void
@@ -294,7 +285,7 @@ flush_sync(struct flush *f)
 		pthread_mutex_unlock(&f->lock);
 		return;
 	}
-	f->last_sync = flush_clock();
+	f->last_sync = clock_mono();
 	checkpoint_done(&f->state);
 	checkpoint_park(&f->state, f->parked, f->nparked, f->state.done);
 	if (flush_save(f) == 0) {
@@ -342,7 +333,7 @@ flush_cycle(struct flush *f, struct flush_item *it)
 	struct ckpt_patch  *patches = NULL;
 	struct ckpt_parked *parked = NULL;
 	size_t		    nw, i, k, np = 0, nparked = 0;
-	double		    t0 = flush_clock();
+	double		    t0 = clock_mono();
 	uint64_t	    points = 0, late = 0, nfiles = 0, inexact = 0;
 	unsigned	    delay = 1;
 
@@ -450,7 +441,7 @@ flush_cycle(struct flush *f, struct flush_item *it)
 	f->stats.inexact += inexact;
 	f->stats.parked = f->nparked;
 	f->stats.failing = strmap_count(f->failing);
-	f->stats.last_seconds = flush_clock() - t0;
+	f->stats.last_seconds = clock_mono() - t0;
 	f->stats.last_step = it->step;
 	pthread_mutex_unlock(&f->lock);
 	if (inexact > 0)
@@ -458,7 +449,7 @@ flush_cycle(struct flush *f, struct flush_item *it)
 			 "unknown; coarse rows there stay as they were",
 		    (unsigned long long)inexact);
 
-	if (f->stopping || flush_clock() - f->last_sync >= f->s.sync_every)
+	if (f->stopping || clock_mono() - f->last_sync >= f->s.sync_every)
 		flush_sync(f);
 done:
 	for (i = 0; i < nw; i++)
@@ -574,7 +565,7 @@ flush_create(const struct flush_settings *fs, struct ckpt_state *s)
 	f->stats.parked = f->nparked;
 	f->done_pos = f->state.done_pos;
 	f->done_step = f->state.done_step;
-	f->last_sync = flush_clock();
+	f->last_sync = clock_mono();
 	if (fs->sources != NULL)
 		f->scan = sources_scan_create(
 		    fs->sources, fs->store, fs->ncategories, fs->rescan);

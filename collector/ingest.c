@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "../lib/step.h"
 #include "../rrd/store.h"
@@ -280,16 +281,6 @@ ingest_commit(struct ingest *in, struct pending *batch, int64_t now)
 		in->late = 1;
 }
 
-/* Seconds on the monotonic clock (pacing, not time of day). */
-static double
-ingest_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* The commit thread: group commit, step closing, journal clean-up. */
 static void *
 ingest_main(void *arg)
@@ -333,10 +324,10 @@ ingest_main(void *arg)
 		 */
 		if (w > in->closed || (in->late && (stopping || force)) ||
 		    (in->late &&
-			ingest_mono() - in->late_sent >= INGEST_LATE_PACE)) {
+			clock_mono() - in->late_sent >= INGEST_LATE_PACE)) {
 			ingest_close_through(in, w);
 			in->late = 0;
-			in->late_sent = ingest_mono();
+			in->late_sent = clock_mono();
 		}
 		if (now - last_gc >= 10 || now < last_gc) {
 			flush_done_through(in->flush, &gc_pos, &gc_step);

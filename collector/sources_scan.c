@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "../rrd/export.h"
 #include "../rrd/store.h"
@@ -29,16 +30,6 @@ struct sources_scan {
 	double		started, idle_until;
 	int		sweeps;
 };
-
-/* Seconds on the monotonic clock. */
-static double
-scan_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Start scanning. */
 struct sources_scan *
@@ -115,7 +106,7 @@ scan_one(struct sources_scan *sc, const char *name)
 double
 sources_scan_run(struct sources_scan *sc, double budget)
 {
-	double t0 = scan_clock(), now;
+	double t0 = clock_mono(), now;
 	size_t i;
 
 	if (sc->names == NULL) {
@@ -134,10 +125,10 @@ sources_scan_run(struct sources_scan *sc, double budget)
 	}
 	while (sc->next < sc->n) {
 		scan_one(sc, sc->names[sc->next++]);
-		if (scan_clock() - t0 >= budget)
+		if (clock_mono() - t0 >= budget)
 			return 0;
 	}
-	now = scan_clock();
+	now = clock_mono();
 	if (sc->sweeps++ == 0) {
 		sources_set_state(sc->s, SOURCES_READY);
 		log_info(

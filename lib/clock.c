@@ -1,5 +1,6 @@
 /*
- * clock.c -- the system clock behind struct st_clock.  Owns nothing else.
+ * clock.c -- the system clock behind struct st_clock, and the monotonic
+ * clock for timing.  Owns nothing else.
  */
 #include "clock.h"
 
@@ -23,4 +24,14 @@ int64_t
 clock_now(const struct st_clock *c)
 {
 	return c->now(c->arg);
+}
+
+/* Seconds on the monotonic clock. */
+double
+clock_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

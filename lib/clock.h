@@ -22,4 +22,10 @@ extern const struct st_clock clock_system;
 /* The time by c. */
 int64_t clock_now(const struct st_clock *c);
 
+/*
+ * Seconds on CLOCK_MONOTONIC: for pacing and timing only (never the time
+ * of a count), so it is not the injectable clock.
+ */
+double clock_mono(void);
+
 #endif

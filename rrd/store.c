@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/clock.h"
 #include "../lib/fault.h"
 #include "../lib/log.h"
 #include "../lib/source.h"
@@ -440,16 +441,6 @@ store_last(struct store *st, const char *name, int64_t *last)
 	return 0;
 }
 
-/* Seconds on the monotonic clock. */
-static double
-store_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Order names for qsort. */
 static int
 store_part_cmp(const void *a, const void *b)
@@ -467,7 +458,7 @@ store_look_parts(struct store *st)
 	size_t	       len;
 
 	st->nparts = 0;
-	st->parts_looked = store_clock();
+	st->parts_looked = clock_mono();
 	if ((d = opendir(st->data_dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL && st->nparts < STORE_MAX_PARTS) {
@@ -498,7 +489,7 @@ store_parts(struct store *st, const char    *name,
 		return max > 0;
 	}
 	store_lock(st);
-	if (st->nparts == 0 || store_clock() - st->parts_looked >= 5)
+	if (st->nparts == 0 || clock_mono() - st->parts_looked >= 5)
 		store_look_parts(st);
 	n = st->nparts < max ? st->nparts : max;
 	for (i = 0; i < n; i++)
