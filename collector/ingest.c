@@ -38,8 +38,10 @@
 #include "replay.h"
 #include "sources.h"
 
-#define INGEST_LATE_PACE 2.0 /* seconds between cycles of late shares */
-#define INGEST_RESCAN	 300 /* seconds between readings of every file */
+#define INGEST_LATE_PACE      2.0 /* seconds between cycles of late shares */
+#define INGEST_RESCAN	      300 /* seconds between readings of every file */
+#define INGEST_SYNC	      30  /* seconds between store syncs */
+#define INGEST_SYNC_RRDCACHED 300 /* the same through rrdcached */
 
 struct pending {
 	struct pending	  *next;
@@ -513,7 +515,13 @@ ingest_create(const struct conf *c, struct store *st,
 	fs.state_path = state_path;
 	fs.ncategories = c->ncategories;
 	fs.step = c->step;
-	fs.sync_every = 30;
+	/*
+	 * A sync writes every file touched since the last one out of
+	 * rrdcached: every 30 s would undo its batching with many sources.
+	 */
+	fs.sync_every = c->rrdcached != NULL && c->rrdcached[0] != '\0'
+	    ? INGEST_SYNC_RRDCACHED
+	    : INGEST_SYNC;
 	fs.keep = as.max_late + (int64_t)(c->lateness + 1) * c->step;
 	/* Others sharing the directory write files too: read them again. */
 	fs.sources = in->sources;

@@ -174,6 +174,12 @@ struct flush_ctx {
 	int	      failed;
 };
 
+/* A growing list of names. */
+struct store_names {
+	char **v;
+	size_t n, cap;
+};
+
 /* Sweep callback: flush one dirty file out of rrdcached. */
 static int
 store_flush_one(void *arg, const char *name, void *value)
@@ -195,17 +201,53 @@ store_flush_one(void *arg, const char *name, void *value)
 	return 0;
 }
 
+/* Sweep callback: the name of one dirty file into a list. */
+static int
+store_dirty_one(void *arg, const char *name, void *value)
+{
+	struct store_names *l = arg;
+	struct store_entry *e = value;
+
+	if (!e->dirty)
+		return 0;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 256;
+		if ((l->v = reallocarray(l->v, l->cap, sizeof(*l->v))) == NULL)
+			abort();
+	}
+	if ((l->v[l->n++] = strdup(name)) == NULL)
+		abort();
+	return 0;
+}
+
 /*
  * Flush every file updated through rrdcached since its last flush (librrd
  * 1.7.2 has no client call for FLUSHALL, and FLUSHALL does not wait for the
- * writes anyway).  Lock held.  Returns the number of failures.
+ * writes anyway).  Lock held on entry and on return; with relock, it is
+ * dropped and taken again around each file, so that with 100,000 files a
+ * graph or a page of sources waits for one flush, not for all of them.
+ * Returns the number of failures.
  */
 static int
-store_flush_dirty(struct store *st)
+store_flush_dirty(struct store *st, int relock)
 {
-	struct flush_ctx c = {st, 0};
+	struct flush_ctx    c = {st, 0};
+	struct store_names  l = {0};
+	struct store_entry *e;
+	size_t		    i;
 
-	strmap_sweep(st->files, store_flush_one, &c);
+	if (!relock) {
+		strmap_sweep(st->files, store_flush_one, &c);
+		return c.failed;
+	}
+	strmap_sweep(st->files, store_dirty_one, &l);
+	for (i = 0; i < l.n; i++) {
+		if ((e = strmap_get(st->files, l.v[i])) != NULL)
+			store_flush_one(&c, l.v[i], e);
+		store_unlock(st);
+		store_lock(st);
+	}
+	store_names_free(l.v, l.n);
 	return c.failed;
 }
 
@@ -225,7 +267,7 @@ store_free(struct store *st)
 		return;
 	if (st->rrdcached != NULL) {
 		if (st->files != NULL)
-			store_flush_dirty(st);
+			store_flush_dirty(st, 0);
 		rrdc_disconnect();
 	}
 	if (st->files != NULL) {
@@ -722,7 +764,7 @@ store_sync(struct store *st, char *err, size_t errlen)
 	store_lock(st);
 	if (store_rrdcached_same(st, err, errlen) == -1)
 		ret = -1;
-	else if (st->rrdcached != NULL && store_flush_dirty(st) > 0) {
+	else if (st->rrdcached != NULL && store_flush_dirty(st, 1) > 0) {
 		snprintf(err, errlen,
 		    "rrdcached: some files could not be "
 		    "flushed");
