@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "../rrd/export.h"
@@ -374,8 +375,8 @@ read_sources_files(struct read_job *j, const struct read_order *o,
  * are all known, one collector writing); the rows of the page are read
  * from their files otherwise.  With collectors sharing the directory, the
  * others' files are read again only every few minutes: the directory is
- * listed for new names at every call, and the page's last steps are read
- * from the files.  Returns -1 when the index cannot order the list (a
+ * listed for new names whenever it changed, and the page's last steps are
+ * read from the files.  Returns -1 when the index cannot order the list (a
  * range further back than it holds).
  */
 static int
@@ -388,12 +389,19 @@ read_sources_index(struct read_job *j, const struct read_order *o,
 	int64_t		    we = (j->q.end + 3599) / 3600 * 3600;
 	int		    alone = j->st->conf->collector_id[0] == '\0';
 	int		    exact = alone && ws == j->q.start && we == j->q.end;
+	struct stat	    sb;
 	char		  **names;
 	size_t		    i, n;
 	unsigned	    c;
 
-	/* Files the other collectors made since the index read the directory. */
-	if (!alone && store_list_sources(j->st->store, &names, &n) == 0) {
+	/*
+	 * Files the other collectors made since the index read the directory
+	 * (which they change by making one).
+	 */
+	if (!alone && stat(j->st->conf->data_dir, &sb) == 0 &&
+	    sources_dir_changed(idx,
+		(int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec) &&
+	    store_list_sources(j->st->store, &names, &n) == 0) {
 		for (i = 0; i < n; i++)
 			sources_add(idx, names[i]);
 		store_names_free(names, n);

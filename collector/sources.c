@@ -34,6 +34,7 @@ struct sources {
 	int64_t		   newest; /* over all sources */
 	enum sources_state state;
 	uint64_t	   learned;
+	int64_t		   dir_mtime; /* sources_dir_changed */
 };
 
 /* Create an empty index. */
@@ -297,6 +298,19 @@ sources_count(struct sources *s)
 	n = strmap_count(s->map);
 	pthread_mutex_unlock(&s->lock);
 	return n;
+}
+
+/* Whether the directory changed. */
+int
+sources_dir_changed(struct sources *s, int64_t mtime)
+{
+	int changed;
+
+	pthread_mutex_lock(&s->lock);
+	changed = mtime != s->dir_mtime || mtime == 0;
+	s->dir_mtime = mtime;
+	pthread_mutex_unlock(&s->lock);
+	return changed;
 }
 
 /* Files read into it. */

@@ -78,6 +78,12 @@ enum sources_state sources_state(struct sources *s);
 int sources_list(struct sources *s, const char *text, int64_t start,
     int64_t end, struct source_row **out, size_t *n);
 
+/*
+ * Whether the data directory changed since the last call that said so:
+ * mtime is its modification time (nanoseconds); the first call says yes.
+ */
+int sources_dir_changed(struct sources *s, int64_t mtime);
+
 /* Sources in the index. */
 size_t sources_count(struct sources *s);
 /* Files read into it (sources_learn calls) since start. */
