@@ -405,7 +405,7 @@ store_learn(struct store *st, const char *name, const char *path, char *err,
 	struct store_kind   k;
 	char		    why[256];
 	uint64_t	    ino;
-	int		    r;
+	int		    r, tries;
 
 	if ((r = store_check_path(path, &ino, err, errlen)) == -1)
 		return NULL;
@@ -417,10 +417,26 @@ store_learn(struct store *st, const char *name, const char *path, char *err,
 	if (e->inode == ino && e->last > 0)
 		return e; /* known, and nobody replaced it */
 	store_flush_locked(st, path);
-	if (store_file_inspect(st, path, &k, why, sizeof(why)) == -1 ||
-	    !k.ours) {
+	for (tries = 0;
+	     (r = store_file_inspect(st, path, &k, why, sizeof(why))) == -1 &&
+	     store_file_intact(path);
+	     tries++) {
+		/* librrd refused it: another process holds it for a moment. */
+		if (tries == 10) {
+			snprintf(err, errlen, "%s: %s", path, why);
+			return NULL;
+		}
+		usleep(2000);
+	}
+	if (r == -1 || !k.ours) {
 		if (store_file_move_aside(path, why, err, errlen) == -1)
 			return NULL;
+		/* What rrdcached still holds for it is for that file. */
+		if (st->rrdcached != NULL) {
+			rrd_clear_error();
+			rrdc_forget(path);
+			rrd_clear_error();
+		}
 		e->last = 0;
 		e->inode = 0;
 		return e;
@@ -654,8 +670,17 @@ store_update_locked(struct store *st, const char *name, const char *path,
 		 * for any step still in the finest archive finds known rows.
 		 */
 		start = pts[0].step - st->step;
-		if (store_file_create(st, path, start, err, errlen) == -1)
+		switch (store_file_create(st, path, start, err, errlen)) {
+		case -1:
 			return -1;
+		case 1:
+			/* Another collector made it just now: append to it. */
+			if ((e = store_learn(st, name, path, err, errlen)) ==
+			    NULL)
+				return -1;
+			return store_update_locked(
+			    st, name, path, e, pts, n, err, errlen);
+		}
 		last = start;
 		created = 1;
 	}
@@ -691,13 +716,14 @@ store_update_locked(struct store *st, const char *name, const char *path,
 				store_write_out(path);
 		}
 		rc = 0;
-	} else if (created) {
-		unlink(path);
-		e->inode = 0;
-		e->last = 0;
 	} else {
-		/* Another collector may have written it since: learn it again. */
+		/*
+		 * Another collector may have written it since: learn it again.
+		 * A file made here stays (its rows say "nothing reported"): by
+		 * now another collector may be writing it too.
+		 */
 		e->last = 0;
+		e->inode = created ? 0 : e->inode;
 	}
 	free(vals);
 	free(argv);

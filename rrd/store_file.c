@@ -27,7 +27,6 @@
 #include "store.h"
 
 #include <rrd.h>
-#include <rrd_client.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -230,6 +229,47 @@ store_file_migrate(struct store *st, const char *path,
 		 "stored as zeros)",
 	    path);
 	return 0;
+}
+
+/*
+ * 1 when path reads as a whole RRD file of this machine's format by
+ * rrdfile_parse, which takes no lock: librrd refuses a file another
+ * process (rrdcached, another collector) holds locked for a moment, and
+ * that is no reason to take the file for corrupt.
+ */
+int
+store_file_intact(const char *path)
+{
+	struct rrdfile_layout l;
+	struct stat	      sb;
+	unsigned char	     *buf;
+	char		      err[256];
+	size_t		      off = 0;
+	int		      fd, ok = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return 0;
+	if (fstat(fd, &sb) == -1 || sb.st_size <= 0 ||
+	    sb.st_size > (off_t)1 << 30 ||
+	    (buf = malloc((size_t)sb.st_size)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	while (off < (size_t)sb.st_size) {
+		ssize_t r =
+		    pread(fd, buf + off, (size_t)sb.st_size - off, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		off += (size_t)r;
+	}
+	if (off == (size_t)sb.st_size)
+		ok = rrdfile_parse(buf, off, &l, err, sizeof(err)) == 0;
+	free(buf);
+	close(fd);
+	return ok;
 }
 
 /* Move a corrupt or foreign file aside to <path>.corrupt[.N]. */
@@ -456,20 +496,20 @@ store_file_template(struct store *st, char *err, size_t errlen)
  * Create path with the store's layout and its last update at start; lock
  * held.  Only the header is written: the rows are a hole of zeros (see
  * rrdfile_header), known zeros with zero coverage, "nothing reported".
+ * The file is made under a temporary name and linked into place, so that
+ * another collector never sees it half-written (it would take it for a
+ * corrupt file), and one that made it first is never overwritten: then
+ * this returns 1 and the caller learns that file.
  */
 int
 store_file_create(
     struct store *st, const char *path, int64_t start, char *err, size_t errlen)
 {
 	unsigned char *hdr;
+	char	       tmp[PATH_MAX + 32];
 	size_t	       len, off = 0;
 	int	       fd, saved;
 
-	if (st->rrdcached != NULL) {
-		rrd_clear_error();
-		rrdc_forget(path);
-		rrd_clear_error();
-	}
 	if (store_file_template(st, err, errlen) == -1)
 		return -1;
 	len = st->tmpl_layout.data_off;
@@ -480,8 +520,10 @@ store_file_create(
 		free(hdr);
 		return -1;
 	}
+	snprintf(tmp, sizeof(tmp), "%s/" STORE_PATCH_TMP, st->data_dir,
+	    (long)getpid());
 	fd = open(
-	    path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd == -1)
 		goto fail;
 	while (off < len) {
@@ -500,11 +542,21 @@ store_file_create(
 		goto fail_fd;
 	close(fd);
 	free(hdr);
+	if (link(tmp, path) == -1) {
+		saved = errno;
+		unlink(tmp);
+		if (saved == EEXIST)
+			return 1;
+		errno = saved;
+		snprintf(err, errlen, "create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	unlink(tmp);
 	return 0;
 fail_fd:
 	saved = errno;
 	close(fd);
-	unlink(path);
+	unlink(tmp);
 	errno = saved;
 fail:
 	snprintf(err, errlen, "create %s: %s", path, strerror(errno));

@@ -115,6 +115,12 @@ int store_file_check_layout(struct store *st, char *err, size_t errlen);
  */
 void store_file_clean_tmp(struct store *st);
 
+/*
+ * 1 when path reads whole as an RRD file by rrdfile_parse (no lock taken):
+ * a file librrd refused for a moment is not corrupt.
+ */
+int store_file_intact(const char *path);
+
 /* Move a corrupt or foreign file aside to <path>.corrupt[.N]; -1 with err. */
 int store_file_move_aside(
     const char *path, const char *why, char *err, size_t errlen);
@@ -130,8 +136,9 @@ int store_file_migrate(struct store *st, const char *path,
 uint64_t store_file_generation(const char *path);
 
 /*
- * Create path (which must not exist) with the store's layout and its last
- * update at start: the header, then a hole of zero rows.  -1 with err.
+ * Create path with the store's layout and its last update at start: the
+ * header, then a hole of zero rows, linked into place whole.  Returns 0,
+ * 1 when another process made path first (left as it is), or -1 with err.
  */
 int store_file_create(struct store *st, const char *path, int64_t start,
     char *err, size_t errlen);

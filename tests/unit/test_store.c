@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -125,7 +127,7 @@ main(void)
 	unsigned n;
 	int	 fd, r;
 
-	plan(51);
+	plan(55);
 	log_set_level("error");
 	test_workers();
 
@@ -318,6 +320,103 @@ main(void)
 	    "sources are listed sorted, symlinks and _total left out");
 	store_names_free(names, nnames);
 	is_int(store_sync(st, err, sizeof(err)), 0, "sync works");
+
+	/*
+	 * Two collectors on one directory: one found a file missing, the
+	 * other made it; the first appends to that file.
+	 */
+	{
+		struct store *b = open_store(tmpl, 60);
+
+		store_last(st, "race.example.com", &last);
+		c[0] = 11;
+		is_int(store_write(
+			   b, "race.example.com", t0, c, 60, err, sizeof(err)),
+		    0, "the other collector makes the file first");
+		c[0] = 13;
+		r = store_write(
+		    st, "race.example.com", t0 + 60, c, 60, err, sizeof(err));
+		is_int(r, 0, "a collector that found no file appends to it");
+		if (r != 0)
+			diag("%s", err);
+		r = export_fetch(st, "race.example.com", t0 - 60, t0 + 60, 60,
+		    all, 4, 0, &s, &e);
+		ok(r == 0 && s.nrows == 2 && s.counts[0] == 11 &&
+			s.counts[4] == 13,
+		    "both steps are in the one file");
+		if (r == 0)
+			series_free(&s);
+		store_free(b);
+	}
+
+	/*
+	 * Another collector (a process) reads every file while this one makes
+	 * new ones: it never sees one half-made (it would move it aside as
+	 * corrupt, and the counts written to it would be lost).
+	 */
+	{
+		pid_t child;
+		int   status, ok_all = 1, k;
+
+		fflush(NULL);
+		if ((child = fork()) == 0) {
+			struct store *b = open_store(tmpl, 60);
+			time_t	      end = time(NULL) + 3;
+
+			while (time(NULL) < end)
+				for (k = 0; k < 300; k++) {
+					char nm[64];
+
+					snprintf(nm, sizeof(nm),
+					    "new%03d.example.com", k);
+					store_last(b, nm, &last);
+				}
+			_exit(0);
+		}
+		for (i = 0; i < 300; i++) {
+			char nm[64];
+
+			snprintf(nm, sizeof(nm), "new%03zu.example.com", i);
+			c[0] = i;
+			/*
+			 * librrd's own file lock may refuse a write while the
+			 * other reads: the writer retries (so does flush.c).
+			 */
+			for (r = -1, k = 0; r != 0 && k < 50; k++)
+				if ((r = store_write(st, nm, t0, c, 60, err,
+					 sizeof(err))) == -1)
+					usleep(2000);
+			if (r != 0) {
+				diag("write %s: %s", nm, err);
+				ok_all = 0;
+			}
+			usleep(5000);
+		}
+		waitpid(child, &status, 0);
+		for (i = 0; i < 300 && ok_all; i++) {
+			snprintf(path, sizeof(path),
+			    "%s/new%03zu.example.com.rrd.corrupt", tmpl, i);
+			if (exists(path)) {
+				diag("%s", path);
+				ok_all = 0;
+			}
+			snprintf(path, sizeof(path), "new%03zu.example.com", i);
+			if (export_fetch(st, path, t0 - 60, t0, 60, all, 4, 0,
+				&s, &e) != 0)
+				ok_all = 0;
+			else {
+				if (s.nrows != 1 || s.counts[0] != (int64_t)i) {
+					diag("%s: %zu rows, %lld", path,
+					    s.nrows, (long long)s.counts[0]);
+					ok_all = 0;
+				}
+				series_free(&s);
+			}
+		}
+		ok(ok_all,
+		    "files made while another process reads them are "
+		    "never taken for corrupt");
+	}
 
 	/* A new store on the same directory learns the last update. */
 	store_free(st);
