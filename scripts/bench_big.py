@@ -418,6 +418,25 @@ def run_one(B, a, x):
     B.say("    graph of _total (a day): %.0f ms drawn, %.0f ms from the cache"
           % (cold, warm))
 
+    # Exact: what the files hold is what was sent (ham, which the probe
+    # does not send), in _total and in a sample of sources.
+    def sent_ham(i):
+        return 1 + ((i if x["each"] else i % 1000) + 1) % 7
+    q = "start=%d&end=%d&step=%d&categories=ham" % (labels[0] - step, labels[-1], step)
+    got = sum(int(r.split(",")[2]) for r in get_ms(
+        front, "/export.csv?source=_total&" + q)[2].decode().splitlines()[1:]
+        if r.split(",")[2] not in ("", "ham"))
+    want = nsteps * sum(sent_ham(i) for i in range(n))
+    wrong = 0
+    for i in range(0, n, max(1, n // 50)):
+        rows = get_ms(front, "/export.csv?source=%s&%s" % (sources[i], q))[2]
+        have = sum(int(r.split(",")[2]) for r in rows.decode().splitlines()[1:]
+                   if r.split(",")[2] not in ("", "ham"))
+        wrong += have != nsteps * sent_ham(i)
+    B.say("    exact: _total holds %d ham of the %d sent; %d of %d sources "
+          "sampled differ  %s" % (got, want, wrong, len(range(0, n, max(1, n // 50))),
+                                  B.verdict(got == want and wrong == 0)))
+
     # Disk, once rrdcached has written everything it holds.  The journals
     # are the collectors' (journal/ alone, journal.<id>/ in a cluster).
     t0 = time.perf_counter()
