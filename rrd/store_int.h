@@ -1,12 +1,13 @@
 /*
- * store_int.h -- what rrd/store.c and rrd/store_file.c share: the store's
- * state and the calls each makes into the other.  Private to those two
- * files; everything else goes through store.h.
+ * store_int.h -- what rrd/store.c, rrd/store_file.c and rrd/store_sync.c
+ * share: the store's state and the calls each makes into the others.
+ * Private to those files; everything else goes through store.h.
  *
- * store.c owns the table of files (what is known of each), appending and
- * syncing; store_file.c makes whole files: new ones from the template
- * header, older layouts brought up to date, late counts patched in by
- * copy and rename.  Unless said otherwise, the functions below run with
+ * store.c owns the table of files (what is known of each) and appending;
+ * store_file.c makes whole files: new ones from the template header, older
+ * layouts brought up to date, late counts patched in by copy and rename;
+ * store_sync.c gets what was written onto the disk (rrdcached flushes,
+ * syncing the file system).  Unless said otherwise, the functions below run with
  * the store lock held.
  */
 #ifndef ST_STORE_INT_H
@@ -59,12 +60,6 @@ struct store {
 	int	    rrdc_lost;	  /* started anew since: nothing is written */
 };
 
-/*
- * 0 when rrdcached is still the process the store first wrote through (or
- * none is used); -1 with err once it was started anew (store.c).
- */
-int store_rrdcached_same(struct store *st, char *err, size_t errlen);
-
 /* What store_file_inspect learns of a file. */
 struct store_kind {
 	int64_t last;
@@ -89,9 +84,6 @@ struct store_entry *store_learn(struct store *st, const char *name,
  */
 int store_check_path(
     const char *path, uint64_t *inode, char *err, size_t errlen);
-
-/* Ask rrdcached (if one is used) to write out path's updates; -1 on failure. */
-int store_flush_locked(struct store *st, const char *path);
 
 /* store_file.c: whole files. */
 
@@ -142,5 +134,23 @@ uint64_t store_file_generation(const char *path);
  */
 int store_file_create(struct store *st, const char *path, int64_t start,
     char *err, size_t errlen);
+
+/* store_sync.c: onto the disk. */
+
+/*
+ * 0 when rrdcached is still the process the store first wrote through (or
+ * none is used); -1 with err once it was started anew.
+ */
+int store_rrdcached_same(struct store *st, char *err, size_t errlen);
+
+/* Ask rrdcached (if one is used) to write out path's updates; -1 on failure. */
+int store_flush_locked(struct store *st, const char *path);
+
+/*
+ * Flush every file updated through rrdcached since its last flush; with
+ * relock, the lock is dropped and taken again around each file.  Returns
+ * the number of failures.
+ */
+int store_flush_dirty(struct store *st, int relock);
 
 #endif
