@@ -231,6 +231,44 @@ store_file_migrate(struct store *st, const char *path,
 	return 0;
 }
 
+/* Read all of the open regular file fd into memory. */
+static unsigned char *
+store_file_read(int fd, const char *path, size_t *len, char *err, size_t errlen)
+{
+	struct stat    sb;
+	unsigned char *b;
+	size_t	       off = 0;
+
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (sb.st_size > (off_t)1 << 30) {
+		snprintf(err, errlen, "%s: over 1 GiB, not an RRD file of ours",
+		    path);
+		return NULL;
+	}
+	if ((b = malloc((size_t)sb.st_size + 1)) == NULL)
+		abort();
+	while (off < (size_t)sb.st_size) {
+		ssize_t r =
+		    pread(fd, b + off, (size_t)sb.st_size - off, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		off += (size_t)r;
+	}
+	if (off != (size_t)sb.st_size) {
+		snprintf(err, errlen, "%s: short read", path);
+		free(b);
+		return NULL;
+	}
+	*len = off;
+	return b;
+}
+
 /*
  * 1 when path reads as a whole RRD file of this machine's format by
  * rrdfile_parse, which takes no lock: librrd refuses a file another
@@ -241,33 +279,17 @@ int
 store_file_intact(const char *path)
 {
 	struct rrdfile_layout l;
-	struct stat	      sb;
 	unsigned char	     *buf;
 	char		      err[256];
-	size_t		      off = 0;
+	size_t		      len;
 	int		      fd, ok = 0;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return 0;
-	if (fstat(fd, &sb) == -1 || sb.st_size <= 0 ||
-	    sb.st_size > (off_t)1 << 30 ||
-	    (buf = malloc((size_t)sb.st_size)) == NULL) {
-		close(fd);
-		return 0;
+	if ((buf = store_file_read(fd, path, &len, err, sizeof(err))) != NULL) {
+		ok = rrdfile_parse(buf, len, &l, err, sizeof(err)) == 0;
+		free(buf);
 	}
-	while (off < (size_t)sb.st_size) {
-		ssize_t r =
-		    pread(fd, buf + off, (size_t)sb.st_size - off, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		off += (size_t)r;
-	}
-	if (off == (size_t)sb.st_size)
-		ok = rrdfile_parse(buf, off, &l, err, sizeof(err)) == 0;
-	free(buf);
 	close(fd);
 	return ok;
 }
@@ -418,39 +440,6 @@ store_file_rrd_create(
 		return -1;
 	}
 	return 0;
-}
-
-/* Read all of the open regular file fd into memory. */
-static unsigned char *
-store_file_read(int fd, const char *path, size_t *len, char *err, size_t errlen)
-{
-	struct stat    sb;
-	unsigned char *b;
-	size_t	       off = 0;
-
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if ((b = malloc((size_t)sb.st_size + 1)) == NULL)
-		abort();
-	while (off < (size_t)sb.st_size) {
-		ssize_t r =
-		    pread(fd, b + off, (size_t)sb.st_size - off, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		off += (size_t)r;
-	}
-	if (off != (size_t)sb.st_size) {
-		snprintf(err, errlen, "%s: short read", path);
-		free(b);
-		return NULL;
-	}
-	*len = off;
-	return b;
 }
 
 /*
