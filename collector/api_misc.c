@@ -169,9 +169,17 @@ misc_asset(struct http_request *r, void *arg)
 	misc_send_file(r, arg, http_path(r) + strlen("/assets/"));
 }
 
+/*
+ * Failing files named in /healthz and as labelled series in /metrics: when
+ * every file fails (rrdcached started anew, a disk gone read-only) there
+ * may be 100,000 of them, and a health check polled every few seconds must
+ * stay small; the count is always given whole.
+ */
+#define MISC_FAILING_SHOWN 20
+
 struct failing_ctx {
 	FILE *fp;
-	int   n;
+	int   n; /* files met */
 };
 
 /* One failing file into the /healthz list (names are validated). */
@@ -183,6 +191,10 @@ misc_failing_json(void *arg, const char *name, const char *error, int64_t since)
 	char		   *text;
 	size_t		    len;
 
+	if (c->n >= MISC_FAILING_SHOWN) {
+		c->n++;
+		return;
+	}
 	csv_json_string(&b, error);
 	text = csv_take(&b, &len);
 	fprintf(c->fp, "%s{\"file\":\"%s.rrd\",\"since\":%lld,\"error\":%s}",
@@ -217,7 +229,7 @@ misc_healthz(struct http_request *r, void *arg)
 	    "{\"status\":\"degraded\",\"detail\":\"some files "
 	    "cannot be written; their counts wait\",\"failing\":[");
 	ingest_each_failing(st->ingest, misc_failing_json, &c);
-	fprintf(c.fp, "]}");
+	fprintf(c.fp, "],\"failing_count\":%d}", c.n);
 	fclose(c.fp);
 	if (c.n == 0)
 		http_respond_json(r, 200, "{\"status\":\"ok\"}");
@@ -269,9 +281,13 @@ static void
 misc_failing_metric(
     void *arg, const char *name, const char *error, int64_t since)
 {
+	struct failing_ctx *c = arg;
+
 	(void)error;
 	(void)since;
-	fprintf(arg, "spamtrend_file_failing{file=\"%s.rrd\"} 1\n", name);
+	if (c->n++ < MISC_FAILING_SHOWN)
+		fprintf(
+		    c->fp, "spamtrend_file_failing{file=\"%s.rrd\"} 1\n", name);
 }
 
 /* GET /metrics: the Prometheus text exposition format. */
@@ -401,8 +417,15 @@ misc_metrics(struct http_request *r, void *arg)
 		: 0);
 	fprintf(fp,
 	    "# HELP spamtrend_file_failing 1 for a file that cannot be "
-	    "written now.\n# TYPE spamtrend_file_failing gauge\n");
-	ingest_each_failing(st->ingest, misc_failing_metric, fp);
+	    "written now (at most %d are named; "
+	    "spamtrend_flush_failing_files counts them all).\n"
+	    "# TYPE spamtrend_file_failing gauge\n",
+	    MISC_FAILING_SHOWN);
+	{
+		struct failing_ctx c = {fp, 0};
+
+		ingest_each_failing(st->ingest, misc_failing_metric, &c);
+	}
 	{
 		struct metrics_ctx m = {fp, st->conf, 0};
 

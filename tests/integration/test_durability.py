@@ -10,7 +10,7 @@ import time
 from harness import Daemon, Tap, aligned_now, crash_check, crash_run, rrd_totals
 
 CATS = ("spam", "ham", "virus", "rejected")
-t = Tap(35)
+t = Tap(39)
 
 
 def totals(data_dir, source, lo, hi):
@@ -230,6 +230,39 @@ try:
          "once the file works, every count that waited is in it, across a restart")
     t.eq(totals(d.data_dir, "_total", T - 600, T + 600)["spam"], 15, "and in _total")
     t.eq(d.get("/healthz").json().get("status"), "ok", "and /healthz is ok again")
+finally:
+    d.cleanup()
+
+
+# 8. When every file fails (a disk gone read-only, rrdcached started anew),
+# /healthz and /metrics name a few and count them all: a health check
+# polled every few seconds stays small with 100,000 sources.
+d = Daemon()
+try:
+    T = aligned_now() + 60
+    d.set_clock(T - 30)
+    d.fault("store_write", "EIO")
+    names = ["f%02d.example.com" % i for i in range(30)]
+    r = d.post_counts([{"source": n, "time": T, "counts": {"spam": 1}} for n in names])
+    t.eq(r.status, 202, "thirty sources accepted")
+    d.write_through(T)
+    h = d.get("/healthz").json()
+    shown = [f["file"] for f in h.get("failing", [])]
+    t.ok(h.get("status") == "degraded" and h.get("failing_count") == 31 and
+         len(shown) == 20 and len(set(shown)) == 20 and
+         set(shown) <= set(n + ".rrd" for n in names) | {"_total.rrd"},
+         "/healthz names 20 of the 31 failing files and counts them all", h)
+    m = d.get("/metrics").body.decode()
+    t.ok(m.count("spamtrend_file_failing{") == 20 and
+         "\nspamtrend_flush_failing_files 31\n" in m,
+         "/metrics labels 20 of them and counts all 31",
+         [l for l in m.splitlines() if "failing" in l])
+    d.fault("store_write")
+    d.write_through(T + 60)
+    h = d.get("/healthz").json()
+    t.ok(h.get("status") == "ok" and
+         totals(d.data_dir, "_total", T - 600, T + 600)["spam"] == 30,
+         "once writing works, every count is in _total and /healthz is ok", h)
 finally:
     d.cleanup()
 t.done()
