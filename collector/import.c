@@ -198,20 +198,70 @@ import_usage(FILE *fp)
 	    "Refused while a spamtrendd runs on DIR.\n");
 }
 
+/*
+ * Points waiting for one file: appended in batches, so that librrd opens
+ * and maps a file once per IMPORT_BATCH steps rather than once per step (a
+ * year of minutes is half a million steps per file).
+ */
+#define IMPORT_BATCH 4096
+
+struct import_batch {
+	const char	   *name;
+	struct store_point *pts;
+	size_t		    n;
+};
+
+/* Append what b holds to its file; 0, or -1 with the error printed. */
+static int
+import_flush(struct store *st, struct import_batch *b)
+{
+	char err[512];
+
+	if (b->n == 0)
+		return 0;
+	if (store_update(st, b->name, b->pts, b->n, err, sizeof(err)) == -1) {
+		fprintf(stderr, "spamtrendd import: %s: %s\n", b->name, err);
+		return -1;
+	}
+	b->n = 0;
+	return 0;
+}
+
+/* Add one step to b, appending the batch when it is full. */
+static int
+import_push(struct store *st, struct import_batch *b, int64_t t,
+    const uint64_t *counts, unsigned ncat, uint64_t cover)
+{
+	struct store_point *p = &b->pts[b->n++];
+
+	memset(p, 0, sizeof(*p));
+	p->step = t;
+	memcpy(p->counts, counts, ncat * sizeof(counts[0]));
+	p->cover = cover;
+	return b->n == IMPORT_BATCH ? import_flush(st, b) : 0;
+}
+
 /* Write every step of the files into the store at tmp; see the top comment. */
 static int
 import_write(struct store *st, struct import_file *files, size_t nfiles,
     unsigned ncat, unsigned step, int64_t total_last)
 {
-	uint64_t counts[ST_MAX_CATEGORIES], total[ST_MAX_CATEGORIES];
-	uint64_t cover, total_cover;
-	char	 err[512];
-	int64_t	 lo = INT64_MAX, hi = INT64_MIN, a, b, t;
-	size_t	 i, steps = 0, total_steps = 0, total_skipped = 0;
-	unsigned c;
-	long	 row;
-	int	 any;
+	uint64_t	    counts[ST_MAX_CATEGORIES], total[ST_MAX_CATEGORIES];
+	uint64_t	    cover, total_cover;
+	struct import_batch batch[IMPORT_MAX_FILES + 1];
+	int64_t		    lo = INT64_MAX, hi = INT64_MIN, a, b, t;
+	size_t		    i, steps = 0, total_steps = 0, total_skipped = 0;
+	unsigned	    c;
+	long		    row;
+	int		    any, rc = -1;
 
+	for (i = 0; i <= nfiles; i++) {
+		batch[i].name = i < nfiles ? files[i].source : ST_TOTAL_SOURCE;
+		batch[i].n = 0;
+		if ((batch[i].pts = calloc(
+			 IMPORT_BATCH, sizeof(*batch[i].pts))) == NULL)
+			abort();
+	}
 	for (i = 0; i < nfiles; i++)
 		if (import_known_span(&files[i], step, &a, &b)) {
 			if (a < lo)
@@ -242,12 +292,9 @@ import_write(struct store *st, struct import_file *files, size_t nfiles,
 				: (uint64_t)llround(f->cover[row] * f->res),
 			    end, f->res, step, t);
 			total_cover += cover;
-			if (store_write(st, f->source, t, counts, cover, err,
-				sizeof(err)) == -1) {
-				fprintf(stderr, "spamtrendd import: %s: %s\n",
-				    f->source, err);
-				return -1;
-			}
+			if (import_push(
+				st, &batch[i], t, counts, ncat, cover) == -1)
+				goto out;
 			steps++;
 			any = 1;
 		}
@@ -257,13 +304,14 @@ import_write(struct store *st, struct import_file *files, size_t nfiles,
 			total_skipped++;
 			continue;
 		}
-		if (store_write(st, ST_TOTAL_SOURCE, t, total, total_cover, err,
-			sizeof(err)) == -1) {
-			fprintf(stderr, "spamtrendd import: _total: %s\n", err);
-			return -1;
-		}
+		if (import_push(
+			st, &batch[nfiles], t, total, ncat, total_cover) == -1)
+			goto out;
 		total_steps++;
 	}
+	for (i = 0; i <= nfiles; i++)
+		if (import_flush(st, &batch[i]) == -1)
+			goto out;
 	printf("spamtrendd import: wrote %zu steps of %zu source%s; "
 	       "_total: %zu steps added\n",
 	    steps, nfiles, nfiles == 1 ? "" : "s", total_steps);
@@ -273,7 +321,11 @@ import_write(struct store *st, struct import_file *files, size_t nfiles,
 		    "or before _total's last update and were not added to "
 		    "_total (it keeps what it had for those times)\n",
 		    total_skipped);
-	return 0;
+	rc = 0;
+out:
+	for (i = 0; i <= nfiles; i++)
+		free(batch[i].pts);
+	return rc;
 }
 
 /*
