@@ -239,8 +239,12 @@ store_file_read(int fd, const char *path, size_t *len, char *err, size_t errlen)
 	unsigned char *b;
 	size_t	       off = 0;
 
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+	if (fstat(fd, &sb) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
 		return NULL;
 	}
 	if (sb.st_size > (off_t)1 << 30) {
