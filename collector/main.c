@@ -5,6 +5,14 @@
  * starts each part, waits for signals, and stops the parts in reverse.
  * Signals are handled synchronously with sigwait(), so no handler runs
  * inside another thread's critical section.
+ *
+ * Layering.  Includes and calls run one way: HTTP (http*.c, the only
+ * files that include <microhttpd.h>) -> API handlers (api_*.c, the only
+ * ones that know statuses and answers; api_common.c maps error kinds to
+ * them) -> core (ingest, admit, journal, aggregate, flush, replay, detect,
+ * sources, collectd, import, notify) -> storage (rrd/, which includes only
+ * itself and lib/) -> base (lib/, which includes nothing of the others).
+ * main.c alone sees every layer, to build and free them in order.
  */
 #include "autoconf.h"
 
