@@ -27,7 +27,11 @@ void api_read_routes(struct http *h, struct spamtrend *st);
 void api_read_free(struct spamtrend *st);
 /* drops and events; opens <data-dir>/events.json (-1 when it cannot) */
 int api_events_routes(struct http *h, struct spamtrend *st);
-/* POST /api/v1/collectd; -1 (logged) on a bad collectd_map.  Free after http_free. */
+/*
+ * POST /api/v1/collectd; reads back the counters' previous values of the last
+ * clean stop; -1 (logged) on a bad collectd_map or when they cannot be read.
+ * Free after http_free and ingest_free: it keeps them for the next start.
+ */
 int  api_collectd_routes(struct http *h, struct spamtrend *st);
 void api_collectd_free(struct spamtrend *st);
 

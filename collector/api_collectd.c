@@ -8,7 +8,8 @@
  * the same reporter auth.  A body's counter values become the previous
  * values only once ingest has made its submissions durable (collectd_done
  * settles the change, then answers).  Parsing lives in collectd.c, the
- * state in collectd_state.c.
+ * state in collectd_state.c, keeping it across a clean restart in
+ * collectd_values.c.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "api.h"
 #include "auth.h"
 #include "collectd.h"
+#include "collectd_values.h"
 #include "conf.h"
 #include "http.h"
 #include "ingest.h"
@@ -198,6 +200,12 @@ api_collectd_routes(struct http *h, struct spamtrend *st)
 	lim.max_values = c->collectd_max_values;
 	lim.idle = c->max_interval;
 	ca->state = collectd_state_create(&lim);
+	if (collectd_values_load(ca->state, c->data_dir, c->collector_id,
+		clock_now(st->clock)) == -1) {
+		collectd_state_free(ca->state);
+		free(ca);
+		return -1;
+	}
 	pthread_mutex_init(&ca->lock, NULL);
 	st->collectd = ca;
 	http_route(h, "POST", "/api/v1/collectd", collectd_post, ca);
@@ -212,6 +220,9 @@ api_collectd_free(struct spamtrend *st)
 
 	if (ca == NULL)
 		return;
+	/* Every body is settled: ingest has answered them all. */
+	collectd_values_save(
+	    ca->state, st->conf->data_dir, st->conf->collector_id);
 	collectd_state_free(ca->state);
 	pthread_mutex_destroy(&ca->lock);
 	free(ca);

@@ -352,3 +352,79 @@ collectd_settle(struct collectd_state *st, struct collectd_change *ch,
 	free(ch->v);
 	free(ch);
 }
+
+struct cd_each {
+	void (*fn)(void *arg, const char *host, const char *id,
+	    enum collectd_kind kind, double time, uint64_t value, int64_t seen);
+	void		       *arg;
+	const struct cd_source *src;
+};
+
+/* Sweep callback: one remembered value to the caller's function. */
+static int
+collectd_each_value(void *arg, const char *key, void *value)
+{
+	struct cd_each	*x = arg;
+	struct cd_value *v = value;
+
+	if (v->known)
+		x->fn(x->arg, x->src->host, v->id, v->kind, v->time, v->u,
+		    v->seen);
+	return 0;
+}
+
+/* Sweep callback: the values of one host. */
+static int
+collectd_each_source(void *arg, const char *key, void *value)
+{
+	struct cd_each *x = arg;
+
+	x->src = value;
+	strmap_sweep(x->src->values, collectd_each_value, x);
+	return 0;
+}
+
+/* Every remembered value; see collectd_state.h. */
+void
+collectd_state_each(const struct collectd_state *st,
+    void (*fn)(void *arg, const char *host, const char *id,
+	enum collectd_kind kind, double time, uint64_t value, int64_t seen),
+    void *arg)
+{
+	struct cd_each x = {fn, arg, NULL};
+
+	strmap_sweep(st->sources, collectd_each_source, &x);
+}
+
+/* Remember a value of a clean stop; see collectd_state.h. */
+int
+collectd_state_restore(struct collectd_state *st, const char *host,
+    const char *id, enum collectd_kind kind, double time, uint64_t value,
+    int64_t seen, int64_t now)
+{
+	struct collectd_counter c;
+	struct cd_source       *src;
+	struct cd_value	       *v;
+	struct st_error		e;
+
+	if (seen <= now - st->lim.idle || seen > now ||
+	    (kind != COLLECTD_DERIVE && kind != COLLECTD_COUNTER))
+		return 0;
+	memset(&c, 0, sizeof(c));
+	c.host = host;
+	c.id = id;
+	c.field = "";
+	if ((src = collectd_source(st, &c, now, &e)) == NULL ||
+	    (v = collectd_value(st, src, &c, now, &e)) == NULL)
+		return -1;
+	if (v->owner != NULL)
+		return 0;
+	v->known = 1;
+	v->kind = kind;
+	v->time = time;
+	v->u = value;
+	v->seen = seen;
+	if (seen > src->seen)
+		src->seen = seen;
+	return 1;
+}

@@ -97,4 +97,24 @@ int collectd_state_offer(struct collectd_state *st, struct collectd_change **ch,
 void collectd_settle(struct collectd_state *st, struct collectd_change *ch,
     int accepted, int64_t now);
 
+/*
+ * Call fn for every remembered value: what accepted bodies said (a body in
+ * flight does not count until it is settled).  seen is when it was last
+ * settled.
+ */
+void collectd_state_each(const struct collectd_state *st,
+    void (*fn)(void *arg, const char *host, const char *id,
+	enum collectd_kind kind, double time, uint64_t value, int64_t seen),
+    void *arg);
+
+/*
+ * Remember a value as if an accepted body had said it at seen (restoring
+ * the values of a clean stop).  A value idle for max_interval by now is
+ * left out.  Returns 1 when remembered, 0 when left out, -1 when the
+ * bounds refuse it.
+ */
+int collectd_state_restore(struct collectd_state *st, const char *host,
+    const char *id, enum collectd_kind kind, double time, uint64_t value,
+    int64_t seen, int64_t now);
+
 #endif

@@ -12,7 +12,7 @@ from harness import SPAMTRENDD, SRCDIR
 
 from harness import Daemon, Tap, aligned_now, rrd_totals
 
-t = Tap(28)
+t = Tap(36)
 
 
 def vl(host, ti, value, when, dstype="derive", interval=10.0, type_="mail_counter"):
@@ -149,6 +149,49 @@ try:
                 headers=mx2)
     t.ok((r1.status, r2.status) == (200, 202) and r2.json().get("accepted") == 1,
          "mx2's counter primes and then counts, whatever mx1 sent", (r1, r2))
+finally:
+    d.cleanup()
+
+# A clean restart keeps the counters' previous values: the first sample
+# after it counts the growth over the restart instead of priming.  The file
+# is used once, so a kill -9 later does not bring old values back (their
+# growth is in the journal already); after a kill -9 the first sample primes.
+d = Daemon()
+try:
+    base = aligned_now() + 5
+    label = base - 5 + 60
+    kept = os.path.join(d.data_dir, "collectd-values")
+    r = d.post("/api/v1/collectd", [vl("mx6.example.com", "spam", 100, base + 0.25),
+                                     dict(vl("mx6.example.com", "ham", 7, base + 0.25),
+                                          plugin_instance="pf 1%")])
+    t.eq(r.status, 200, "mx6 primes")
+    t.eq(d.stop(), 0, "a clean stop")
+    with open(kept) as f:
+        text = f.read()
+    t.ok(text.startswith("spamtrend-collectd-values 1\n") and
+         len(re.findall(r"(?m) 100 mx6\.example\.com tail-postfix/mail_counter-spam:value$",
+                        text)) == 1 and
+         "tail-pf%201%25/mail_counter-ham:value" in text,
+         "the stop keeps the previous values in collectd-values (names escaped)", text)
+    d.start()
+    t.ok(not os.path.exists(kept) and
+         "2 counters' previous values read back" in d.logs(),
+         "the start reads them back and removes the file", d.logs()[-500:])
+    r = d.post("/api/v1/collectd", [vl("mx6.example.com", "spam", 130, base + 10.25),
+                                     dict(vl("mx6.example.com", "ham", 9, base + 10.25),
+                                          plugin_instance="pf 1%")])
+    t.ok(r.status == 202 and r.json().get("accepted") == 1 and
+         r.json().get("primed", 0) == 0,
+         "after the restart the next samples count their growth (202, nothing primed)", r)
+    d.kill()
+    d.start()
+    t.ok(not os.path.exists(kept), "a kill -9 leaves no file behind")
+    r = d.post("/api/v1/collectd", [vl("mx6.example.com", "spam", 150, base + 20.25)])
+    t.eq(r.status, 200, "after a kill -9 the first sample primes (nothing older comes back)")
+    d.write_through(label + 60)
+    tot = rrd_totals(os.path.join(d.data_dir, "mx6.example.com.rrd"), label - 120, label + 60)
+    t.eq((tot.get("spam"), tot.get("ham")), (30, 2),
+         "mx6 holds the growth over the clean restart: 30 spam, 2 ham")
 finally:
     d.cleanup()
 
