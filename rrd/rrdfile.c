@@ -79,6 +79,11 @@ rrdfile_parse(const unsigned char *buf, size_t len, struct rrdfile_layout *l,
 	l->rra_cnt = (unsigned)sh.rra_cnt;
 	l->step = (unsigned)sh.pdp_step;
 	off = sizeof(stat_head_t);
+	/* The definitions are read before anything else is checked. */
+	if (off + l->ds_cnt * sizeof(ds_def_t) +
+		l->rra_cnt * sizeof(rra_def_t) + sizeof(live_head_t) >
+	    len)
+		goto short_file;
 	for (i = 0; i < l->ds_cnt; i++) {
 		memcpy(l->ds_names[i],
 		    buf + off + i * sizeof(ds_def_t) +

@@ -261,6 +261,7 @@ store_learn(struct store *st, const char *name, const char *path, char *err,
 	if (r == 0) {
 		e->last = 0;
 		e->inode = 0;
+		e->dirty = 0; /* gone: nothing of it is left to flush */
 		return e;
 	}
 	if (e->inode == ino && e->last > 0)
@@ -288,6 +289,7 @@ store_learn(struct store *st, const char *name, const char *path, char *err,
 		}
 		e->last = 0;
 		e->inode = 0;
+		e->dirty = 0; /* nothing of it is left to flush */
 		return e;
 	}
 	if (!k.has_cover || k.short_heart) {

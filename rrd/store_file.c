@@ -359,7 +359,9 @@ store_file_clean_tmp(struct store *st)
 		if (sscanf(de->d_name, ".patch.%ld.tmp%n", &pid, &n) != 1 ||
 		    de->d_name[n] != '\0')
 			continue;
-		if (pid != (long)getpid() && kill((pid_t)pid, 0) == 0)
+		/* EPERM: alive, another user's. */
+		if (pid != (long)getpid() &&
+		    (kill((pid_t)pid, 0) == 0 || errno == EPERM))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", st->data_dir, de->d_name);
 		unlink(path);

@@ -4,6 +4,7 @@
  * finished rows and the consolidation in progress, and the rows that
  * consolidate after the patch.
  */
+#define RRD_EXPORT_DEPRECATED /* stat_head_t */
 #include <rrd.h>
 
 #include <math.h>
@@ -218,7 +219,7 @@ main(void)
 	int		      inexact = 0, k;
 
 	err[0] = '\0';
-	plan(33);
+	plan(34);
 	if (mkdtemp(dir) == NULL)
 		BAIL_OUT("mkdtemp");
 
@@ -240,6 +241,23 @@ main(void)
 	is_int(l.last_up, T0 + 12 * STEP, "last update");
 	ok(rrdfile_parse(img, len - 8, &l, err, sizeof(err)) == -1,
 	    "a truncated image is refused");
+	{
+		/* A header claiming more definitions than the bytes hold. */
+		stat_head_t    sh;
+		unsigned char *cut = malloc(sizeof(sh) + 8);
+
+		if (cut == NULL)
+			BAIL_OUT("malloc");
+		memcpy(&sh, img, sizeof(sh));
+		sh.ds_cnt = RRDFILE_MAX_DS;
+		memcpy(cut, &sh, sizeof(sh));
+		memset(cut + sizeof(sh), 0, 8);
+		ok(rrdfile_parse(cut, sizeof(sh) + 8, &l, err, sizeof(err)) ==
+			-1,
+		    "a header cut short after its counts is refused, "
+		    "nothing read past it");
+		free(cut);
+	}
 	img[0] = 'X';
 	ok(rrdfile_parse(img, len, &l, err, sizeof(err)) == -1,
 	    "a foreign image is refused");
