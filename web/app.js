@@ -485,11 +485,17 @@ export function bindControls() {
 
 /* --- loading a view ---------------------------------------------- */
 
-/* The comparison shift for the totals: the one chosen, or whole weeks. */
+/*
+ * The comparison shift for the totals: the one chosen, or whole weeks; 0
+ * (no comparison) past the two years the collector compares with.
+ */
+var COMPARE_MAX = 2 * 366 * 86400;
+
 export function totalsShift(span) {
 	if (S.state.compare)
 		return COMPARES[S.state.compare];
-	return Math.max(1, Math.ceil(span / 604800)) * 604800;
+	var shift = Math.max(1, Math.ceil(span / 604800)) * 604800;
+	return shift > COMPARE_MAX ? 0 : shift;
 }
 
 /* The categories the graph asks for. */
@@ -516,7 +522,7 @@ export function refresh() {
 		start: r[0],
 		end: r[1],
 		step: S.state.step === 'auto' ? '' : S.state.step,
-		compare: shift + 's'
+		compare: shift ? shift + 's' : 'none'
 	};
 	$('graph').classList.add('loading');
 	getJSON('/api/v1/series', p).then(function (res) {

@@ -30,7 +30,7 @@ export function renderTotals() {
 		var known = (b.known_rows || {})[c];
 		li.appendChild(el('span', 'total-n', known === 0 ? 'no data' :
 		    fmtCount(b.totals[c])));
-		var x = b.change_pct[c];
+		var x = (b.change_pct || {})[c];
 		var pk = (prev.known_rows || {})[c];
 		if (typeof x === 'number') {
 			var v = el('span', 'total-change', (x > 0 ? '\u25b2 ' :
@@ -38,9 +38,10 @@ export function renderTotals() {
 			v.classList.add(x > 0 ? 'up' : x < 0 ? 'down' : 'flat');
 			li.appendChild(v);
 		}
-		li.appendChild(el('span', 'total-prev', pk === 0 ?
-		    label + ': no data' : label + ': ' +
-		    fmtCount(prev.totals[c])));
+		if (prev.totals)
+			li.appendChild(el('span', 'total-prev', pk === 0 ?
+			    label + ': no data' : label + ': ' +
+			    fmtCount(prev.totals[c])));
 		list.appendChild(li);
 	});
 	var note = 'Messages in the range, exactly as in the CSV.';

@@ -25,7 +25,7 @@ const SPAMTRENDD = process.env.SPAMTRENDD || 'spamtrendd';
 const CHROMIUM = '/usr/bin/chromium';
 const CATEGORIES = ['spam', 'ham', 'phish', 'greylisted'];
 const ZONE = 'America/Los_Angeles';
-const PLAN = 28;
+const PLAN = 29;
 
 let chromium;
 try {
@@ -446,6 +446,14 @@ try {
 	ok(/view=pie/.test(inv) && /start=yesterday/.test(inv) &&
 	    !/view=pie/.test(page.url()),
 	    'invalid URL parameters are named on the page and dropped', inv);
+
+	// Three years: past the two years the totals compare with, the range
+	// is drawn without a comparison (it was a 400 and an empty page).
+	await page.goto(base + '/?start=-3y');
+	const [y0, y1] = await graphShown(page, { min: 3 * 365 * 86400 - 86400 });
+	const st3 = await page.$eval('#status', (s) => s.hidden ? '' : s.textContent);
+	ok(st3 === '' && y1 - y0 >= 3 * 365 * 86400 - 86400,
+	    'a three-year range is drawn, without a comparison', st3);
 
 	// A source page.
 	await page.goto(base + '/source/mx2.example.net');
