@@ -47,7 +47,7 @@ struct pending {
 	struct pending	  *next;
 	struct submission *subs;
 	size_t		   n;
-	unsigned char	  *dup; /* 1: an idempotent repeat */
+	unsigned char	  *dup; /* 1: a repeat; 2: a reused id; 3: refused with it */
 	int64_t		   received;
 	ingest_done_fn	   done;
 	void		  *arg;
@@ -152,9 +152,10 @@ ingest_check_peers(struct ingest *in, struct pending *batch)
 {
 	struct pending *p;
 	size_t		i;
-	int		r;
+	int		r, reused;
 
-	for (p = batch; p != NULL; p = p->next)
+	for (p = batch; p != NULL; p = p->next) {
+		reused = 0;
 		for (i = 0; i < p->n; i++) {
 			if (p->dup[i] || p->subs[i].id[0] == '\0')
 				continue;
@@ -162,8 +163,20 @@ ingest_check_peers(struct ingest *in, struct pending *batch)
 			    0) {
 				admit_forget(in->admit, &p->subs[i]);
 				p->dup[i] = r > 0 ? 1 : 2;
+				reused |= r < 0;
 			}
 		}
+		/*
+		 * A request refused for a reused id is refused whole, as
+		 * admission refuses it: nothing of it is journaled, so the
+		 * client may correct it and send it again.
+		 */
+		for (i = 0; reused && i < p->n; i++)
+			if (!p->dup[i]) {
+				admit_forget(in->admit, &p->subs[i]);
+				p->dup[i] = 3;
+			}
+	}
 }
 
 /* Commit one batch of pending requests: journal, sync, count, answer. */

@@ -10,7 +10,7 @@ import tempfile
 
 from harness import Daemon, Tap, aligned_now
 
-t = Tap(19)
+t = Tap(20)
 tmp = tempfile.mkdtemp(prefix="spamtrend-shared-")
 data = os.path.join(tmp, "data")
 T = aligned_now() + 60
@@ -132,6 +132,20 @@ try:
                        "counts": {"spam": 2}, "id": "k5"}, headers=h5)
     t.ok(r1.status == 202 and r.status == 200 and r.json().get("duplicate") is True,
          "a collector that joined later is followed at once", (r1, r))
+
+    # A batch reusing k5 (acknowledged at c3) with other content is refused
+    # whole, as admission refuses it: nothing of it is journaled, so the
+    # reporter may correct it and send it again without counting twice.
+    before = b.metrics().get("spamtrend_submissions_accepted_total")
+    r = b.post_counts([{"source": "mx5.example.com", "time": T + 120,
+                        "counts": {"spam": 9}, "id": "k5"},
+                       {"source": "mx5.example.com", "time": T + 120,
+                        "counts": {"spam": 100}}], headers=h5)
+    after = b.metrics().get("spamtrend_submissions_accepted_total")
+    t.ok(r.status == 422 and r.json().get("error") == "id_reused" and
+         before == after,
+         "a batch with an id another collector used for other content is "
+         "refused whole, nothing of it counted", (r, before, after))
 finally:
     for d in (a, b, c):
         if d is not None:
