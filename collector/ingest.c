@@ -47,10 +47,11 @@ struct pending {
 	struct pending	  *next;
 	struct submission *subs;
 	size_t		   n;
-	unsigned char	  *dup; /* 1: a repeat; 2: a reused id; 3: refused with it */
-	int64_t		   received;
-	ingest_done_fn	   done;
-	void		  *arg;
+	unsigned char
+	       *dup; /* 1: a repeat; 2: a reused id; 3: refused with it */
+	int64_t received;
+	ingest_done_fn done;
+	void	      *arg;
 };
 
 struct ingest {
