@@ -515,6 +515,9 @@ ingest_create(const struct conf *c, struct store *st,
 	if (replay_run(in->journal, st, &state, in->agg, ingest_replayed, in,
 		recover, stop, err, errlen) == -1)
 		goto fail;
+	journal_continue_after(in->journal, state.done_pos);
+	for (i = 0; i < state.ncycles; i++)
+		journal_continue_after(in->journal, state.cycles[i].pos);
 	in->pos = journal_end(in->journal);
 	{
 		struct journal_stats jst;

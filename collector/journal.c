@@ -512,6 +512,14 @@ journal_gc(struct journal *j, uint64_t through_pos, int64_t through_step,
 	j->stats.segments = keep;
 }
 
+/* Number new segments after pos's; see journal.h. */
+void
+journal_continue_after(struct journal *j, uint64_t pos)
+{
+	if (JOURNAL_SEQ(pos) >= j->next_seq)
+		j->next_seq = JOURNAL_SEQ(pos) + 1;
+}
+
 /* The position just after the last record written, for a first checkpoint. */
 uint64_t
 journal_end(const struct journal *j)

@@ -47,6 +47,9 @@ struct journal_settings {
 	unsigned segment_age;	/* or past this many seconds */
 };
 
+/* The segment number of a position. */
+#define JOURNAL_SEQ(pos) ((pos) >> 40)
+
 /* Open (creating) the journal directory.  NULL with err filled on failure. */
 struct journal *journal_open(
     const struct journal_settings *s, char *err, size_t errlen);
@@ -68,6 +71,14 @@ void journal_close(struct journal *j);
 int journal_replay(struct journal *j,
     int (*fn)(void *arg, const struct journal_record *r, uint64_t pos),
     void *arg, int recover, char *err, size_t errlen);
+
+/*
+ * Number new segments after the one of pos, a position the writer's state
+ * refers to: once every segment was removed, numbering from 1 again would
+ * put new records at positions the state calls written.  Call after replay,
+ * before the first append.
+ */
+void journal_continue_after(struct journal *j, uint64_t pos);
 
 /*
  * Write n records at the end of the current segment (not yet durable).

@@ -5,6 +5,7 @@
  * restart brings them back once; and the one mapping from error kinds to
  * HTTP statuses.  Real journal and RRD files in a temporary directory.
  */
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,25 @@ stored(struct store *st, const char *source, int64_t step)
 	return v == SERIES_UNKNOWN ? -1 : v;
 }
 
+/* The highest segment number in dir's journal (0: none). */
+static unsigned long
+segment_max(const char *dir)
+{
+	char	       path[600];
+	DIR	      *d;
+	struct dirent *de;
+	unsigned long  seq, max = 0;
+
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (sscanf(de->d_name, "%lu.log", &seq) == 1 && seq > max)
+			max = seq;
+	closedir(d);
+	return max;
+}
+
 /* Open the store and the pipeline on dir. */
 static void
 open_all(struct conf *c, struct store **st, struct ingest **in)
@@ -127,7 +147,7 @@ main(void)
 	const struct ingest_result *r;
 	size_t			    i, wrong = 0;
 
-	plan(17);
+	plan(18);
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		wrong += api_error_status(map[i].kind) != map[i].status;
 	ok(wrong == 0 && api_error_status((enum err_kind)999) == 500,
@@ -217,6 +237,31 @@ main(void)
 	ok(1, "# SKIP built without fault injection");
 	ok(1, "# SKIP built without fault injection");
 #endif
+
+	/*
+	 * Every segment gone (all written, ids expired, removed): the next
+	 * records are numbered after them, never at positions the writer's
+	 * state already calls written.
+	 */
+	set_now(T0 + 600 + 180);
+	ingest_settle(in);
+	ingest_free(in);
+	store_free(st);
+	{
+		char	      cmd[600];
+		unsigned long before = segment_max(dir), after;
+
+		snprintf(cmd, sizeof(cmd), "rm -f %s/journal/*.log", dir);
+		if (system(cmd) != 0)
+			diag("cannot remove the segments");
+		open_all(&c, &st, &in);
+		r = submit(in, "mx1.example.com", T0 + 60, 60, 2, "e");
+		after = segment_max(dir);
+		ok(r->error.kind == ERR_NONE && before > 0 && after > before,
+		    "after every segment was removed, new records go in a "
+		    "segment numbered after them (%lu, then %lu)",
+		    before, after);
+	}
 	ingest_free(in);
 	store_free(st);
 	conf_clear(&c);
