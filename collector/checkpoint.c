@@ -67,6 +67,17 @@ checkpoint_begin(struct ckpt_state *s, uint64_t cycle, uint64_t pos,
 	}
 }
 
+/* Forget the newest begun cycle; see checkpoint.h. */
+void
+checkpoint_unbegin(struct ckpt_state *s)
+{
+	if (s->ncycles == 0)
+		return;
+	s->ncycles--;
+	free(s->cycles[s->ncycles].patches);
+	s->cycles[s->ncycles].patches = NULL;
+}
+
 /* Every begun cycle is on disk. */
 void
 checkpoint_done(struct ckpt_state *s)

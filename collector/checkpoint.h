@@ -81,6 +81,9 @@ int checkpoint_save(const char *path, unsigned ncat, const struct ckpt_state *s,
 void checkpoint_begin(struct ckpt_state *s, uint64_t cycle, uint64_t pos,
     int64_t step, const struct ckpt_patch *patches, size_t npatches);
 
+/* Forget the newest begun cycle: it was given up before it changed a file. */
+void checkpoint_unbegin(struct ckpt_state *s);
+
 /* Mark every begun cycle done: the newest's position and step become done's. */
 void checkpoint_done(struct ckpt_state *s);
 

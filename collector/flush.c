@@ -64,7 +64,8 @@ struct flush {
 
 	/* The writer thread's own. */
 	struct ckpt_state    state;
-	uint64_t	     cycle; /* the last begun */
+	uint64_t	     cycle;   /* the last begun */
+	int		     aborted; /* a cycle was given up at a stop */
 	struct ckpt_parked  *parked;
 	size_t		     nparked;
 	double		     last_sync;
@@ -337,6 +338,13 @@ flush_cycle(struct flush *f, struct flush_item *it)
 	uint64_t	    points = 0, late = 0, nfiles = 0, inexact = 0;
 	unsigned	    delay = 1;
 
+	/*
+	 * After a cycle was given up at a stop, no later one may be recorded
+	 * as done: done is a journal position, and the given-up cycle's
+	 * records before it would be taken for written.
+	 */
+	if (f->aborted)
+		return;
 	w = flush_works(f, &it->batch, &nw);
 	if (nw > 0 && (patches = calloc(nw, sizeof(*patches))) == NULL)
 		abort();
@@ -378,8 +386,13 @@ flush_cycle(struct flush *f, struct flush_item *it)
 				pthread_cond_timedwait(&f->wake, &f->lock, &ts);
 			}
 			pthread_mutex_unlock(&f->lock);
-			if (stop)
-				goto done; /* the journal keeps it all */
+			if (stop) {
+				/* Unwritten: the journal keeps it all. */
+				checkpoint_unbegin(&f->state);
+				f->cycle--;
+				f->aborted = 1;
+				goto done;
+			}
 			if (delay < 30)
 				delay *= 2;
 		}
@@ -528,7 +541,7 @@ flush_main(void *arg)
 	}
 	pthread_mutex_unlock(&f->lock);
 	/* What was written since the last sync is recorded before the end. */
-	if (f->state.ncycles > 0)
+	if (f->state.ncycles > 0 && !f->aborted)
 		flush_sync(f);
 	pthread_mutex_lock(&f->lock);
 	f->busy = 0;
