@@ -388,12 +388,18 @@ read_sources_index(struct read_job *j, const struct read_order *o,
 	int64_t		    ws = j->q.start / 3600 * 3600;
 	int64_t		    we = (j->q.end + 3599) / 3600 * 3600;
 	int		    alone = j->st->conf->collector_id[0] == '\0';
-	int		    exact = alone && ws == j->q.start && we == j->q.end;
+	int		    exact;
 	struct stat	    sb;
 	char		  **names;
 	size_t		    i, n;
 	unsigned	    c;
 
+	/*
+	 * Exact where the range is whole hours and the export's rows are no
+	 * longer than an hour (a daily step widens the range to whole days).
+	 */
+	exact =
+	    alone && ws == j->q.start && we == j->q.end && j->q.step <= 3600;
 	/*
 	 * Files the other collectors made since the index read the directory
 	 * (which they change by making one).
