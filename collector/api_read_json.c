@@ -153,9 +153,9 @@ read_series(struct read_job *j)
 	read_json_known(&b, &cur, known);
 	csv_printf(&b,
 	    ",\"previous\":{\"start\":%lld,\"end\":%lld,\"shift\":%lld,"
-	    "\"totals\":",
+	    "\"step\":%u,\"totals\":",
 	    (long long)pstart, (long long)pend,
-	    (long long)(j->q.start - pstart));
+	    (long long)(j->q.start - pstart), prev.step);
 	read_json_totals(&b, &prev, psums, pknown);
 	read_json_known(&b, &prev, pknown);
 	if (j->q.compare > 0) {

@@ -34,6 +34,19 @@ export function graphData() {
 	var i, j, row;
 	var cov = b.coverage || [];
 	var pcov = (b.previous && b.previous.coverage) || [];
+	/*
+	 * The earlier period may only be kept in longer rows (older than the
+	 * finest archive): each row of the range meets the earlier row that
+	 * covers its time, drawn at that row's own rate.
+	 */
+	var pstep = (b.previous && b.previous.step) || step;
+	var pindex = {};
+	if (prev)
+		prev.forEach(function (r, k) { pindex[r[0]] = k; });
+	function prevAt(t) {
+		var k = pindex[Math.ceil(t / pstep) * pstep];
+		return k === undefined ? -1 : k;
+	}
 	/* A row still filling, or one nobody reported for, is not drawn. */
 	function filling(t) {
 		return (ct && t > ct) || cov[i] === 0;
@@ -56,7 +69,7 @@ export function graphData() {
 			    filling(row[0]) ? null : 100 * s / (s + h);
 			var out = [new Date(row[0] * 1000), v];
 			if (prev) {
-				var pr = prev[i] || [];
+				var pr = prev[prevAt(row[0])] || [];
 				out.push(pr[1] === null || pr[2] === null ||
 				    pr[1] + pr[2] === 0 || pr[1] === undefined ?
 				    null : 100 * pr[1] / (pr[1] + pr[2]));
@@ -110,9 +123,11 @@ export function graphData() {
 		var o = [new Date(row[0] * 1000)];
 		for (j = 1; j < row.length; j++)
 			o.push(filling(row[0]) ? null : perHour(row[j], step));
-		if (prev)
+		if (prev) {
+			var k = prevAt(row[0]);
 			for (j = 1; j < row.length; j++)
-				o.push(pgap(i, perHour((prev[i] || [])[j], step)));
+				o.push(pgap(k, perHour((prev[k] || [])[j], pstep)));
+		}
 		data.push(o);
 	}
 	return { labels: labels, colours: colours, data: data,

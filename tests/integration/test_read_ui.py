@@ -15,7 +15,7 @@ import time
 
 from harness import SPAMTRENDD, Daemon, Tap
 
-PLAN = 42
+PLAN = 43
 CATS = ["spam", "ham", "phish", "greylisted"]
 NOW = int(time.time())
 LAST = NOW // 60 * 60 - 300
@@ -151,8 +151,18 @@ def run(t, d):
          total("mx1.example.com", "spam", start - 3600, end - 3600),
          "the earlier period's totals")
     prow = j["previous"]["rows"]
-    t.ok(len(prow) == len(j["rows"]) and prow[0][0] == j["rows"][0][0],
+    t.ok(len(prow) == len(j["rows"]) and prow[0][0] == j["rows"][0][0] and
+         j["previous"]["step"] == j["step"],
          "with compare the earlier rows come, moved onto the range's times")
+    r = d.get("/api/v1/series?source=mx1.example.com&start=%d&end=%d"
+              "&step=60&compare=1w" % (end - 86400, end))
+    j = r.json()
+    p = j["previous"]
+    t.ok(j["step"] == 60 and p["step"] == 300 and p["rows"] and
+         all(row[0] % 300 == 0 for row in p["rows"]) and
+         abs(p["rows"][-1][0] - j["rows"][-1][0]) < 300,
+         "a week back only 5-minute rows are kept: previous says its step, "
+         "its rows on that grid", (j["step"], p["step"], p["rows"][:2]))
     t.ok(j["data_end"] == LAST and j["complete_through"] == LAST,
          "series says where the data ends and which rows are complete", j)
     r = d.get("/api/v1/series?source=mx1.example.com&start=%d&end=%d"
