@@ -465,6 +465,15 @@ read_sources(struct read_job *j)
 		    "cannot read the data directory");
 		return;
 	}
+	/* source=: that one source, by its exact name (a source page). */
+	if (j->q.seen & QUERY_BIT(QP_SOURCE)) {
+		size_t k = 0;
+
+		for (i = 0; i < m; i++)
+			if (strcmp(v[i].name, j->q.source) == 0)
+				v[k++] = v[i];
+		m = k;
+	}
 	lo = j->q.offset < m ? j->q.offset : m;
 	hi = j->q.limit > 0 && m - lo > j->q.limit ? lo + j->q.limit : m;
 	read_first(v, m, hi, &o);

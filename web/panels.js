@@ -179,7 +179,7 @@ export function addEvent(ev) {
 
 /* The line under the header on a source page. */
 export function loadSourceInfo(n) {
-	return getJSON('/api/v1/sources', { q: S.source, limit: 10,
+	return getJSON('/api/v1/sources', { source: S.source, limit: 1,
 	    start: S.view.range[0], end: S.view.range[1],
 	    step: S.view.series.step }).then(function (r) {
 		if (n !== S.seq)

@@ -10,7 +10,7 @@ from harness import Daemon, Tap
 CATS = ("spam", "ham", "virus", "rejected")
 STEP = 60
 H = 3600
-t = Tap(20)
+t = Tap(21)
 
 DAY = (int(time.time()) // 86400 - 1) * 86400
 SOURCES = ["mx%02d.example.net" % i for i in range(12)]
@@ -132,6 +132,13 @@ try:
     t.ok(len(body["sources"]) == 5 and bad == [],
          "with daily rows every row's sums are the export's for the same query",
          bad)
+    st, body = listing(d, lo, hi, sort="name", limit=1,
+                       source="mx01.example.net")
+    t.ok(st == 200 and body["total"] == 1 and
+         [r["name"] for r in body["sources"]] == ["mx01.example.net"] and
+         body["sources"][0]["totals"] == sums("mx01.example.net", lo, hi),
+         "source= gives that one source by its exact name (q=mx0 matches "
+         "ten), with its sums", body)
     st, body = listing(d, lo, hi, sort="name", q="mx1")
     t.eq([r["name"] for r in body["sources"]],
          sorted(s for s in SOURCES if "mx1" in s), "q filters the index")
