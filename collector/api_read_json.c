@@ -450,7 +450,7 @@ read_sources(struct read_job *j)
 	struct read_source *v = NULL, all;
 	struct read_order   o;
 	char		  **names = NULL;
-	size_t		    nnames = 0, m = 0, i, lo, hi;
+	size_t		    nnames = 0, m = 0, i, lo, hi, limit;
 	int		    default_range, state = SOURCES_EMPTY, listed = -1;
 
 	default_range = !(j->q.seen &
@@ -475,7 +475,9 @@ read_sources(struct read_job *j)
 		m = k;
 	}
 	lo = j->q.offset < m ? j->q.offset : m;
-	hi = j->q.limit > 0 && m - lo > j->q.limit ? lo + j->q.limit : m;
+	/* Without limit, the first QUERY_MAX_LIMIT: each row reads a file. */
+	limit = j->q.limit > 0 ? j->q.limit : QUERY_MAX_LIMIT;
+	hi = m - lo > limit ? lo + limit : m;
 	read_first(v, m, hi, &o);
 	memset(&all, 0, sizeof(all));
 	all.name = ST_TOTAL_SOURCE;
@@ -486,7 +488,7 @@ read_sources(struct read_job *j)
 	    "\"step\":%u,\"total\":%zu,\"offset\":%zu,\"limit\":%zu,"
 	    "\"partial\":%s,\"sort\":",
 	    (long long)j->now, st->conf->stale_after, (long long)j->q.start,
-	    (long long)j->q.end, j->q.step, m, lo, j->q.limit,
+	    (long long)j->q.end, j->q.step, m, lo, limit,
 	    listed == 0 && state != SOURCES_READY ? "true" : "false");
 	csv_json_string(&b, j->q.sort);
 	csv_printf(&b, ",\"all\":");

@@ -10,7 +10,7 @@ from harness import Daemon, Tap
 CATS = ("spam", "ham", "virus", "rejected")
 STEP = 60
 H = 3600
-t = Tap(21)
+t = Tap(22)
 
 DAY = (int(time.time()) // 86400 - 1) * 86400
 SOURCES = ["mx%02d.example.net" % i for i in range(12)]
@@ -139,6 +139,10 @@ try:
          body["sources"][0]["totals"] == sums("mx01.example.net", lo, hi),
          "source= gives that one source by its exact name (q=mx0 matches "
          "ten), with its sums", body)
+    body = d.get("/api/v1/sources").json()
+    t.ok(body["limit"] == 1000 and len(body["sources"]) == len(SOURCES),
+         "without limit, a page holds at most 1000 rows (each reads a file)",
+         body["limit"])
     st, body = listing(d, lo, hi, sort="name", q="mx1")
     t.eq([r["name"] for r in body["sources"]],
          sorted(s for s in SOURCES if "mx1" in s), "q filters the index")
