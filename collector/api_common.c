@@ -115,6 +115,17 @@ api_source_header(struct http_request *r, const struct conf *c,
 		if (source_normalise(
 			h, strlen(h), want, API_SOURCE_HEADER, e) == -1)
 			return -1;
+		/*
+		 * nginx routes by the header's bytes: "MX1.example.com" and
+		 * "mx1.example.com" would go to two collectors at once.
+		 */
+		if (c->collector_id[0] != '\0' && strcmp(h, want) != 0)
+			return err_set(e, ERR_INVALID, "bad_source",
+			    API_SOURCE_HEADER,
+			    "this collector is one of several, routed by this "
+			    "header: it must be the source's name as stored, "
+			    "'%s'",
+			    want);
 		for (i = 0; i < n; i++)
 			if (strcmp(subs[i].source, want) != 0) {
 				if (n == 1)

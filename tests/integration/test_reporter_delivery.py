@@ -136,13 +136,14 @@ try:
     stubs.append(stub)
     e = os.path.join(tmp, "later.log")
     write_log(e, moved("postfix-amavis.log", base))
-    r = report(d, "later.example.com", e, e + ".state", port=int(stub.url.rsplit(":", 1)[1]))
+    r = report(d, "Later.Example.com.", e, e + ".state", port=int(stub.url.rsplit(":", 1)[1]))
     spooled = os.listdir(e + ".state.spool")
     t.ok(r.returncode == 0 and spooled and "kept in the spool" in r.stderr,
          "503: the minutes stay in the spool", r.stderr)
     t.ok(stub.requests and all(h.get("X-Spamtrend-Source") == "later.example.com"
                                for h, _ in stub.requests),
-         "every request carries X-Spamtrend-Source", [h for h, _ in stub.requests])
+         "every request carries X-Spamtrend-Source, the name as stored (--source "
+         "Later.Example.com.)", [h for h, _ in stub.requests])
     r = report(d, "later.example.com", e, e + ".state")
     t.ok(r.returncode == 0 and not os.listdir(e + ".state.spool"),
          "the collector back: the spool is sent and emptied", r.stderr)

@@ -10,7 +10,7 @@ import tempfile
 
 from harness import Daemon, Tap, aligned_now
 
-t = Tap(20)
+t = Tap(21)
 tmp = tempfile.mkdtemp(prefix="spamtrend-shared-")
 data = os.path.join(tmp, "data")
 T = aligned_now() + 60
@@ -42,6 +42,13 @@ try:
                        {"source": "mx3.example.com", "time": T, "counts": {}}])
     t.ok(r.status == 422 and r.json().get("error") == "mixed_sources",
          "a collector of several refuses a batch of two sources", r)
+    r = a.post_counts({"source": "mx1.example.com", "time": T, "counts": {}},
+                      headers={"X-Spamtrend-Source": "MX1.Example.com."})
+    t.ok(r.status == 422 and r.json().get("error") == "bad_source" and
+         r.json().get("field") == "X-Spamtrend-Source" and
+         "'mx1.example.com'" in r.json().get("detail", ""),
+         "and a routing header that is not the name as stored (nginx would "
+         "send its spellings to different collectors)", r)
 
     # c1 dies; its source's retry of what c1 acknowledged reaches c2.
     a.kill()
