@@ -730,13 +730,19 @@ store_patch(struct store *st, const char *name, const struct store_point *pts,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto done;
 	}
+	/*
+	 * Once a patched copy is in place the counts are in the file: a later
+	 * try (to keep an update another process wrote into the old file
+	 * meanwhile) that fails must not report failure, or the caller would
+	 * add the same counts again.
+	 */
 	for (attempt = 0;; attempt++) {
 		free(orig);
 		free(img);
 		img = NULL;
 		if ((orig = store_file_read(fd, path, &len, err, errlen)) ==
 		    NULL)
-			goto done;
+			goto retried;
 		if ((img = malloc(len + 1)) == NULL)
 			abort();
 		memcpy(img, orig, len);
@@ -746,7 +752,7 @@ store_patch(struct store *st, const char *name, const struct store_point *pts,
 		if (store_file_patch_image(
 			st, img, len, pts, n, inexact, err, errlen) == -1 ||
 		    store_file_replace(st, path, img, len, err, errlen) == -1)
-			goto done;
+			goto retried;
 		if (st->rrdcached == NULL)
 			break; /* this process is the only writer */
 		usleep(2000);  /* a write begun before the rename ends */
@@ -754,12 +760,19 @@ store_patch(struct store *st, const char *name, const struct store_point *pts,
 			break;
 		if (attempt == 3) {
 			snprintf(err, errlen,
-			    "%s: written by another process during every try "
-			    "to add late counts",
-			    path);
-			goto done;
+			    "written by another process during every try");
+			goto retried;
 		}
 	}
+	goto patched;
+retried:
+	if (attempt == 0)
+		goto done; /* nothing was replaced: the file is unchanged */
+	log_warn("%s: the late counts are in, but an update another process "
+		 "wrote while they were added may be missing: %s",
+	    path, err);
+	/* gen: every try makes the old file's generation plus one. */
+patched:
 	store_check_path(path, &e->inode, err, errlen);
 	e->gen = gen;
 	rc = 0;
