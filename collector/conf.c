@@ -102,6 +102,11 @@ static const struct conf_option conf_options[] = {
 	"PEM private key file for tls_cert"},
     {"rrdcached", CT_STR, OFF(rrdcached), 0, 0, "",
 	"send RRD updates through rrdcached at unix:/path or host:port"},
+    {"reserve_disk", CT_UINT, OFF(reserve_disk), 0, 1, "1",
+	"1: an RRD file's blocks are reserved when it is made (without "
+	"writing them), so a full disk refuses a new file instead of killing "
+	"the process that writes into it later; 0: rows not yet written stay "
+	"holes (files take space as they fill)"},
     {"collector_id", CT_STR, OFF(collector_id), 0, 0, "",
 	"name of this collector when several share one data directory "
 	"([a-z0-9-], at most 32): its own journal, state and partial _total"},

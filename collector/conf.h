@@ -43,6 +43,7 @@ struct conf {
 	char		  *tls_cert;
 	char		  *tls_key;
 	char		  *rrdcached;
+	unsigned	   reserve_disk; /* 1: RRD files get their blocks */
 	char		  *collector_id; /* "" alone, else shares data_dir */
 	unsigned	   http_threads;
 	char		  *event_loop; /* "poll" or "epoll" */

@@ -573,6 +573,7 @@ import_main(int argc, char **argv)
 	ss.step = c.step;
 	ss.categories = (const char(*)[ST_CATEGORY_MAX + 1]) c.categories;
 	ss.ncategories = c.ncategories;
+	ss.holes = !c.reserve_disk;
 	if ((st = store_create(&ss, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "spamtrendd import: %s\n", err);
 		goto done;

@@ -303,6 +303,7 @@ main(int argc, char **argv)
 	ss.categories = (const char(*)[ST_CATEGORY_MAX + 1]) c.categories;
 	ss.ncategories = c.ncategories;
 	ss.rrdcached = c.rrdcached[0] != '\0' ? c.rrdcached : NULL;
+	ss.holes = !c.reserve_disk;
 	if ((st.store = store_create(&ss, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		goto done;

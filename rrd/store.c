@@ -92,6 +92,7 @@ store_create(const struct store_settings *s, char *err, size_t errlen)
 	pthread_cond_init(&st->turn, NULL);
 	st->patch_fd = -1;
 	st->step = s->step;
+	st->holes = s->holes;
 	st->ncategories = s->ncategories;
 	for (i = 0; i < s->ncategories; i++)
 		snprintf(st->categories[i], sizeof(st->categories[i]), "%s",
@@ -298,6 +299,9 @@ store_learn(struct store *st, const char *name, const char *path, char *err,
 		if (store_check_path(path, &ino, err, errlen) != 1)
 			return NULL;
 	}
+	/* A file made with holes (an older version) gets its blocks now. */
+	if (!st->holes && store_file_fill_holes(path, err, errlen) == -1)
+		return NULL;
 	e->last = k.last;
 	e->inode = ino;
 	e->gen = store_file_generation(path);

@@ -31,6 +31,7 @@ struct store_settings {
 	const char (*categories)[ST_CATEGORY_MAX + 1];
 	unsigned    ncategories;
 	const char *rrdcached; /* "unix:/path" or "host:port", or NULL */
+	int	    holes; /* leave unwritten rows as holes (reserve_disk 0) */
 };
 
 /*

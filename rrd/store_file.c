@@ -8,12 +8,17 @@
  * It does not keep the table of files nor append steps (store.c does; the
  * two share store_int.h), and it edits rows only through rrdfile.c.
  *
- * Crash safety.  A new file is its header and a hole: the rows are zeros,
- * "nothing reported", until librrd writes them.  A patch never edits a file
- * in place: the whole image is read, the late counts are added
- * (rrdfile_patch), its patch generation in the header is raised by one,
- * and the copy is written to .patch.<pid>.tmp (blocks of zeros left as
- * holes), synced, renamed over the file and the directory synced.  After a
+ * Crash safety.  A new file is its header and zero rows, "nothing
+ * reported", whose blocks are reserved (fallocate) but not written, so
+ * making a file stays cheap.  Reserved, not left as holes: librrd writes
+ * rows through a shared mapping, and a first write into a hole on a full
+ * file system kills the process with SIGBUS; with the blocks reserved a
+ * full disk is an error when the file is made, reported and retried.  A
+ * patch never edits a file in place: the whole image is read, the late
+ * counts are added (rrdfile_patch), its patch generation in the header is
+ * raised by one, and the copy is written to .patch.<pid>.tmp (blocks of
+ * zeros reserved, not written), synced, renamed over the file and the
+ * directory synced.  After a
  * crash a file holds all of a patch or none of it, and its generation
  * tells which (replay.c reads it).  The temporary name is per process,
  * since collectors sharing a data directory may patch at once; a start
@@ -228,6 +233,26 @@ store_file_migrate(struct store *st, const char *path,
 	log_info("%s: brought up to the current layout (coverage, gaps "
 		 "stored as zeros)",
 	    path);
+	return 0;
+}
+
+/*
+ * Reserve the blocks of the first len bytes of fd without writing them
+ * (see the top of the file).  Returns 0, or -1 with errno set.
+ */
+static int
+store_file_reserve(int fd, off_t len)
+{
+	int r;
+
+	if (fallocate(fd, 0, 0, len) == 0)
+		return 0;
+	if (errno != EOPNOTSUPP)
+		return -1;
+	if ((r = posix_fallocate(fd, 0, len)) != 0) {
+		errno = r;
+		return -1;
+	}
 	return 0;
 }
 
@@ -533,7 +558,9 @@ store_file_create(
 		}
 		off += (size_t)w;
 	}
-	if (ftruncate(fd, (off_t)st->tmpl_layout.size) == -1)
+	if ((!st->holes &&
+		store_file_reserve(fd, (off_t)st->tmpl_layout.size) == -1) ||
+	    ftruncate(fd, (off_t)st->tmpl_layout.size) == -1)
 		goto fail_fd;
 	close(fd);
 	free(hdr);
@@ -557,6 +584,25 @@ fail:
 	snprintf(err, errlen, "create %s: %s", path, strerror(errno));
 	free(hdr);
 	return -1;
+}
+
+/* Reserve the holes of an existing file; see store_int.h. */
+int
+store_file_fill_holes(const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+	int	    fd, rc = 0;
+
+	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return 0; /* not ours to write: learning says so */
+	if (fstat(fd, &sb) == 0 && (off_t)sb.st_blocks * 512 < sb.st_size &&
+	    store_file_reserve(fd, sb.st_size) == -1) {
+		snprintf(err, errlen, "%s: cannot reserve its blocks: %s", path,
+		    strerror(errno));
+		rc = -1;
+	}
+	close(fd);
+	return rc;
 }
 
 /*
@@ -608,7 +654,9 @@ store_file_replace(struct store *st, const char *path, const unsigned char *img,
 	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd == -1)
 		goto fail;
-	/* Blocks of zeros stay holes, as in the file being replaced. */
+	/* Blocks of zeros are reserved (or left as holes), not written. */
+	if (!st->holes && store_file_reserve(fd, (off_t)len) == -1)
+		goto fail_fd;
 	while (off < len) {
 		size_t	chunk = len - off < 4096 ? len - off : 4096;
 		ssize_t w;

@@ -58,6 +58,7 @@ struct store {
 	struct stat rrdc_sock;	  /* rrdcached's socket when first met */
 	int	    rrdc_met;	  /* 0: not yet, or not a unix socket */
 	int	    rrdc_lost;	  /* started anew since: nothing is written */
+	int	    holes;	  /* unwritten rows stay holes (store_file.c) */
 };
 
 /* What store_file_inspect learns of a file. */
@@ -129,11 +130,19 @@ uint64_t store_file_generation(const char *path);
 
 /*
  * Create path with the store's layout and its last update at start: the
- * header, then a hole of zero rows, linked into place whole.  Returns 0,
+ * header, then zero rows whose blocks are reserved, not written, linked
+ * into place whole.  Returns 0,
  * 1 when another process made path first (left as it is), or -1 with err.
  */
 int store_file_create(struct store *st, const char *path, int64_t start,
     char *err, size_t errlen);
+
+/*
+ * Reserve the blocks of an existing file that has holes (one made before
+ * blocks were reserved): 0, or -1 with err filled when the file system
+ * has no room for them (writing the file could then kill the process).
+ */
+int store_file_fill_holes(const char *path, char *err, size_t errlen);
 
 /* store_sync.c: onto the disk. */
 

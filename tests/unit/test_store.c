@@ -127,7 +127,7 @@ main(void)
 	unsigned n;
 	int	 fd, r;
 
-	plan(55);
+	plan(58);
 	log_set_level("error");
 	test_workers();
 
@@ -157,6 +157,64 @@ main(void)
 	    0, "first write creates the file");
 	snprintf(path, sizeof(path), "%s/mx1.example.com.rrd", tmpl);
 	ok(exists(path), "file is <data_dir>/<source>.rrd");
+	{
+		/*
+		 * Its blocks are reserved: librrd writes rows through a
+		 * mapping, and a first write into a hole on a full disk is a
+		 * SIGBUS.  A file left with holes (an older version made
+		 * them) gets its blocks when it is learnt.
+		 */
+		struct stat	  sb;
+		struct store_file info;
+		char		  cmd[1400], holed[600];
+
+		r = stat(path, &sb);
+		ok(r == 0 && (off_t)sb.st_blocks * 512 >= sb.st_size,
+		    "a new file's blocks are reserved (%lld of %lld bytes)",
+		    (long long)sb.st_blocks * 512, (long long)sb.st_size);
+		snprintf(
+		    holed, sizeof(holed), "%s/holed.example.com.rrd", tmpl);
+		snprintf(
+		    cmd, sizeof(cmd), "cp --sparse=always %s %s", path, holed);
+		if (system(cmd) != 0)
+			diag("cp failed");
+		store_info(st, "holed.example.com", &info, err, sizeof(err));
+		r = stat(holed, &sb);
+		ok(r == 0 && (off_t)sb.st_blocks * 512 >= sb.st_size,
+		    "a file with holes gets its blocks when learnt (%lld of "
+		    "%lld bytes)",
+		    (long long)sb.st_blocks * 512, (long long)sb.st_size);
+		unlink(holed);
+		{
+			/* reserve_disk 0: rows not yet written stay holes. */
+			struct store_settings hs;
+			struct store	     *hst;
+			char		      hdir[400];
+
+			snprintf(hdir, sizeof(hdir), "%s/holes", tmpl);
+			mkdir(hdir, 0700);
+			memset(&hs, 0, sizeof(hs));
+			hs.data_dir = hdir;
+			hs.step = 60;
+			hs.categories = cats;
+			hs.ncategories = 4;
+			hs.holes = 1;
+			hst = store_create(&hs, err, sizeof(err));
+			c[0] = 1;
+			r = hst != NULL ? store_write(hst, "mx1.example.com",
+					      t0, c, 60, err, sizeof(err))
+					: -1;
+			snprintf(holed, sizeof(holed), "%s/mx1.example.com.rrd",
+			    hdir);
+			r = r == 0 ? stat(holed, &sb) : -1;
+			ok(r == 0 && (off_t)sb.st_blocks * 512 < sb.st_size / 2,
+			    "with holes the new file takes only what was "
+			    "written (%lld of %lld bytes)",
+			    (long long)sb.st_blocks * 512,
+			    (long long)sb.st_size);
+			store_free(hst);
+		}
+	}
 	is_int(store_write(st, "mx1.example.com", t0, c, 60, err, sizeof(err)),
 	    1, "same step again is skipped");
 	is_int(store_write(
