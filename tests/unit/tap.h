@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int tap_planned, tap_run, tap_failed;
@@ -68,6 +69,15 @@ diag(const char *fmt, ...)
 			diag("  got '%s', want '%s'", \
 			    tap_g_ ? tap_g_ : "(null)", \
 			    tap_w_ ? tap_w_ : "(null)"); \
+	} while (0)
+
+/* Stop the whole test: something it needs could not be set up. */
+#define BAIL_OUT(...) \
+	do { \
+		printf("Bail out! "); \
+		printf(__VA_ARGS__); \
+		putchar('\n'); \
+		exit(1); \
 	} while (0)
 
 /* Finish: exit status 0 only when every planned test ran and passed. */

@@ -26,14 +26,6 @@
 
 #define S0 1226448000LL /* a multiple of 60 */
 
-#define BAIL_OUT(...) \
-	do { \
-		printf("Bail out! "); \
-		printf(__VA_ARGS__); \
-		putchar('\n'); \
-		exit(1); \
-	} while (0)
-
 static const char *unblock; /* removed at the next syncfs */
 
 int

@@ -23,15 +23,6 @@
 
 static char dir[] = "/tmp/spamtrend-rrdfile-XXXXXX";
 
-/* Stop the whole test: something it relies on failed. */
-#define BAIL_OUT(...) \
-	do { \
-		printf("Bail out! "); \
-		printf(__VA_ARGS__); \
-		putchar('\n'); \
-		exit(1); \
-	} while (0)
-
 /* Create path with two data sources and four archives. */
 static void
 make(const char *path)
