@@ -47,9 +47,9 @@ struct pending {
 	struct pending	  *next;
 	struct submission *subs;
 	size_t		   n;
-	unsigned char
-	       *dup; /* 1: a repeat; 2: a reused id; 3: refused with it */
-	int64_t received;
+	/* Per element: 1 a repeat, 2 a reused id, 3 refused with one. */
+	unsigned char *dup;
+	int64_t	       received;
 	ingest_done_fn done;
 	void	      *arg;
 };
