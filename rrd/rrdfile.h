@@ -10,7 +10,7 @@
  * consolidation still in progress), AVERAGE and MAX alike.  The result is
  * the file librrd would have written had the count been there in time.
  *
- * Pure: works on a memory image of a whole file (rrd/store_file.c reads it,
+ * Pure: works on a memory image of a whole file (rrd/store_patch.c reads it,
  * writes the patched copy and renames it into place).  Only files of this
  * machine's byte order and word size, as librrd writes them.
  */

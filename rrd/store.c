@@ -7,9 +7,9 @@
  * in-memory table of what is known of each file (its last update, inode,
  * patch generation), learning a file when it is first used or was replaced,
  * and appending steps.  Making whole files -- creating them, moving corrupt
- * ones aside, migrating older layouts, patching late counts in -- is
- * store_file.c's; flushing rrdcached and syncing is store_sync.c's
- * (store_int.h joins the three).  It does not aggregate counts (the ingest
+ * ones aside, migrating older layouts -- is store_file.c's; patching late
+ * counts in is store_patch.c's; flushing rrdcached and syncing is
+ * store_sync.c's (store_int.h joins the four).  It does not aggregate counts (the ingest
  * side does), does not decide what is late (flush.c does), nor read series
  * back (export.c and render.c do, under this lock).
  *

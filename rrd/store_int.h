@@ -1,14 +1,14 @@
 /*
- * store_int.h -- what rrd/store.c, rrd/store_file.c and rrd/store_sync.c
- * share: the store's state and the calls each makes into the others.
- * Private to those files; everything else goes through store.h.
+ * store_int.h -- what rrd/store.c, store_file.c, store_patch.c and
+ * store_sync.c share: the store's state and the calls each makes into the
+ * others.  Private to those files; everything else goes through store.h.
  *
  * store.c owns the table of files (what is known of each) and appending;
  * store_file.c makes whole files: new ones from the template header, older
- * layouts brought up to date, late counts patched in by copy and rename;
- * store_sync.c gets what was written onto the disk (rrdcached flushes,
- * syncing the file system).  Unless said otherwise, the functions below run with
- * the store lock held.
+ * layouts brought up to date; store_patch.c adds late counts by copy and
+ * rename; store_sync.c gets what was written onto the disk (rrdcached
+ * flushes, syncing the file system).  Unless said otherwise, the functions
+ * below run with the store lock held.
  */
 #ifndef ST_STORE_INT_H
 #define ST_STORE_INT_H
@@ -22,6 +22,9 @@
 #include "../lib/strmap.h"
 #include "rrdfile.h"
 #include "store.h"
+
+/* The temporary file of a new file or a patch, per process. */
+#define STORE_PATCH_TMP ".patch.%ld.tmp"
 
 /* One file's state; the value of the store's table. */
 struct store_entry {
@@ -53,12 +56,12 @@ struct store {
 	char	    parts[STORE_MAX_PARTS][ST_SOURCE_MAX + 1]; /* _total's */
 	size_t	    nparts;
 	double	    parts_looked; /* monotonic seconds */
-	int	    patch_fd;	  /* STORE_PATCH_LOCK (store_file.c), or -1 */
-	int	    patch_tried;  /* it was opened, or that failed */
-	struct stat rrdc_sock;	  /* rrdcached's socket when first met */
-	int	    rrdc_met;	  /* 0: not yet, or not a unix socket */
-	int	    rrdc_lost;	  /* started anew since: nothing is written */
-	int	    holes;	  /* unwritten rows stay holes (store_file.c) */
+	int	    patch_fd; /* the patch lock file (store_patch.c), or -1 */
+	int	    patch_tried; /* it was opened, or that failed */
+	struct stat rrdc_sock;	 /* rrdcached's socket when first met */
+	int	    rrdc_met;	 /* 0: not yet, or not a unix socket */
+	int	    rrdc_lost;	 /* started anew since: nothing is written */
+	int	    holes;	 /* unwritten rows stay holes (store_file.c) */
 };
 
 /* What store_file_inspect learns of a file. */
@@ -136,6 +139,19 @@ uint64_t store_file_generation(const char *path);
  */
 int store_file_create(struct store *st, const char *path, int64_t start,
     char *err, size_t errlen);
+
+/*
+ * Reserve the blocks of the first len bytes of fd without writing them:
+ * 0, or -1 with errno set.
+ */
+int store_file_reserve(int fd, off_t len);
+
+/*
+ * Read all of the open regular file fd (path, for errors) into memory:
+ * the bytes (malloc'd) and *len, or NULL with err filled.
+ */
+unsigned char *store_file_read(
+    int fd, const char *path, size_t *len, char *err, size_t errlen);
 
 /*
  * Reserve the blocks of an existing file that has holes (one made before
