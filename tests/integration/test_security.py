@@ -157,7 +157,14 @@ finally:
 # Per-address connection limit.
 d = Daemon("--max-per-ip", "4")
 try:
-    socks = [socket.create_connection(("127.0.0.1", d.port), timeout=5) for _ in range(4)]
+    # Four connections the daemon has surely accepted: each has had an
+    # answer, and stays open (keep-alive).
+    socks = []
+    for _ in range(4):
+        c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=5)
+        c.request("GET", "/healthz")
+        c.getresponse().read()
+        socks.append(c)
     try:
         refused = False
         try:
