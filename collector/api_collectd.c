@@ -200,8 +200,14 @@ api_collectd_routes(struct http *h, struct spamtrend *st)
 	lim.max_values = c->collectd_max_values;
 	lim.idle = c->max_interval;
 	ca->state = collectd_state_create(&lim);
-	if (collectd_values_load(ca->state, c->data_dir, c->collector_id,
-		clock_now(st->clock)) == -1) {
+	/*
+	 * Not in a cluster: while this collector was stopped its hosts went to
+	 * another, which counted their growth; restored values would count it
+	 * again here.
+	 */
+	if (c->collector_id[0] == '\0' &&
+	    collectd_values_load(
+		ca->state, c->data_dir, clock_now(st->clock)) == -1) {
 		collectd_state_free(ca->state);
 		free(ca);
 		return -1;
@@ -221,8 +227,8 @@ api_collectd_free(struct spamtrend *st)
 	if (ca == NULL)
 		return;
 	/* Every body is settled: ingest has answered them all. */
-	collectd_values_save(
-	    ca->state, st->conf->data_dir, st->conf->collector_id);
+	if (st->conf->collector_id[0] == '\0')
+		collectd_values_save(ca->state, st->conf->data_dir);
 	collectd_state_free(ca->state);
 	pthread_mutex_destroy(&ca->lock);
 	free(ca);

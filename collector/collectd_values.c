@@ -8,11 +8,13 @@
  * would only prime: the growth over the restart would be lost.  So a clean
  * stop writes the remembered values (those of accepted bodies only: the
  * HTTP server and ingest have stopped and settled every body by then) to
- * <data-dir>/collectd-values[.<collector_id>], and the next start reads
- * them back and removes the file before serving, so that it is used once:
- * a later kill -9 must not bring back values older than what the journal
- * holds (their growth would be counted twice).  After a kill -9 there is
- * no file and the first samples prime, as before.
+ * <data-dir>/collectd-values, and the next start reads them back and
+ * removes the file before serving, so that it is used once: a later kill
+ * -9 must not bring back values older than what the journal holds (their
+ * growth would be counted twice).  After a kill -9 there is no file and
+ * the first samples prime, as before.  A collector that is one of several
+ * keeps none (api_collectd.c decides): while it was stopped its hosts
+ * went to another collector, which counted their growth.
  *
  *	spamtrend-collectd-values 1
  *	SEEN KIND TIME VALUE HOST ID	(ID percent-escaped)
@@ -37,13 +39,11 @@
 #define CV_MAGIC  "spamtrend-collectd-values 1"
 #define CV_ID_MAX 1024
 
-/* The file of data_dir (and collector id, or ""), into buf. */
+/* The file of data_dir, into buf. */
 static int
-collectd_values_path(
-    const char *data_dir, const char *id, char *buf, size_t len)
+collectd_values_path(const char *data_dir, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s/collectd-values%s%s", data_dir,
-	    id[0] != '\0' ? "." : "", id);
+	int n = snprintf(buf, len, "%s/collectd-values", data_dir);
 
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
@@ -106,15 +106,13 @@ collectd_values_line(void *arg, const char *host, const char *id,
 
 /* Write the state's values; see collectd_values.h. */
 int
-collectd_values_save(const struct collectd_state *st, const char *data_dir,
-    const char *collector_id)
+collectd_values_save(const struct collectd_state *st, const char *data_dir)
 {
 	char		path[PATH_MAX], tmp[PATH_MAX + 8];
 	struct cv_write w = {NULL, 0};
 	int		fd, ok;
 
-	if (collectd_values_path(data_dir, collector_id, path, sizeof(path)) ==
-	    -1)
+	if (collectd_values_path(data_dir, path, sizeof(path)) == -1)
 		return -1;
 	if (collectd_state_keys(st) == 0) {
 		unlink(path);
@@ -153,8 +151,8 @@ collectd_values_save(const struct collectd_state *st, const char *data_dir,
 
 /* Read, restore and remove the file; see collectd_values.h. */
 int
-collectd_values_load(struct collectd_state *st, const char *data_dir,
-    const char *collector_id, int64_t now)
+collectd_values_load(
+    struct collectd_state *st, const char *data_dir, int64_t now)
 {
 	char	  path[PATH_MAX], line[64 + ST_SOURCE_MAX + 3 * CV_ID_MAX];
 	char	  host[ST_SOURCE_MAX + 1], norm[ST_SOURCE_MAX + 1];
@@ -167,8 +165,7 @@ collectd_values_load(struct collectd_state *st, const char *data_dir,
 	uint64_t  value;
 	struct st_error e;
 
-	if (collectd_values_path(data_dir, collector_id, path, sizeof(path)) ==
-	    -1)
+	if (collectd_values_path(data_dir, path, sizeof(path)) == -1)
 		return -1;
 	if ((fp = fopen(path, "re")) == NULL) {
 		if (errno == ENOENT)

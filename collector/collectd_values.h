@@ -14,15 +14,14 @@
  * there is none).  Call at a clean stop, once every body is settled.
  * Returns 0, or -1 (logged).
  */
-int collectd_values_save(const struct collectd_state *st, const char *data_dir,
-    const char *collector_id);
+int collectd_values_save(const struct collectd_state *st, const char *data_dir);
 
 /*
  * Restore the values of the last clean stop into st and remove the file,
  * durably, so that it is used once.  No file is not an error.  Returns 0,
  * or -1 (logged) when the file cannot be read or removed.
  */
-int collectd_values_load(struct collectd_state *st, const char *data_dir,
-    const char *collector_id, int64_t now);
+int collectd_values_load(
+    struct collectd_state *st, const char *data_dir, int64_t now);
 
 #endif

@@ -10,7 +10,7 @@ import tempfile
 
 from harness import Daemon, Tap, aligned_now
 
-t = Tap(21)
+t = Tap(22)
 tmp = tempfile.mkdtemp(prefix="spamtrend-shared-")
 data = os.path.join(tmp, "data")
 T = aligned_now() + 60
@@ -112,6 +112,21 @@ try:
                        "counts": {"spam": 4}, "id": "k3"}, headers=h)
     t.ok(r1.status == 202 and r.status == 200 and r.json().get("duplicate") is True,
          "a retry at a collector the source was on before, of what another acknowledged, is a repeat", (r1, r))
+
+    # collectd counters' previous values are not kept over a clean restart
+    # of a collector of several: its hosts went to another meanwhile.
+    r = a.post("/api/v1/collectd", [{"values": [100], "dstypes": ["derive"],
+                                     "dsnames": ["value"], "time": T + 100,
+                                     "interval": 10, "host": "mx1.example.com",
+                                     "plugin": "tail", "plugin_instance": "pf",
+                                     "type": "derive", "type_instance": "spam"}],
+               headers=h)
+    a.stop()
+    t.ok(r.status == 200 and not any(f.startswith("collectd-values")
+                                     for f in os.listdir(data)),
+         "a collector of several keeps no collectd values over a stop",
+         (r, sorted(os.listdir(data))))
+    a.start()
 
     # Events: one list, whichever collector changes or shows it.
     e1 = a.post("/api/v1/events", {"time": T, "text": "added at c1"})
