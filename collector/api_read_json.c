@@ -335,6 +335,16 @@ read_source_order(const struct read_job *j, struct read_order *o)
 }
 
 /*
+ * The text the names must contain: source='s name (the exact match is
+ * kept afterwards), else q's.
+ */
+static const char *
+read_sources_filter(const struct read_job *j)
+{
+	return j->q.seen & QUERY_BIT(QP_SOURCE) ? j->q.source : j->q.text;
+}
+
+/*
  * The candidates from the data directory: every file's name and last
  * update; with a sort by a count, every one's sums read from its file
  * (slow with very many sources: the index below is for them).
@@ -353,8 +363,8 @@ read_sources_files(struct read_job *j, const struct read_order *o,
 		abort();
 	*m = 0;
 	for (i = 0; i < n; i++) {
-		if (j->q.text[0] != '\0' &&
-		    strstr((*names)[i], j->q.text) == NULL)
+		if (read_sources_filter(j)[0] != '\0' &&
+		    strstr((*names)[i], read_sources_filter(j)) == NULL)
 			continue;
 		v[*m].name = (*names)[i];
 		store_last(j->st->store, (*names)[i], &v[*m].last);
@@ -414,7 +424,7 @@ read_sources_index(struct read_job *j, const struct read_order *o,
 	}
 	if (o->key < 0)
 		ws = we = 0;
-	if (sources_list(idx, j->q.text, ws, we, &rows, &n) == -1)
+	if (sources_list(idx, read_sources_filter(j), ws, we, &rows, &n) == -1)
 		return -1;
 	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
 		abort();

@@ -304,6 +304,7 @@ main(int argc, char **argv)
 	ss.ncategories = c.ncategories;
 	ss.rrdcached = c.rrdcached[0] != '\0' ? c.rrdcached : NULL;
 	ss.holes = !c.reserve_disk;
+	ss.shared = c.collector_id[0] != '\0';
 	if ((st.store = store_create(&ss, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		goto done;

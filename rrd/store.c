@@ -93,6 +93,7 @@ store_create(const struct store_settings *s, char *err, size_t errlen)
 	st->patch_fd = -1;
 	st->step = s->step;
 	st->holes = s->holes;
+	st->shared = s->shared;
 	st->ncategories = s->ncategories;
 	for (i = 0; i < s->ncategories; i++)
 		snprintf(st->categories[i], sizeof(st->categories[i]), "%s",

@@ -31,7 +31,8 @@ struct store_settings {
 	const char (*categories)[ST_CATEGORY_MAX + 1];
 	unsigned    ncategories;
 	const char *rrdcached; /* "unix:/path" or "host:port", or NULL */
-	int	    holes; /* leave unwritten rows as holes (reserve_disk 0) */
+	int	    holes;  /* leave unwritten rows as holes (reserve_disk 0) */
+	int	    shared; /* other collectors write this directory too */
 };
 
 /*

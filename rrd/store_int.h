@@ -62,6 +62,7 @@ struct store {
 	int	    rrdc_met;	 /* 0: not yet, or not a unix socket */
 	int	    rrdc_lost;	 /* started anew since: nothing is written */
 	int	    holes;	 /* unwritten rows stay holes (store_file.c) */
+	int	    shared;	 /* other collectors write the directory */
 };
 
 /* What store_file_inspect learns of a file. */

@@ -280,10 +280,12 @@ store_patch(struct store *st, const char *name, const struct store_point *pts,
 		    store_file_replace(st, path, img, len, err, errlen) == -1)
 			goto retried;
 		/*
-		 * Another process may write the file (rrdcached, or another
-		 * collector sharing the directory, with or without rrdcached).
+		 * Another process may write the file: rrdcached, or another
+		 * collector sharing the directory (with or without rrdcached).
 		 */
-		usleep(2000); /* a write begun before the rename ends */
+		if (st->rrdcached == NULL && !st->shared)
+			break; /* this process is the only writer */
+		usleep(2000);  /* a write begun before the rename ends */
 		if (!store_file_changed(fd, orig, len))
 			break;
 		if (attempt == 3) {
