@@ -301,7 +301,7 @@ store_learn(struct store *st, const char *name, const char *path, char *err,
 			return NULL;
 	}
 	/* A file made with holes (an older version) gets its blocks now. */
-	if (!st->holes && store_file_fill_holes(path, err, errlen) == -1)
+	if (!st->holes && store_file_fill_holes(st, path, err, errlen) == -1)
 		return NULL;
 	e->last = k.last;
 	e->inode = ino;

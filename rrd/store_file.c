@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "../lib/fault.h"
@@ -527,21 +528,53 @@ fail:
 	return -1;
 }
 
+/*
+ * Free space a reservation of old files' holes leaves, at the least: 5 % of
+ * the file system, and 1 GiB.  A data directory an older version filled
+ * with sparse files may not hold them all at full size, and the journal
+ * usually shares its file system.
+ */
+#define STORE_FILL_KEEP_PCT 5
+#define STORE_FILL_KEEP_MIN (1ULL << 30)
+
 /* Reserve the holes of an existing file; see store_int.h. */
 int
-store_file_fill_holes(const char *path, char *err, size_t errlen)
+store_file_fill_holes(
+    struct store *st, const char *path, char *err, size_t errlen)
 {
-	struct stat sb;
-	int	    fd, rc = 0;
+	struct statvfs vs;
+	struct stat    sb;
+	uint64_t       need, avail, keep;
+	int	       fd, rc = 0;
 
 	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return 0; /* not ours to write: learning says so */
-	if (fstat(fd, &sb) == 0 && (off_t)sb.st_blocks * 512 < sb.st_size &&
-	    store_file_reserve(fd, sb.st_size) == -1) {
+	if (fstat(fd, &sb) == -1 || (off_t)sb.st_blocks * 512 >= sb.st_size ||
+	    fstatvfs(fd, &vs) == -1)
+		goto done;
+	need = (uint64_t)sb.st_size - (uint64_t)sb.st_blocks * 512;
+	avail = (uint64_t)vs.f_bavail * vs.f_frsize;
+	keep = (uint64_t)vs.f_blocks * vs.f_frsize / 100 * STORE_FILL_KEEP_PCT;
+	if (keep < STORE_FILL_KEEP_MIN)
+		keep = STORE_FILL_KEEP_MIN;
+	if (avail < need + keep) {
+		if (!st->fill_warned)
+			log_warn(
+			    "files an older version made with holes keep "
+			    "them: reserving their blocks would leave less "
+			    "than %d %% (or 1 GiB) of %s free; a full disk "
+			    "can then stop the process writing them (free "
+			    "space, or set reserve_disk 0)",
+			    STORE_FILL_KEEP_PCT, st->data_dir);
+		st->fill_warned = 1;
+		goto done;
+	}
+	if (store_file_reserve(fd, sb.st_size) == -1) {
 		snprintf(err, errlen, "%s: cannot reserve its blocks: %s", path,
 		    strerror(errno));
 		rc = -1;
 	}
+done:
 	close(fd);
 	return rc;
 }

@@ -63,6 +63,7 @@ struct store {
 	int	    rrdc_lost;	 /* started anew since: nothing is written */
 	int	    holes;	 /* unwritten rows stay holes (store_file.c) */
 	int	    shared;	 /* other collectors write the directory */
+	int	    fill_warned; /* store_file_fill_holes said it is short */
 };
 
 /* What store_file_inspect learns of a file. */
@@ -156,10 +157,12 @@ unsigned char *store_file_read(
 
 /*
  * Reserve the blocks of an existing file that has holes (one made before
- * blocks were reserved): 0, or -1 with err filled when the file system
- * has no room for them (writing the file could then kill the process).
+ * blocks were reserved), when the file system keeps enough free space
+ * after it (else the holes stay, said once in the log): 0, or -1 with err
+ * filled when the reservation fails.
  */
-int store_file_fill_holes(const char *path, char *err, size_t errlen);
+int store_file_fill_holes(
+    struct store *st, const char *path, char *err, size_t errlen);
 
 /* store_sync.c: onto the disk. */
 
