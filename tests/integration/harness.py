@@ -94,7 +94,12 @@ class Daemon:
         if clock is not None:
             self.set_clock(clock)
         if wait:
-            self.start()
+            try:
+                self.start()
+            except Exception:
+                # A daemon that does not start leaves nothing behind.
+                self.cleanup()
+                raise
 
     def option(self, name, default):
         """The value of --name among the daemon's arguments, or default."""

@@ -1,6 +1,7 @@
 """The daemon's command line and config file: --help, bad options, config
 lines, port 0, and the data-directory lock."""
 import os
+import shutil
 import subprocess
 import tempfile
 
@@ -91,4 +92,5 @@ p.wait(30)
 t.ok("listening on http://127.0.0.1:" in line and data in line,
      "listen and data_dir come from the config file", line)
 t.ok(os.path.isdir(os.path.join(data, "journal")), "the data directory and journal are created")
+shutil.rmtree(tmp, ignore_errors=True)
 t.done()

@@ -9,6 +9,7 @@ sources in a custom category set), so nothing waits for steps to close.
 """
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import time
@@ -67,11 +68,14 @@ def main():
     os.makedirs(data)
     r = import_all(data, tmp)
     t.eq(r.returncode, 0, "three sources are imported")
-    d = Daemon("--categories", ",".join(CATS), data_dir=data)
     try:
-        run(t, d)
+        d = Daemon("--categories", ",".join(CATS), data_dir=data)
+        try:
+            run(t, d)
+        finally:
+            d.cleanup()
     finally:
-        d.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
     t.done()
 
 

@@ -6,6 +6,7 @@ holds one source."""
 import csv
 import io
 import os
+import shutil
 import tempfile
 
 from harness import Daemon, Tap, aligned_now
@@ -172,4 +173,5 @@ finally:
     for d in (a, b, c):
         if d is not None:
             d.cleanup()
+    shutil.rmtree(tmp, ignore_errors=True)
 t.done()
