@@ -24,14 +24,14 @@ struct flush;
 struct store;
 
 struct flush_settings {
-	struct store *store;
-	const char   *state_path; /* <data-dir>/state */
-	unsigned      ncategories;
-	unsigned      step;
-	unsigned      sync_every; /* seconds between store syncs */
-	int64_t	      keep;	  /* seconds a parked point is retried */
-	struct sources *sources;  /* the index to keep, or NULL */
-	unsigned	rescan;	  /* seconds between readings of every file */
+	struct store   *store;
+	const char     *state_path; /* <data-dir>/state */
+	unsigned	ncategories;
+	unsigned	step;
+	unsigned	sync_every; /* seconds between store syncs */
+	int64_t		keep;	    /* seconds a parked point is retried */
+	struct sources *sources;    /* the index to keep, or NULL */
+	unsigned	rescan;	    /* seconds between readings of every file */
 };
 
 /*
