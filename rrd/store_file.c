@@ -233,6 +233,8 @@ store_file_reserve(int fd, off_t len)
 {
 	int r;
 
+	if ((errno = fault_at("store_reserve", NULL)) != 0)
+		return -1;
 	if (fallocate(fd, 0, 0, len) == 0)
 		return 0;
 	if (errno != EOPNOTSUPP)
@@ -454,14 +456,72 @@ store_file_template(struct store *st, char *err, size_t errlen)
 	return 0;
 }
 
+/* 1 when buf[0..len) is all zero bytes. */
+static int
+store_file_zero(const unsigned char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != 0)
+			return 0;
+	return 1;
+}
+
+/* Write this process's temporary file; see store_int.h. */
+int
+store_file_write_tmp(struct store *st, const unsigned char *img, size_t len,
+    size_t size, int sync, char *tmp, size_t tmplen)
+{
+	size_t off = 0;
+	int    fd, saved;
+
+	snprintf(
+	    tmp, tmplen, "%s/" STORE_PATCH_TMP, st->data_dir, (long)getpid());
+	fd = open(
+	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd == -1)
+		return -1;
+	/* Blocks of zeros are reserved (or left as holes), not written. */
+	if (!st->holes && store_file_reserve(fd, (off_t)size) == -1)
+		goto fail;
+	while (off < len) {
+		size_t	chunk = len - off < 4096 ? len - off : 4096;
+		ssize_t w;
+
+		if (store_file_zero(img + off, chunk)) {
+			off += chunk;
+			continue;
+		}
+		w = pwrite(fd, img + off, chunk, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			goto fail;
+		}
+		off += (size_t)w;
+	}
+	if (ftruncate(fd, (off_t)size) == -1 || (sync && fdatasync(fd) == -1))
+		goto fail;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	return 0;
+fail:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	errno = saved;
+	return -1;
+}
+
 /*
- * Create path with the store's layout and its last update at start; lock
- * held.  Only the header is written: the rows are a hole of zeros (see
- * rrdfile_header), known zeros with zero coverage, "nothing reported".
- * The file is made under a temporary name and linked into place, so that
- * another collector never sees it half-written (it would take it for a
- * corrupt file), and one that made it first is never overwritten: then
- * this returns 1 and the caller learns that file.
+ * Create path with the store's layout and its last update at start; see
+ * store_int.h.
  */
 int
 store_file_create(
@@ -469,8 +529,8 @@ store_file_create(
 {
 	unsigned char *hdr;
 	char	       tmp[PATH_MAX + 32];
-	size_t	       len, off = 0;
-	int	       fd, saved;
+	size_t	       len;
+	int	       saved;
 
 	if (store_file_template(st, err, errlen) == -1)
 		return -1;
@@ -482,50 +542,23 @@ store_file_create(
 		free(hdr);
 		return -1;
 	}
-	snprintf(tmp, sizeof(tmp), "%s/" STORE_PATCH_TMP, st->data_dir,
-	    (long)getpid());
-	fd = open(
-	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd == -1)
-		goto fail;
-	while (off < len) {
-		ssize_t w = write(fd, hdr + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = ENOSPC;
-			goto fail_fd;
-		}
-		off += (size_t)w;
+	if (store_file_write_tmp(st, hdr, len, st->tmpl_layout.size, 0, tmp,
+		sizeof(tmp)) == -1) {
+		snprintf(err, errlen, "create %s: %s", path, strerror(errno));
+		free(hdr);
+		return -1;
 	}
-	if ((!st->holes &&
-		store_file_reserve(fd, (off_t)st->tmpl_layout.size) == -1) ||
-	    ftruncate(fd, (off_t)st->tmpl_layout.size) == -1)
-		goto fail_fd;
-	close(fd);
 	free(hdr);
 	if (link(tmp, path) == -1) {
 		saved = errno;
 		unlink(tmp);
 		if (saved == EEXIST)
 			return 1;
-		errno = saved;
-		snprintf(err, errlen, "create %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "create %s: %s", path, strerror(saved));
 		return -1;
 	}
 	unlink(tmp);
 	return 0;
-fail_fd:
-	saved = errno;
-	close(fd);
-	unlink(tmp);
-	errno = saved;
-fail:
-	snprintf(err, errlen, "create %s: %s", path, strerror(errno));
-	free(hdr);
-	return -1;
 }
 
 /*

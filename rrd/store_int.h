@@ -149,6 +149,15 @@ int store_file_create(struct store *st, const char *path, int64_t start,
 int store_file_reserve(int fd, off_t len);
 
 /*
+ * Write this process's temporary file (STORE_PATCH_TMP, its path into tmp)
+ * of size bytes: img[0..len) and zeros after, the blocks of zeros reserved
+ * (unless the store keeps holes) rather than written; with sync, synced.
+ * Returns 0, or -1 with errno set and nothing left behind.
+ */
+int store_file_write_tmp(struct store *st, const unsigned char *img, size_t len,
+    size_t size, int sync, char *tmp, size_t tmplen);
+
+/*
  * Read all of the open regular file fd (path, for errors) into memory:
  * the bytes (malloc'd) and *len, or NULL with err filled.
  */

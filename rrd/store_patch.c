@@ -102,18 +102,6 @@ store_file_changed(int fd, const unsigned char *orig, size_t len)
 	return changed;
 }
 
-/* 1 when buf[0..len) is all zero bytes. */
-static int
-store_file_zero(const unsigned char *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (buf[i] != 0)
-			return 0;
-	return 1;
-}
-
 /*
  * Write img to a temporary file beside path, sync it and rename it over
  * path, then sync the directory: the file is replaced whole or not at all.
@@ -122,40 +110,11 @@ static int
 store_file_replace(struct store *st, const char *path, const unsigned char *img,
     size_t len, char *err, size_t errlen)
 {
-	char   tmp[PATH_MAX + 32];
-	size_t off = 0;
-	int    fd, dfd, saved;
+	char tmp[PATH_MAX + 32];
+	int  dfd, saved;
 
-	snprintf(tmp, sizeof(tmp), "%s/" STORE_PATCH_TMP, st->data_dir,
-	    (long)getpid());
-	fd = open(
-	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd == -1)
+	if (store_file_write_tmp(st, img, len, len, 1, tmp, sizeof(tmp)) == -1)
 		goto fail;
-	/* Blocks of zeros are reserved (or left as holes), not written. */
-	if (!st->holes && store_file_reserve(fd, (off_t)len) == -1)
-		goto fail_fd;
-	while (off < len) {
-		size_t	chunk = len - off < 4096 ? len - off : 4096;
-		ssize_t w;
-
-		if (store_file_zero(img + off, chunk)) {
-			off += chunk;
-			continue;
-		}
-		w = pwrite(fd, img + off, chunk, (off_t)off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = ENOSPC;
-			goto fail_fd;
-		}
-		off += (size_t)w;
-	}
-	if (ftruncate(fd, (off_t)len) == -1 || fdatasync(fd) == -1)
-		goto fail_fd;
-	close(fd);
 	if (rename(tmp, path) == -1)
 		goto fail_unlink;
 	if ((dfd = open(st->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) !=
@@ -164,10 +123,6 @@ store_file_replace(struct store *st, const char *path, const unsigned char *img,
 		close(dfd);
 	}
 	return 0;
-fail_fd:
-	saved = errno;
-	close(fd);
-	errno = saved;
 fail_unlink:
 	saved = errno;
 	unlink(tmp);
