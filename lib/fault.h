@@ -8,6 +8,7 @@
  *	journal_sync EIO
  *	store_write EIO mx1.example.com	writes of one file (or of any file
  *					when no name is given) fail so
+ *	store_reserve ENOSPC		reserving a file's blocks fails so
  *	disk_free 0			the free space the disk guard sees
  *	clock 1226448060		the collector's time
  *

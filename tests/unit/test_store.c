@@ -127,7 +127,7 @@ main(void)
 	unsigned n;
 	int	 fd, r;
 
-	plan(58);
+	plan(60);
 	log_set_level("error");
 	test_workers();
 
@@ -214,6 +214,45 @@ main(void)
 			    (long long)sb.st_size);
 			store_free(hst);
 		}
+#ifdef ST_FAULT_INJECTION
+		{
+			/*
+			 * A full disk when a file is made: an error, no file
+			 * and no temporary left; made once there is room.
+			 */
+			char  faults[600];
+			FILE *fp;
+
+			snprintf(faults, sizeof(faults), "%s/faults", tmpl);
+			if ((fp = fopen(faults, "w")) != NULL) {
+				fputs("store_reserve ENOSPC\n", fp);
+				fclose(fp);
+			}
+			setenv("SPAMTRENDD_FAULTS", faults, 1);
+			c[0] = 1;
+			r = store_write(st, "full.example.com", t0, c, 60, err,
+			    sizeof(err));
+			snprintf(cmd, sizeof(cmd),
+			    "ls -a %s | grep -q '^\\.patch\\..*\\.tmp$'", tmpl);
+			snprintf(holed, sizeof(holed),
+			    "%s/full.example.com.rrd", tmpl);
+			ok(r == -1 && strstr(err, "No space") != NULL &&
+				!exists(holed) && system(cmd) != 0,
+			    "no room to reserve a new file's blocks: an error "
+			    "(%s), no file, no temporary left",
+			    err);
+			unsetenv("SPAMTRENDD_FAULTS");
+			unlink(faults);
+			ok(store_write(st, "full.example.com", t0, c, 60, err,
+			       sizeof(err)) == 0 &&
+				exists(holed),
+			    "and it is made once there is room");
+			unlink(holed);
+		}
+#else
+		ok(1, "# SKIP built without fault injection");
+		ok(1, "# SKIP built without fault injection");
+#endif
 	}
 	is_int(store_write(st, "mx1.example.com", t0, c, 60, err, sizeof(err)),
 	    1, "same step again is skipped");
