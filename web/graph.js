@@ -8,7 +8,7 @@
 import { $, OTHERS_COLOUR, S, SOURCE_COLOURS, TOTAL, colourOf, el, fmtAxis,
     fmtCount, fmtStep, fmtTime, pctFormat, shiftName, tint, utc,
     zoneName } from './util.js';
-import { dropText } from './panels.js';
+import { dropText, judged } from './panels.js';
 import { dataStale, showWindow, zoomOut } from './app.js';
 
 /* --- the graph --------------------------------------------------- */
@@ -174,6 +174,8 @@ export function underlay(ctx, area, g) {
 		if (d.source !== S.source && S.source !== TOTAL)
 			return;
 		if (S.source === TOTAL && d.source !== TOTAL)
+			return;
+		if (!judged(d))
 			return;
 		var end = d.end || S.view.range[1];
 		band(d.start, end, tint(colourOf(d.category), 0.09));
@@ -402,8 +404,10 @@ export function placeMarks() {
 	S.view.drops.forEach(function (d) {
 		if (S.source === TOTAL && d.source !== TOTAL)
 			return;
-		items.push({ t: d.start, label: '\u25bc' +
-		    Math.abs(Math.round(d.change_pct)) + '%',
+		if (!judged(d) || typeof d.change_pct !== 'number')
+			return;
+		items.push({ t: d.start, label: (d.change_pct < 0 ? '\u25bc' :
+		    '\u25b2') + Math.abs(Math.round(d.change_pct)) + '%',
 		    cls: 'flag drop', text: dropText(d) });
 	});
 	items.sort(function (a, b) {

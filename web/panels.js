@@ -53,10 +53,20 @@ export function renderTotals() {
 }
 
 /* One line of the drop list. */
+/* What a finding is, in words: a fall or a rise of the mail, or not. */
+var KINDS = { fall: 'fall', rise: 'rise', outage: 'reporting outage',
+    coverage: 'more sources reporting',
+    learning: 'learning (new, not judged yet)' };
+
+/* A fall or a rise of the mail itself (drawn on the graph). */
+export function judged(d) {
+	return !d.kind || d.kind === 'fall' || d.kind === 'rise';
+}
+
 export function dropText(d) {
-	var text = d.category + ' ' + (typeof d.change_pct === 'number' ?
-	    fmtPct(d.change_pct) : '') + ' from ' + fmtTime(d.start) +
-	    ' ' + zoneName();
+	var text = d.category + ' ' + (KINDS[d.kind] || d.kind || 'fall') +
+	    (typeof d.change_pct === 'number' ? ' ' + fmtPct(d.change_pct) :
+	    '') + ' from ' + fmtTime(d.start) + ' ' + zoneName();
 	if (d.end)
 		text += ' to ' + fmtTime(d.end);
 	if (typeof d.baseline === 'number' && typeof d.level === 'number')

@@ -25,7 +25,7 @@ const SPAMTRENDD = process.env.SPAMTRENDD || 'spamtrendd';
 const CHROMIUM = '/usr/bin/chromium';
 const CATEGORIES = ['spam', 'ham', 'phish', 'greylisted'];
 const ZONE = 'America/Los_Angeles';
-const PLAN = 29;
+const PLAN = 30;
 
 let chromium;
 try {
@@ -390,6 +390,17 @@ try {
 	const tip = await page.$eval('#marks .flag.event', (f) => f.title);
 	ok(/C&C change \d+ \u2014 r\u00e9seau/.test(tip),
 	    'an event\'s flag carries its text, "C&C" and accents intact', tip);
+	// Three hours of new sources are being learnt: said as such, not
+	// drawn or flagged as falls.
+	await page.waitForFunction(() =>
+	    document.querySelectorAll('#drops li').length > 0);
+	const found = await page.$$eval('#drops li', (ls) =>
+	    ls.map((l) => l.textContent));
+	const dropFlags = await page.$$eval('#marks .flag.drop',
+	    (fs) => fs.length);
+	ok(found.every((x) => /learning/.test(x)) && dropFlags === 0,
+	    'findings on new series say they are learning, with no fall ' +
+	    'flagged on the graph', [found.slice(0, 2), dropFlags]);
 	await page.screenshot({ path: path.join(shots, 'desktop.png'),
 	    fullPage: true });
 
